@@ -1,0 +1,4 @@
+package io.ephemeral.cvmfs.dataplane.format;
+
+/** One piece of a chunked file: its byte range in the plain file and its object (suffix P). */
+public record Chunk(long offset, long size, ContentHash hash) {}

@@ -1,0 +1,160 @@
+package io.ephemeral.cvmfs.dataplane.format;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.HexFormat;
+import java.util.UUID;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+
+/**
+ * The content-addressed store under {@code <repository>/data}: objects are immutable and named by
+ * the digest of their stored bytes. Every object is written under a temporary name in {@code
+ * data/txn} and renamed into place, so a reader never sees a partial object.
+ */
+public final class ObjectStore {
+
+  private final Path root;
+  private final Path txn;
+
+  public ObjectStore(Path repositoryRoot) {
+    this.root = repositoryRoot;
+    this.txn = repositoryRoot.resolve("data").resolve("txn");
+  }
+
+  /** Creates {@code data/00} .. {@code data/ff} and {@code data/txn}, as cvmfs_server does. */
+  public ObjectStore initialize() throws IOException {
+    HexFormat hex = HexFormat.of();
+    for (int i = 0; i < 256; i++) {
+      Files.createDirectories(root.resolve("data").resolve(hex.toHexDigits((byte) i)));
+    }
+    Files.createDirectories(txn);
+    return this;
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  public Path pathOf(ContentHash hash, ObjectKind kind) {
+    return root.resolve(hash.objectPath(kind));
+  }
+
+  public boolean contains(ContentHash hash, ObjectKind kind) {
+    return Files.exists(pathOf(hash, kind));
+  }
+
+  /** Stores already encoded bytes under {@code encoded.hash()} unless an object of that name exists. */
+  public StoredObject put(ObjectEncoder.Encoded encoded, ObjectKind kind, long plainSize) throws IOException {
+    Path target = pathOf(encoded.hash(), kind);
+    if (Files.exists(target)) {
+      return new StoredObject(encoded.hash(), kind, plainSize, encoded.length(), false);
+    }
+    Path temp = newTempFile();
+    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      ByteBuffer buffer = ByteBuffer.wrap(encoded.bytes(), encoded.offset(), encoded.length());
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+    } catch (IOException e) {
+      Files.deleteIfExists(temp);
+      throw e;
+    }
+    moveIntoPlace(temp, target);
+    return new StoredObject(encoded.hash(), kind, plainSize, encoded.length(), true);
+  }
+
+  /**
+   * Stores the zlib encoding of a file, streamed (catalogs can be large). Used for the kinds
+   * that are always compressed.
+   */
+  public StoredObject putCompressedFile(Path plainFile, ObjectKind kind, HashAlgorithm algorithm) throws IOException {
+    Path temp = newTempFile();
+    HashAlgorithm.Hasher hasher = algorithm.newHasher();
+    long plainSize = Files.size(plainFile);
+    long storedSize;
+    try (InputStream in = Files.newInputStream(plainFile);
+        HashingOutputStream hashing = new HashingOutputStream(Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW), hasher)) {
+      Deflater deflater = new Deflater();
+      try (DeflaterOutputStream deflating = new DeflaterOutputStream(hashing, deflater, 64 * 1024)) {
+        in.transferTo(deflating);
+      } finally {
+        deflater.end();
+      }
+      storedSize = hashing.count;
+    } catch (IOException e) {
+      Files.deleteIfExists(temp);
+      throw e;
+    }
+    ContentHash hash = new ContentHash(algorithm, hasher.digest());
+    Path target = pathOf(hash, kind);
+    if (Files.exists(target)) {
+      Files.delete(temp);
+      return new StoredObject(hash, kind, plainSize, storedSize, false);
+    }
+    moveIntoPlace(temp, target);
+    return new StoredObject(hash, kind, plainSize, storedSize, true);
+  }
+
+  /** Removes leftovers of writes that a crash interrupted; call while no writer runs. */
+  public void clearTemporaryFiles() throws IOException {
+    if (!Files.isDirectory(txn)) {
+      return;
+    }
+    try (var leftovers = Files.list(txn)) {
+      for (Path leftover : (Iterable<Path>) leftovers::iterator) {
+        Files.deleteIfExists(leftover);
+      }
+    }
+  }
+
+  private Path newTempFile() {
+    return txn.resolve("obj-" + UUID.randomUUID());
+  }
+
+  private static void moveIntoPlace(Path temp, Path target) throws IOException {
+    try {
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (FileAlreadyExistsException | NoSuchFileException e) {
+      // Another writer stored the same content meanwhile: identical bytes, nothing to do.
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  private static final class HashingOutputStream extends OutputStream {
+    private final OutputStream out;
+    private final HashAlgorithm.Hasher hasher;
+    private long count;
+
+    HashingOutputStream(OutputStream out, HashAlgorithm.Hasher hasher) {
+      this.out = out;
+      this.hasher = hasher;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      hasher.update(b, off, len);
+      out.write(b, off, len);
+      count += len;
+    }
+
+    @Override
+    public void close() throws IOException {
+      out.close();
+    }
+  }
+}
