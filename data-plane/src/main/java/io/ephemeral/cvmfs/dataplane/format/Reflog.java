@@ -1,0 +1,68 @@
+package io.ephemeral.cvmfs.dataplane.format;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * The reference log (spec 9.2): every root catalog and certificate a repository has referenced,
+ * in the SQLite layout {@code cvmfs_server gc} and {@code check} read. Kept in rollback-journal
+ * mode so that a plain copy of the closed file is a valid {@code .cvmfsreflog}.
+ */
+public final class Reflog implements AutoCloseable {
+
+  /** The {@code type} column values. */
+  public enum RefType { CATALOG, CERTIFICATE, HISTORY, METAINFO }
+
+  private final Connection connection;
+  private final PreparedStatement insert;
+
+  private Reflog(Connection connection) throws SQLException {
+    this.connection = connection;
+    this.insert = connection.prepareStatement("INSERT OR IGNORE INTO refs (hash, type, timestamp) VALUES (?, ?, ?)");
+  }
+
+  public static Reflog open(Path file, String fqrn) throws IOException {
+    try {
+      Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file);
+      try (Statement statement = connection.createStatement()) {
+        statement.execute("PRAGMA journal_mode=DELETE");
+        statement.execute("CREATE TABLE IF NOT EXISTS properties (key TEXT, value TEXT, CONSTRAINT pk_properties PRIMARY KEY (key))");
+        statement.execute("CREATE TABLE IF NOT EXISTS refs (hash TEXT, type INTEGER, timestamp INTEGER, CONSTRAINT pk_refs PRIMARY KEY (hash))");
+        statement.execute("INSERT OR IGNORE INTO properties (key, value) VALUES ('schema', '1.0')");
+        statement.execute("INSERT OR IGNORE INTO properties (key, value) VALUES ('schema_revision', '0')");
+      }
+      try (PreparedStatement name = connection.prepareStatement("INSERT OR IGNORE INTO properties (key, value) VALUES ('fqrn', ?)")) {
+        name.setString(1, fqrn);
+        name.executeUpdate();
+      }
+      return new Reflog(connection);
+    } catch (SQLException e) {
+      throw new IOException("cannot open reflog " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  public void add(ContentHash hash, RefType type, long timestampSeconds) throws IOException {
+    try {
+      insert.setString(1, hash.toString());
+      insert.setInt(2, type.ordinal());
+      insert.setLong(3, timestampSeconds);
+      insert.executeUpdate();
+    } catch (SQLException e) {
+      throw new IOException("cannot add " + hash + " to reflog: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      connection.close();
+    } catch (SQLException e) {
+      throw new IOException("cannot close reflog: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,23 @@
+package io.ephemeral.cvmfs.dataplane.publish;
+
+import io.ephemeral.cvmfs.dataplane.format.CatalogCounters;
+import io.ephemeral.cvmfs.dataplane.format.ContentHash;
+import io.ephemeral.cvmfs.dataplane.repository.Publication;
+import java.time.Instant;
+
+/** A publication whose objects and nested catalog are stored, ready to be committed. */
+public record IngestedPublication(
+    String path,
+    ContentHash catalog,
+    long catalogSize,
+    Publication.RootMetadata root,
+    CatalogCounters totals,
+    long files,
+    long bytes,
+    long objectsWritten,
+    long objectsReused) {
+
+  public Publication toPublication(long revision, Instant createdAt, Instant expiresAt) {
+    return new Publication(path, catalog, catalogSize, root, totals, files, bytes, revision, createdAt, expiresAt);
+  }
+}

@@ -1,0 +1,94 @@
+package io.ephemeral.cvmfs.dataplane.publish;
+
+import io.ephemeral.cvmfs.dataplane.format.Compression;
+import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
+import io.ephemeral.cvmfs.dataplane.format.ObjectEncoder;
+import io.ephemeral.cvmfs.dataplane.format.ObjectKind;
+import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
+import io.ephemeral.cvmfs.dataplane.format.StoredObject;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Compresses, hashes and stores objects on a pool of worker threads, one per core, so that one
+ * reader feeding the pipeline keeps every core busy. The bytes waiting in the pipeline are
+ * bounded: a producer blocks once the budget is used up, which keeps memory flat whatever the
+ * size of the input.
+ */
+public final class ObjectPipeline implements AutoCloseable {
+
+  private static final int KIB = 1024;
+
+  private final ExecutorService workers;
+  private final Semaphore budgetKib;
+  private final int budgetPermits;
+  private final ThreadLocal<ObjectEncoder[]> encoders = ThreadLocal.withInitial(() -> new ObjectEncoder[10]);
+
+  public ObjectPipeline(int threads, long bytesInFlight) {
+    AtomicInteger counter = new AtomicInteger();
+    this.workers = Executors.newFixedThreadPool(threads, runnable -> {
+      Thread thread = new Thread(runnable, "object-writer-" + counter.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    });
+    this.budgetPermits = (int) Math.max(1, bytesInFlight / KIB);
+    this.budgetKib = new Semaphore(budgetPermits);
+  }
+
+  public static ObjectPipeline forThisMachine() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    return new ObjectPipeline(cores, Math.min(Runtime.getRuntime().maxMemory() / 4, 256L << 20));
+  }
+
+  /**
+   * Reserves room for {@code size} bytes; blocks while the pipeline is full. The reservation is
+   * released when the object handed to {@link #store} with the same size is stored.
+   */
+  public void reserve(int size) throws InterruptedIOException {
+    try {
+      budgetKib.acquire(permits(size));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for the object pipeline");
+    }
+  }
+
+  /** Stores {@code data[0, length)} as an object; {@code data} is owned by the pipeline from now on. */
+  public CompletableFuture<StoredObject> store(ObjectStore store, byte[] data, int length, ObjectKind kind,
+      Compression compression, HashAlgorithm algorithm, int zlibLevel) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        ObjectEncoder encoder = encoder(zlibLevel);
+        return store.put(encoder.encode(data, 0, length, compression, algorithm), kind, length);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } finally {
+        budgetKib.release(permits(length));
+      }
+    }, workers);
+  }
+
+  private ObjectEncoder encoder(int level) {
+    ObjectEncoder[] byLevel = encoders.get();
+    if (byLevel[level] == null) {
+      byLevel[level] = new ObjectEncoder(level);
+    }
+    return byLevel[level];
+  }
+
+  // An object larger than the whole budget takes all of it rather than waiting forever.
+  private int permits(int size) {
+    return Math.min(budgetPermits, Math.max(1, (size + KIB - 1) / KIB));
+  }
+
+  @Override
+  public void close() {
+    workers.shutdownNow();
+  }
+}

@@ -1,0 +1,313 @@
+package io.ephemeral.cvmfs.dataplane.repository;
+
+import io.ephemeral.cvmfs.dataplane.format.Compression;
+import io.ephemeral.cvmfs.dataplane.format.ContentHash;
+import io.ephemeral.cvmfs.dataplane.format.Manifest;
+import io.ephemeral.cvmfs.dataplane.format.ObjectEncoder;
+import io.ephemeral.cvmfs.dataplane.format.ObjectKind;
+import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
+import io.ephemeral.cvmfs.dataplane.format.Reflog;
+import io.ephemeral.cvmfs.dataplane.format.SignedDocument;
+import io.ephemeral.cvmfs.dataplane.format.Signatures;
+import io.ephemeral.cvmfs.dataplane.format.Whitelist;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One repository on disk, opened by exactly one process at a time (a lock file under its state
+ * directory). It owns the keys, the object store, the state database and the files at the top
+ * of the served tree; revisions are committed through {@link #recordRevision}.
+ */
+public final class Repository implements AutoCloseable {
+
+  public static final String MANIFEST = ".cvmfspublished";
+  public static final String WHITELIST = ".cvmfswhitelist";
+  public static final String REFLOG = ".cvmfsreflog";
+  public static final String MASTER_REPLICA = ".cvmfs_master_replica";
+
+  /** Validity of whitelists signed here, as cvmfs_server's default with a master key file. */
+  public static final Duration WHITELIST_VALIDITY = Duration.ofDays(30);
+
+  private final String fqrn;
+  private final DataLayout layout;
+  private final RepositoryOptions options;
+  private final RepositoryKeys keys;
+  private final boolean freshKeys;
+  private final ObjectStore objects;
+  private final StateStore state;
+  private final Reflog reflog;
+  private final ContentHash certificateObject;
+  private final Clock clock;
+  private final long minRevision;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+
+  private Repository(Builder b, FileChannel lockChannel, FileLock lock, RepositoryOptions options, RepositoryKeys keys,
+      boolean freshKeys, ObjectStore objects, StateStore state, Reflog reflog, ContentHash certificateObject) {
+    this.fqrn = b.fqrn;
+    this.layout = b.layout;
+    this.clock = b.clock;
+    this.minRevision = b.minRevision;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+    this.options = options;
+    this.keys = keys;
+    this.freshKeys = freshKeys;
+    this.objects = objects;
+    this.state = state;
+    this.reflog = reflog;
+    this.certificateObject = certificateObject;
+  }
+
+  public static Builder at(DataLayout layout, String fqrn) {
+    return new Builder(layout, Fqrn.require(fqrn));
+  }
+
+  public String fqrn() {
+    return fqrn;
+  }
+
+  public DataLayout layout() {
+    return layout;
+  }
+
+  public RepositoryOptions options() {
+    return options;
+  }
+
+  public RepositoryKeys keys() {
+    return keys;
+  }
+
+  public ObjectStore objects() {
+    return objects;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  public Path served() {
+    return layout.served(fqrn);
+  }
+
+  /** A scratch directory on the same file system as the store, outside the served tree. */
+  public Path scratch() throws IOException {
+    return Files.createDirectories(layout.state(fqrn).resolve("tmp"));
+  }
+
+  public Optional<Head> head() throws IOException {
+    return state.head();
+  }
+
+  public List<Publication> publications() throws IOException {
+    return state.publications();
+  }
+
+  /**
+   * The revision number for the next commit. Revisions never go back: a repository whose keys
+   * existed before its state (a restart on an empty volume) starts at the current Unix time in
+   * milliseconds, above anything it can have served unless it committed more than a thousand
+   * revisions a second; {@code --min-revision} raises the floor further.
+   */
+  public long nextRevision() throws IOException {
+    Optional<Head> head = state.head();
+    long floor = head.isPresent() ? head.get().revision() + 1 : (freshKeys ? 1 : clock.millis());
+    return Math.max(floor, minRevision);
+  }
+
+  /** The publication time of the next commit: now, but never before the last one. */
+  public long nextTimestamp() throws IOException {
+    long now = clock.instant().getEpochSecond();
+    return state.head().map(head -> Math.max(now, head.timestamp())).orElse(now);
+  }
+
+  /**
+   * Makes a revision durable and visible: the state database first (the commit point), then the
+   * reflog, then the manifest, each replaced atomically. The root catalog object must be stored.
+   */
+  public synchronized void recordRevision(Head head, Collection<Publication> upserts, Collection<String> removals)
+      throws IOException {
+    if (!objects.contains(head.rootCatalog(), ObjectKind.CATALOG)) {
+      throw new IOException("root catalog " + head.rootCatalog() + " is not stored");
+    }
+    state.commit(head, upserts, removals);
+    publishManifest(head);
+  }
+
+  private void publishManifest(Head head) throws IOException {
+    reflog.add(head.rootCatalog(), Reflog.RefType.CATALOG, head.timestamp());
+    reflog.add(certificateObject, Reflog.RefType.CERTIFICATE, head.timestamp());
+    Path servedReflog = served().resolve(REFLOG);
+    AtomicFiles.copy(reflogFile(), servedReflog);
+    ContentHash reflogDigest = options.hash().hash(Files.readAllBytes(servedReflog));
+    Manifest manifest = new Manifest(head.rootCatalog(), head.catalogSize(), options.manifestTtl(), head.revision(), true,
+        fqrn, certificateObject, null, head.timestamp(), null, reflogDigest);
+    AtomicFiles.write(served().resolve(MANIFEST), manifest.sign(Signatures.manifestSigner(keys.repositoryKey())).toBytes());
+  }
+
+  /** The served manifest, parsed, or empty if there is none yet. */
+  public Optional<Manifest> servedManifest() throws IOException {
+    Path file = served().resolve(MANIFEST);
+    if (!Files.exists(file)) {
+      return Optional.empty();
+    }
+    return Optional.of(Manifest.parse(SignedDocument.parse(Files.readAllBytes(file))));
+  }
+
+  /** The served whitelist, parsed, or empty if there is none yet. */
+  public Optional<Whitelist> servedWhitelist() throws IOException {
+    Path file = served().resolve(WHITELIST);
+    if (!Files.exists(file)) {
+      return Optional.empty();
+    }
+    return Optional.of(Whitelist.parse(SignedDocument.parse(Files.readAllBytes(file))));
+  }
+
+  /** Signs a new whitelist listing this repository's certificate; needs the master key. */
+  public Whitelist resignWhitelist(Duration validity) throws IOException {
+    var masterKey = keys.masterKey().orElseThrow(() -> new IOException(
+        "cannot sign the whitelist of " + fqrn + ": no master key at " + layout.masterKey(fqrn)));
+    Instant now = clock.instant();
+    Whitelist whitelist = new Whitelist(now, now.plus(validity), fqrn,
+        List.of(Whitelist.fingerprint(keys.certificate(), options.hash())));
+    AtomicFiles.write(served().resolve(WHITELIST), whitelist.sign(options.hash(), Signatures.whitelistSigner(masterKey)).toBytes());
+    return whitelist;
+  }
+
+  private Path reflogFile() {
+    return layout.state(fqrn).resolve("reflog.db");
+  }
+
+  @Override
+  public void close() throws IOException {
+    try (lockChannel; state; reflog) {
+      lock.release();
+    }
+  }
+
+  /** Opens or creates a repository. */
+  public static final class Builder {
+    private final DataLayout layout;
+    private final String fqrn;
+    private RepositoryOptions creationOptions = RepositoryOptions.DEFAULT;
+    private Clock clock = Clock.systemUTC();
+    private long minRevision;
+
+    private Builder(DataLayout layout, String fqrn) {
+      this.layout = layout;
+      this.fqrn = fqrn;
+    }
+
+    /** Options used only if the repository is created now; an existing one keeps its own. */
+    public Builder creationOptions(RepositoryOptions options) {
+      this.creationOptions = options;
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    public Builder minRevision(long minRevision) {
+      this.minRevision = minRevision;
+      return this;
+    }
+
+    public Repository open() throws IOException {
+      Path stateDirectory = Files.createDirectories(layout.state(fqrn));
+      FileChannel lockChannel = FileChannel.open(stateDirectory.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock lock;
+      try {
+        lock = lockChannel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        lockChannel.close();
+        throw new RepositoryLockedException("repository " + fqrn + " is in use by another process (lock "
+            + stateDirectory.resolve("lock") + "); stop the server or the other publish first");
+      }
+      try {
+        return openLocked(stateDirectory, lockChannel, lock);
+      } catch (IOException | RuntimeException e) {
+        lockChannel.close();
+        throw e;
+      }
+    }
+
+    private Repository openLocked(Path stateDirectory, FileChannel lockChannel, FileLock lock) throws IOException {
+      Path optionsFile = stateDirectory.resolve("options.json");
+      RepositoryOptions options;
+      if (OptionsFile.exists(optionsFile)) {
+        options = OptionsFile.read(optionsFile);
+      } else {
+        options = creationOptions;
+        OptionsFile.write(optionsFile, options);
+      }
+      boolean freshKeys = !RepositoryKeys.anyExist(layout, fqrn);
+      RepositoryKeys keys = RepositoryKeys.loadOrCreate(layout, fqrn, clock.instant());
+      Path served = Files.createDirectories(layout.served(fqrn));
+      ObjectStore objects = new ObjectStore(served).initialize();
+      objects.clearTemporaryFiles();
+      deleteScratch(stateDirectory.resolve("tmp"));
+      if (!Files.exists(served.resolve(MASTER_REPLICA))) {
+        Files.write(served.resolve(MASTER_REPLICA), new byte[0]);
+      }
+      ObjectEncoder encoder = new ObjectEncoder(6);
+      ContentHash certificateObject;
+      try {
+        byte[] pem = keys.certificatePem().getBytes(StandardCharsets.US_ASCII);
+        certificateObject = objects.put(encoder.encode(pem, 0, pem.length, Compression.ZLIB, options.hash()),
+            ObjectKind.CERTIFICATE, pem.length).hash();
+      } finally {
+        encoder.close();
+      }
+      StateStore state = StateStore.open(stateDirectory.resolve("state.db"));
+      Reflog reflog = Reflog.open(stateDirectory.resolve("reflog.db"), fqrn);
+      Repository repository = new Repository(this, lockChannel, lock, options, keys, freshKeys, objects, state, reflog,
+          certificateObject);
+      if (!Files.exists(served.resolve(WHITELIST))) {
+        repository.resignWhitelist(WHITELIST_VALIDITY);
+      }
+      repository.recover();
+      return repository;
+    }
+
+    private static void deleteScratch(Path scratch) throws IOException {
+      if (Files.isDirectory(scratch)) {
+        try (var leftovers = Files.list(scratch)) {
+          for (Path leftover : (Iterable<Path>) leftovers::iterator) {
+            Files.deleteIfExists(leftover);
+          }
+        }
+      }
+    }
+  }
+
+  // A crash between the state commit and the manifest swap leaves a committed revision unannounced.
+  private void recover() throws IOException {
+    Optional<Head> head = state.head();
+    if (head.isEmpty()) {
+      return;
+    }
+    Optional<Manifest> served = servedManifest();
+    if (served.isEmpty() || !served.get().rootCatalog().equals(head.get().rootCatalog())
+        || served.get().revision() != head.get().revision()) {
+      publishManifest(head.get());
+    }
+  }
+}
