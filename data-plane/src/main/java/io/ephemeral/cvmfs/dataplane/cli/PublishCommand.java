@@ -1,0 +1,56 @@
+package io.ephemeral.cvmfs.dataplane.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;
+import io.ephemeral.cvmfs.dataplane.publish.PublishResult;
+import io.ephemeral.cvmfs.dataplane.publish.Publisher;
+import io.ephemeral.cvmfs.dataplane.publish.source.Sources;
+import io.ephemeral.cvmfs.dataplane.publish.source.TreeSource;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Publishes a directory or archive as a new revision, without a running server. */
+@Command(name = "publish", mixinStandardHelpOptions = true,
+    description = "Publish a directory or a tar, tar.gz or tar.zst archive under a path, as a new revision.")
+final class PublishCommand implements Callable<Integer> {
+
+  @Mixin
+  RepositoryArguments repository;
+
+  @Option(names = "--repository", required = true, description = "Repository name (created if needed).")
+  String fqrn;
+
+  @Option(names = "--path", required = true, description = "Path inside the repository, e.g. pipelines/1234.")
+  String path;
+
+  @Option(names = "--overwrite", description = "Replace a publication already at this path.")
+  boolean overwrite;
+
+  @Parameters(index = "0", paramLabel = "SOURCE", description = "Directory or archive to publish.")
+  Path source;
+
+  @Override
+  public Integer call() throws Exception {
+    TreeSource tree = Sources.open(source);
+    try (ObjectPipeline pipeline = ObjectPipeline.forThisMachine();
+        Publisher publisher = Publisher.start(repository.open(fqrn), pipeline)) {
+      PublishResult result = publisher.publish(path, tree, null, overwrite);
+      ObjectNode json = new ObjectMapper().createObjectNode()
+          .put("path", result.path())
+          .put("revision", result.revision())
+          .put("files", result.files())
+          .put("bytes", result.bytes())
+          .put("objectsWritten", result.objectsWritten())
+          .put("objectsReused", result.objectsReused())
+          .put("ingestMillis", result.ingest().toMillis())
+          .put("commitMillis", result.commit().toMillis());
+      System.out.println(json);
+    }
+    return 0;
+  }
+}

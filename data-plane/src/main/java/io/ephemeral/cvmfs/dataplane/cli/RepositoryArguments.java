@@ -1,0 +1,67 @@
+package io.ephemeral.cvmfs.dataplane.cli;
+
+import io.ephemeral.cvmfs.dataplane.format.ChunkingParameters;
+import io.ephemeral.cvmfs.dataplane.format.Compression;
+import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
+import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
+import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * The options every writing command shares: where the data lives and how a repository is
+ * created. Each option can also come from the environment variable named in its default.
+ */
+final class RepositoryArguments {
+
+  @Option(names = "--data", defaultValue = "${env:CVMFS_EPHEMERAL_DATA:-./data}",
+      description = "Data directory (env CVMFS_EPHEMERAL_DATA; default ${DEFAULT-VALUE}).")
+  Path data;
+
+  @Option(names = "--hash", defaultValue = "${env:CVMFS_EPHEMERAL_HASH:-sha1}",
+      description = "Content hash of a new repository: sha1, rmd160 or shake128 (default ${DEFAULT-VALUE}).")
+  String hash;
+
+  @Option(names = "--compression", defaultValue = "${env:CVMFS_EPHEMERAL_COMPRESSION:-zlib}",
+      description = "Object compression of a new repository: zlib or none (default ${DEFAULT-VALUE}).")
+  String compression;
+
+  @Option(names = "--zlib-level", defaultValue = "${env:CVMFS_EPHEMERAL_ZLIB_LEVEL:-6}",
+      description = "zlib level 1-9 of a new repository; 6 matches cvmfs_server (default ${DEFAULT-VALUE}).")
+  int zlibLevel;
+
+  @Option(names = "--chunk-min", defaultValue = "${env:CVMFS_EPHEMERAL_CHUNK_MIN:-4MiB}", converter = ByteSizeConverter.class,
+      description = "Minimum chunk size (default ${DEFAULT-VALUE}).")
+  int chunkMin;
+
+  @Option(names = "--chunk-avg", defaultValue = "${env:CVMFS_EPHEMERAL_CHUNK_AVG:-8MiB}", converter = ByteSizeConverter.class,
+      description = "Average chunk size (default ${DEFAULT-VALUE}).")
+  int chunkAvg;
+
+  @Option(names = "--chunk-max", defaultValue = "${env:CVMFS_EPHEMERAL_CHUNK_MAX:-16MiB}", converter = ByteSizeConverter.class,
+      description = "Maximum chunk size (default ${DEFAULT-VALUE}).")
+  int chunkMax;
+
+  @Option(names = "--manifest-ttl", defaultValue = "${env:CVMFS_EPHEMERAL_MANIFEST_TTL:-240}",
+      description = "Seconds between client checks for a new revision (default ${DEFAULT-VALUE}).")
+  long manifestTtl;
+
+  @Option(names = "--min-revision", defaultValue = "${env:CVMFS_EPHEMERAL_MIN_REVISION:-0}",
+      description = "Never commit a revision below this number (default ${DEFAULT-VALUE}).")
+  long minRevision;
+
+  RepositoryOptions creationOptions() {
+    return new RepositoryOptions(HashAlgorithm.fromConfigName(hash), Compression.fromConfigName(compression),
+        new ChunkingParameters(chunkMin, chunkAvg, chunkMax), manifestTtl, zlibLevel);
+  }
+
+  DataLayout layout() {
+    return new DataLayout(data.toAbsolutePath().normalize());
+  }
+
+  Repository open(String fqrn) throws IOException {
+    return Repository.at(layout(), fqrn).creationOptions(creationOptions()).minRevision(minRevision).open();
+  }
+}

@@ -1,0 +1,85 @@
+package io.ephemeral.cvmfs.dataplane.publish;
+
+import io.ephemeral.cvmfs.dataplane.publish.source.TreeSource;
+import io.ephemeral.cvmfs.dataplane.repository.Head;
+import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import io.ephemeral.cvmfs.dataplane.repository.RepositoryPath;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/** Publishes trees into one repository: ingest on the caller's thread, then a group commit. */
+public final class Publisher implements AutoCloseable {
+
+  private final Repository repository;
+  private final Committer committer;
+  private final PublicationIngest ingest;
+
+  private Publisher(Repository repository, Committer committer, ObjectPipeline pipeline) {
+    this.repository = repository;
+    this.committer = committer;
+    this.ingest = new PublicationIngest(repository, pipeline);
+  }
+
+  /** Starts publishing into an open repository, committing its first revision if it has none. */
+  public static Publisher start(Repository repository, ObjectPipeline pipeline) throws IOException {
+    return new Publisher(repository, Committer.start(repository), pipeline);
+  }
+
+  public Repository repository() {
+    return repository;
+  }
+
+  public Committer committer() {
+    return committer;
+  }
+
+  /**
+   * Publishes {@code source} at {@code path} and returns once the revision carrying it is
+   * served.
+   *
+   * @param expiresAt when the publication is to disappear, or {@code null} for never
+   */
+  public PublishResult publish(String path, TreeSource source, Instant expiresAt, boolean overwrite) throws IOException {
+    String normalized = RepositoryPath.normalize(path);
+    long start = System.nanoTime();
+    IngestedPublication ingested = ingest.ingest(normalized, source);
+    long ingestDone = System.nanoTime();
+    Head head = await(committer.add(ingested, expiresAt, overwrite));
+    return new PublishResult(normalized, head.revision(), ingested.files(), ingested.bytes(), ingested.objectsWritten(),
+        ingested.objectsReused(), expiresAt, Duration.ofNanos(ingestDone - start), Duration.ofNanos(System.nanoTime() - ingestDone));
+  }
+
+  /** Removes the publication at {@code path} in a new revision. */
+  public Head remove(String path) throws IOException {
+    return await(committer.remove(RepositoryPath.normalize(path)));
+  }
+
+  static <T> T await(CompletableFuture<T> future) throws IOException {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for the commit");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      if (cause instanceof UncheckedIOException unchecked) {
+        throw unchecked.getCause();
+      }
+      throw new IOException(cause.getMessage(), cause);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    committer.close();
+    repository.close();
+  }
+}
