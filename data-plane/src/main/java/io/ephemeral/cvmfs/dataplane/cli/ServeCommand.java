@@ -1,0 +1,93 @@
+package io.ephemeral.cvmfs.dataplane.cli;
+
+import io.ephemeral.cvmfs.dataplane.http.HttpServer;
+import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
+import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;
+import io.ephemeral.cvmfs.dataplane.publish.Publisher;
+import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Serves one or more repositories over HTTP, creating them on first start. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Serve repositories at http://ADDR:PORT/cvmfs/FQRN/, creating them on first start.")
+final class ServeCommand implements Callable<Integer> {
+
+  @Mixin
+  RepositoryArguments repository;
+
+  @Option(names = "--repository", split = ",", defaultValue = "${env:CVMFS_EPHEMERAL_REPOSITORIES:-demo.example.org}",
+      description = "Repository to serve; repeat or separate with commas (env CVMFS_EPHEMERAL_REPOSITORIES; default ${DEFAULT-VALUE}).")
+  List<String> fqrns;
+
+  @Option(names = "--bind", defaultValue = "${env:CVMFS_EPHEMERAL_BIND:-0.0.0.0}",
+      description = "Address to listen on (default ${DEFAULT-VALUE}).")
+  String bind;
+
+  @Option(names = "--port", defaultValue = "${env:CVMFS_EPHEMERAL_PORT:-8080}",
+      description = "HTTP port for objects and the API (default ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--notification-port", defaultValue = "${env:CVMFS_EPHEMERAL_NOTIFICATION_PORT:-4929}",
+      description = "Port of the notification server (default ${DEFAULT-VALUE}).")
+  int notificationPort;
+
+  @Option(names = "--public-url", defaultValue = "${env:CVMFS_EPHEMERAL_PUBLIC_URL}",
+      description = "Base URL clients reach this server at, for the client configuration (default http://HOST:PORT).")
+  String publicUrl;
+
+  private final CountDownLatch stopped = new CountDownLatch(1);
+
+  @Override
+  public Integer call() throws Exception {
+    ServeConfig config = new ServeConfig(fqrns, bind, port, notificationPort,
+        publicUrl != null ? publicUrl : "http://" + (bind.equals("0.0.0.0") ? "localhost" : bind) + ":" + port);
+    Map<String, Repository> open = new LinkedHashMap<>();
+    List<Publisher> publishers = new ArrayList<>();
+    ObjectPipeline pipeline = ObjectPipeline.forThisMachine();
+    HttpServer server = null;
+    try {
+      for (String fqrn : config.repositories()) {
+        Publisher publisher = Publisher.start(repository.open(fqrn), pipeline);
+        publishers.add(publisher);
+        open.put(fqrn, publisher.repository());
+      }
+      server = HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port()))
+          .repositories(new LocalRepositories(open, config))
+          .build();
+      int bound = server.start();
+      for (String fqrn : open.keySet()) {
+        System.out.println("serving http://" + config.bindAddress() + ":" + bound + "/cvmfs/" + fqrn
+            + " (client configuration at /cvmfs-meta/" + fqrn + ".conf)");
+      }
+      System.out.flush();
+      Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "shutdown"));
+      stopped.await();
+    } finally {
+      if (server != null) {
+        server.close();
+      }
+      for (Publisher publisher : publishers) {
+        closeQuietly(publisher);
+      }
+      pipeline.close();
+    }
+    return 0;
+  }
+
+  private static void closeQuietly(Publisher publisher) {
+    try {
+      publisher.close();
+    } catch (IOException e) {
+      System.err.println("warning: " + e.getMessage());
+    }
+  }
+}
