@@ -44,7 +44,8 @@ final class ServeCommand implements Callable<Integer> {
       description = "Base URL clients reach this server at, for the client configuration (default http://HOST:PORT).")
   String publicUrl;
 
-  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final CountDownLatch stopRequested = new CountDownLatch(1);
+  private final CountDownLatch closed = new CountDownLatch(1);
 
   @Override
   public Integer call() throws Exception {
@@ -54,6 +55,8 @@ final class ServeCommand implements Callable<Integer> {
     List<Publisher> publishers = new ArrayList<>();
     ObjectPipeline pipeline = ObjectPipeline.forThisMachine();
     HttpServer server = null;
+    // On SIGTERM the JVM runs the hook and then halts: the hook does the closing and waits for it.
+    Thread hook = new Thread(() -> awaitClosed(), "shutdown");
     try {
       for (String fqrn : config.repositories()) {
         Publisher publisher = Publisher.start(repository.open(fqrn), pipeline);
@@ -69,8 +72,8 @@ final class ServeCommand implements Callable<Integer> {
             + " (client configuration at /cvmfs-meta/" + fqrn + ".conf)");
       }
       System.out.flush();
-      Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "shutdown"));
-      stopped.await();
+      Runtime.getRuntime().addShutdownHook(hook);
+      stopRequested.await();
     } finally {
       if (server != null) {
         server.close();
@@ -79,8 +82,18 @@ final class ServeCommand implements Callable<Integer> {
         closeQuietly(publisher);
       }
       pipeline.close();
+      closed.countDown();
     }
     return 0;
+  }
+
+  private void awaitClosed() {
+    stopRequested.countDown();
+    try {
+      closed.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static void closeQuietly(Publisher publisher) {

@@ -1,0 +1,173 @@
+package io.ephemeral.cvmfs.dataplane.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ephemeral.cvmfs.dataplane.format.Manifest;
+import io.ephemeral.cvmfs.dataplane.format.SignedDocument;
+import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
+import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The publish command: bad input is refused with a clear message and leaves the repository as it was. */
+class PublishCommandTest {
+
+  private static final String FQRN = "test.example.org";
+
+  @TempDir
+  Path temp;
+
+  @TempDir
+  static Path sharedKeys;
+
+  private Path data;
+  private Path manifest;
+
+  // Key generation dominates a first publish; every test starts from one set of keys.
+  @org.junit.jupiter.api.BeforeAll
+  static void generateKeysOnce() throws IOException {
+    Repository.at(new DataLayout(sharedKeys), FQRN).open().close();
+  }
+
+  @BeforeEach
+  void publishFirstRevision() throws IOException {
+    data = temp.resolve("data");
+    Files.createDirectories(data.resolve("keys"));
+    try (Stream<Path> keys = Files.list(sharedKeys.resolve("keys"))) {
+      for (Path key : (Iterable<Path>) keys::iterator) {
+        Files.copy(key, data.resolve("keys").resolve(key.getFileName()));
+      }
+    }
+    Path tree = Files.createDirectories(temp.resolve("tree"));
+    Files.writeString(tree.resolve("a.txt"), "a\n");
+    assertEquals(0, run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "first", tree.toString()).code);
+    manifest = data.resolve(FQRN).resolve(Repository.MANIFEST);
+  }
+
+  @Test
+  void fifoInSourceIsRefused() throws Exception {
+    Path tree = Files.createDirectories(temp.resolve("fifo-tree"));
+    Process mkfifo = new ProcessBuilder("mkfifo", tree.resolve("pipe").toString()).start();
+    assertEquals(0, mkfifo.waitFor());
+    assertRefused(tree.toString(), "pipe");
+  }
+
+  @Test
+  void missingSourceIsRefused() throws Exception {
+    assertRefused(temp.resolve("nothing-here").toString(), "does not exist");
+  }
+
+  @Test
+  void corruptArchiveIsRefused() throws Exception {
+    Path archive = temp.resolve("broken.tar.gz");
+    Files.write(archive, new byte[] {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5});
+    assertRefused(archive.toString(), "");
+  }
+
+  @Test
+  void invalidRepositoryNameIsRefused() throws Exception {
+    byte[] before = Files.readAllBytes(manifest);
+    Result result = run("publish", "--data", data.toString(), "--repository", "Not_A_Name", "--path", "x",
+        temp.resolve("tree").toString());
+    assertEquals(1, result.code);
+    assertTrue(result.err.contains("invalid repository name"), result.err);
+    assertArrayEquals(before, Files.readAllBytes(manifest));
+  }
+
+  @Test
+  void invalidPathIsRefused() throws Exception {
+    byte[] before = Files.readAllBytes(manifest);
+    Result result = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "a/../b",
+        temp.resolve("tree").toString());
+    assertEquals(1, result.code);
+    assertTrue(result.err.contains("invalid path"), result.err);
+    assertArrayEquals(before, Files.readAllBytes(manifest));
+  }
+
+  @Test
+  void secondPublishOfThePathConflictsUnlessOverwriting() throws Exception {
+    byte[] before = Files.readAllBytes(manifest);
+    Result again = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "first", temp.resolve("tree").toString());
+    assertEquals(1, again.code);
+    assertTrue(again.err.contains("already published"), again.err);
+    assertArrayEquals(before, Files.readAllBytes(manifest));
+    Result inside = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "first/inner", temp.resolve("tree").toString());
+    assertTrue(inside.err.contains("overlaps"), inside.err);
+    assertEquals(0, run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "first", "--overwrite",
+        temp.resolve("tree").toString()).code);
+    assertEquals(revision(before) + 1, revision(Files.readAllBytes(manifest)));
+  }
+
+  @Test
+  void secondWriterIsRefusedWhileTheRepositoryIsOpen() throws Exception {
+    try (Repository open = Repository.at(new DataLayout(data), FQRN).open()) {
+      Result result = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "other",
+          temp.resolve("tree").toString());
+      assertEquals(1, result.code);
+      assertTrue(result.err.contains("in use by another process"), result.err);
+    }
+  }
+
+  @Test
+  void emptiedDataDirectoryWithKeptKeysStartsAboveEveryEarlierRevision() throws Exception {
+    long first = revision(Files.readAllBytes(manifest));
+    deleteRecursively(data.resolve(FQRN));
+    deleteRecursively(data.resolve("state"));
+    assertEquals(0, run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "again",
+        temp.resolve("tree").toString()).code);
+    long restarted = revision(Files.readAllBytes(manifest));
+    assertTrue(restarted > first && restarted >= System.currentTimeMillis() - 60_000, "revision " + restarted);
+    assertEquals(0, run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "more",
+        "--min-revision", Long.toString(restarted + 1000), temp.resolve("tree").toString()).code);
+    assertEquals(restarted + 1000, revision(Files.readAllBytes(manifest)));
+  }
+
+  private void assertRefused(String source, String messagePart) throws IOException {
+    byte[] before = Files.readAllBytes(manifest);
+    Result result = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "second", source);
+    assertEquals(1, result.code, result.err);
+    assertTrue(result.err.startsWith("error: ") && result.err.contains(messagePart), result.err);
+    assertArrayEquals(before, Files.readAllBytes(manifest));
+    try (Stream<Path> leftovers = Files.list(data.resolve(FQRN).resolve("data/txn"))) {
+      assertEquals(0, leftovers.count());
+    }
+  }
+
+  private static long revision(byte[] manifestBytes) {
+    return Manifest.parse(SignedDocument.parse(manifestBytes)).revision();
+  }
+
+  private static void deleteRecursively(Path root) throws IOException {
+    try (Stream<Path> paths = Files.walk(root)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  record Result(int code, String out, String err) {}
+
+  static Result run(String... args) {
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
+      int code = Main.run(args);
+      return new Result(code, outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+  }
+}
