@@ -1,0 +1,188 @@
+package io.ephemeral.cvmfs.dataplane.http;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutorGroup;
+import io.netty.util.concurrent.Future;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP/1.1 server of the data plane.
+ *
+ * <p>Each connection gets this pipeline:
+ *
+ * <pre>
+ *   event loop:     [idle] - codec - keep-alive
+ *   file executor:  route 1 - route 2 - ... - fallback (404 / 405 / 400)
+ * </pre>
+ *
+ * The routes run on a separate executor group because they touch the disk, which must never
+ * stall an event loop. Netty pins all handlers of one pipeline added with the same group to one
+ * executor, so a connection's requests are handled, and answered, strictly in order.
+ */
+public final class HttpServer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
+
+  private final HttpServerConfig config;
+  private final List<Supplier<? extends RouteHandler>> routes;
+  private EventLoopGroup bossGroup;
+  private EventLoopGroup workerGroup;
+  private EventExecutorGroup fileGroup;
+  private Channel serverChannel;
+
+  private HttpServer(HttpServerConfig config, List<Supplier<? extends RouteHandler>> routes) {
+    this.config = config;
+    this.routes = List.copyOf(routes);
+  }
+
+  public static Builder builder(HttpServerConfig config) {
+    return new Builder(config);
+  }
+
+  /** Listens on the configured address; returns the bound port. */
+  public int start() throws IOException {
+    return start(config.address());
+  }
+
+  /** Listens on {@code address} (port 0 picks a free one); returns the bound port. */
+  public synchronized int start(InetSocketAddress address) throws IOException {
+    if (bossGroup != null) {
+      throw new IllegalStateException("already started");
+    }
+    boolean epoll = Epoll.isAvailable();
+    bossGroup = eventLoops(epoll, 1, "cvmfs-http-accept");
+    workerGroup = eventLoops(epoll, config.ioThreads(), "cvmfs-http-io");
+    int fileThreads = config.fileThreads() > 0
+        ? config.fileThreads()
+        : Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+    fileGroup =
+        new DefaultEventExecutorGroup(fileThreads, new DefaultThreadFactory("cvmfs-http-file"));
+    Class<? extends ServerChannel> channelType =
+        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+
+    ChannelFuture bind = new ServerBootstrap()
+        .group(bossGroup, workerGroup)
+        .channel(channelType)
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childHandler(new Initializer())
+        .bind(address)
+        .awaitUninterruptibly();
+    if (!bind.isSuccess()) {
+      close();
+      throw new IOException("cannot listen on " + address, bind.cause());
+    }
+    serverChannel = bind.channel();
+    InetSocketAddress local = (InetSocketAddress) serverChannel.localAddress();
+    LOG.info("HTTP server listening on {} ({})", local, epoll ? "epoll" : "nio");
+    return local.getPort();
+  }
+
+  /** Stops accepting, then shuts the threads down, letting queued work finish briefly. */
+  @Override
+  public synchronized void close() {
+    if (serverChannel != null) {
+      serverChannel.close().syncUninterruptibly();
+      serverChannel = null;
+    }
+    List<Future<?>> terminations = new ArrayList<>();
+    for (EventExecutorGroup group : new EventExecutorGroup[] {bossGroup, workerGroup, fileGroup}) {
+      if (group != null) {
+        terminations.add(group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS));
+      }
+    }
+    terminations.forEach(Future::awaitUninterruptibly);
+  }
+
+  private static EventLoopGroup eventLoops(boolean epoll, int threads, String name) {
+    DefaultThreadFactory threadFactory = new DefaultThreadFactory(name);
+    return epoll
+        ? new EpollEventLoopGroup(threads, threadFactory)
+        : new NioEventLoopGroup(threads, threadFactory);
+  }
+
+  private final class Initializer extends ChannelInitializer<SocketChannel> {
+    @Override
+    protected void initChannel(SocketChannel ch) {
+      ChannelPipeline pipeline = ch.pipeline();
+      long idleMillis = config.idleTimeout().toMillis();
+      if (idleMillis > 0) {
+        pipeline.addLast("idle", new IdleCloser(idleMillis));
+      }
+      pipeline.addLast("codec", new HttpServerCodec());
+      pipeline.addLast("keep-alive", new HttpServerKeepAliveHandler());
+      for (Supplier<? extends RouteHandler> route : routes) {
+        pipeline.addLast(fileGroup, null, route.get());
+      }
+      pipeline.addLast(fileGroup, "fallback", new FallbackHandler());
+    }
+  }
+
+  /** Closes connections that neither sent nor received anything for a while. */
+  private static final class IdleCloser extends IdleStateHandler {
+    IdleCloser(long millis) {
+      // Observe output, so that a slow client still draining a large object is not idle.
+      super(true, 0, 0, millis, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent evt) {
+      ctx.close();
+    }
+  }
+
+  /** Collects the routes; each is asked in the order added, before the fallback. */
+  public static final class Builder {
+    private final HttpServerConfig config;
+    private final List<Supplier<? extends RouteHandler>> routes = new ArrayList<>();
+
+    private Builder(HttpServerConfig config) {
+      this.config = Objects.requireNonNull(config, "config");
+    }
+
+    /** Adds the route serving the repositories' files, with the configured caching times. */
+    public Builder repositories(ServedRepositories repositories) {
+      Objects.requireNonNull(repositories, "repositories");
+      return route(() -> new RepositoryContentHandler(
+          repositories, config.manifestMaxAge(), config.objectMaxAge()));
+    }
+
+    /** Adds a route; {@code factory} makes one handler per connection. */
+    public Builder route(Supplier<? extends RouteHandler> factory) {
+      routes.add(Objects.requireNonNull(factory, "factory"));
+      return this;
+    }
+
+    public HttpServer build() {
+      return new HttpServer(config, routes);
+    }
+  }
+}

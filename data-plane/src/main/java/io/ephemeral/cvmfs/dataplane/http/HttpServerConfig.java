@@ -1,0 +1,73 @@
+package io.ephemeral.cvmfs.dataplane.http;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Settings of the {@link HttpServer}.
+ *
+ * @param bindAddress host name or IP literal to listen on
+ * @param port TCP port; 0 picks a free one
+ * @param manifestMaxAge {@code max-age} for the {@code .cvmfs*} files; short, because a proxy
+ *     holding an old manifest delays every client behind it
+ * @param objectMaxAge {@code max-age} for objects under {@code data/}, which never change
+ * @param ioThreads event loop threads; 0 for Netty's default
+ * @param fileThreads threads that open files and run request handlers; 0 for a default based
+ *     on the number of processors
+ * @param idleTimeout close connections without traffic for this long; zero to keep them
+ */
+public record HttpServerConfig(
+    String bindAddress,
+    int port,
+    Duration manifestMaxAge,
+    Duration objectMaxAge,
+    int ioThreads,
+    int fileThreads,
+    Duration idleTimeout) {
+
+  /** 61 s: Squid by default does not cache anything with 60 s or less at all. */
+  public static final Duration DEFAULT_MANIFEST_MAX_AGE = Duration.ofSeconds(61);
+
+  /** Three days, as in the Apache configuration written by {@code cvmfs_server}. */
+  public static final Duration DEFAULT_OBJECT_MAX_AGE = Duration.ofDays(3);
+
+  public HttpServerConfig {
+    Objects.requireNonNull(bindAddress, "bindAddress");
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port out of range: " + port);
+    }
+    requireNotNegative(manifestMaxAge, "manifestMaxAge");
+    requireNotNegative(objectMaxAge, "objectMaxAge");
+    requireNotNegative(idleTimeout, "idleTimeout");
+    if (ioThreads < 0 || fileThreads < 0) {
+      throw new IllegalArgumentException("negative thread count");
+    }
+  }
+
+  /**
+   * Listens on all interfaces, port 8080, with the default ages and thread counts, and closes
+   * connections idle for a minute.
+   */
+  public static HttpServerConfig defaults() {
+    return new HttpServerConfig(
+        "0.0.0.0", 8080, DEFAULT_MANIFEST_MAX_AGE, DEFAULT_OBJECT_MAX_AGE, 0, 0,
+        Duration.ofSeconds(60));
+  }
+
+  public HttpServerConfig withAddress(String bindAddress, int port) {
+    return new HttpServerConfig(
+        bindAddress, port, manifestMaxAge, objectMaxAge, ioThreads, fileThreads, idleTimeout);
+  }
+
+  public InetSocketAddress address() {
+    return new InetSocketAddress(bindAddress, port);
+  }
+
+  private static void requireNotNegative(Duration duration, String name) {
+    Objects.requireNonNull(duration, name);
+    if (duration.isNegative()) {
+      throw new IllegalArgumentException(name + " is negative: " + duration);
+    }
+  }
+}

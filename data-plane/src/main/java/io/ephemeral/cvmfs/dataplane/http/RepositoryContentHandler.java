@@ -1,0 +1,231 @@
+package io.ephemeral.cvmfs.dataplane.http;
+
+import static io.netty.handler.codec.http.HttpResponseStatus.OK;
+import static io.netty.handler.codec.http.HttpResponseStatus.PARTIAL_CONTENT;
+import static io.netty.handler.codec.http.HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
+import static io.netty.handler.codec.http.HttpVersion.HTTP_1_1;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.Date;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Answers {@code GET} and {@code HEAD} for the files of the served repositories,
+ * {@code /cvmfs/<fqrn>/<file>}, and for {@code /cvmfs-meta/<fqrn>.pub|.crt|.conf}. Anything it
+ * has nothing for is passed on, so that the end of the pipeline answers 404.
+ *
+ * <p>Only paths matching the exact names a CVMFS repository serves are looked up, so a request
+ * can never reach a file outside a repository's tree. Headers follow the Apache configuration
+ * of {@code cvmfs_server}: no {@code Last-Modified}, no {@code ETag}, conditional requests
+ * answered in full, bodies sent exactly as stored.
+ */
+public final class RepositoryContentHandler extends RouteHandler {
+
+  static final String CVMFS_TYPE = "application/x-cvmfs";
+  static final String OBJECT_TYPE = "application/octet-stream";
+
+  private static final String FQRN = "[A-Za-z0-9][A-Za-z0-9._-]*";
+  private static final Pattern REPOSITORY_FILE = Pattern.compile(
+      "/cvmfs/(" + FQRN + ")/(\\.cvmfspublished|\\.cvmfswhitelist|\\.cvmfsreflog"
+          + "|\\.cvmfs_master_replica|\\.cvmfs_status\\.json"
+          + "|data/[0-9a-f]{2}/[0-9a-f]{38}(?:-rmd160|-shake128)?[CHPXM]?)");
+  private static final Pattern META_FILE =
+      Pattern.compile("/cvmfs-meta/((" + FQRN + ")\\.(?:pub|crt|conf))");
+
+  private final ServedRepositories repositories;
+  private final Freshness manifests;
+  private final Freshness objects;
+
+  /**
+   * @param manifestMaxAge caching time of the {@code .cvmfs*} files and the meta files
+   * @param objectMaxAge caching time of objects under {@code data/}
+   */
+  public RepositoryContentHandler(
+      ServedRepositories repositories, Duration manifestMaxAge, Duration objectMaxAge) {
+    this.repositories = Objects.requireNonNull(repositories, "repositories");
+    this.manifests = new Freshness(manifestMaxAge);
+    this.objects = new Freshness(objectMaxAge);
+  }
+
+  @Override
+  protected boolean onRequest(ChannelHandlerContext ctx, HttpRequest request) {
+    boolean head = HttpMethod.HEAD.equals(request.method());
+    if (!head && !HttpMethod.GET.equals(request.method())) {
+      return false;
+    }
+    String path = path(request.uri());
+    // The patterns cannot match a ".." component, only an fqrn containing "..": refuse that too.
+    if (path.contains("..")) {
+      return false;
+    }
+    Matcher m = REPOSITORY_FILE.matcher(path);
+    if (m.matches()) {
+      Optional<Path> root = repositories.root(m.group(1));
+      if (root.isEmpty()) {
+        return false;
+      }
+      String name = m.group(2);
+      boolean object = name.startsWith("data/");
+      return serveFile(ctx, request, head, root.get().resolve(name),
+          object ? OBJECT_TYPE : CVMFS_TYPE, object ? objects : manifests);
+    }
+    m = META_FILE.matcher(path);
+    if (m.matches()) {
+      Optional<MetaFile> meta = repositories.meta(m.group(2), m.group(1));
+      if (meta.isEmpty()) {
+        return false;
+      }
+      serveBytes(ctx, request, head, meta.get());
+      return true;
+    }
+    return false;
+  }
+
+  /** The path of a request target: without the query, and without scheme and host if given. */
+  static String path(String uri) {
+    int query = uri.indexOf('?');
+    String path = query < 0 ? uri : uri.substring(0, query);
+    // Servers must accept the absolute form too (RFC 9112, 3.2.2).
+    if (path.regionMatches(true, 0, "http://", 0, 7)) {
+      int slash = path.indexOf('/', 7);
+      path = slash < 0 ? "/" : path.substring(slash);
+    }
+    return path;
+  }
+
+  private boolean serveFile(ChannelHandlerContext ctx, HttpRequest request, boolean head,
+      Path file, String contentType, Freshness freshness) {
+    // Stat before opening: a FIFO would block open(), a directory is not content, and a symlink
+    // planted in the tree is not followed. O_NOFOLLOW on open then closes the race with a
+    // symlink swapped in after the stat.
+    FileChannel channel = null;
+    long size;
+    try {
+      BasicFileAttributes attributes =
+          Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (!attributes.isRegularFile()) {
+        return false;
+      }
+      if (head) {
+        size = attributes.size();
+      } else {
+        channel = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        // The size of the open file: the path may have been replaced since the stat.
+        size = channel.size();
+      }
+    } catch (IOException e) {
+      closeQuietly(channel);
+      return false;
+    }
+
+    ByteRange range = writeHead(ctx, request, size, contentType, freshness);
+    if (range == null) {
+      closeQuietly(channel);
+      return true;
+    }
+    if (channel != null && range.length() > 0) {
+      // Zero-copy: sent with sendfile(2); the region closes the file once written or failed.
+      ctx.write(new DefaultFileRegion(channel, range.first(), range.length()));
+    } else {
+      closeQuietly(channel);
+    }
+    ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    return true;
+  }
+
+  private void serveBytes(
+      ChannelHandlerContext ctx, HttpRequest request, boolean head, MetaFile meta) {
+    byte[] content = meta.content();
+    ByteRange range = writeHead(ctx, request, content.length, meta.contentType(), manifests);
+    if (range == null) {
+      return;
+    }
+    if (!head && range.length() > 0) {
+      ctx.write(new DefaultHttpContent(
+          Unpooled.wrappedBuffer(content, (int) range.first(), (int) range.length())));
+    }
+    ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+  }
+
+  /**
+   * Writes the response head for a {@code size}-byte resource and returns the range the body
+   * must carry, or answers 416 completely and returns {@code null}.
+   */
+  private static ByteRange writeHead(ChannelHandlerContext ctx, HttpRequest request, long size,
+      String contentType, Freshness freshness) {
+    ByteRange range = ByteRange.parse(request.headers().get(HttpHeaderNames.RANGE), size);
+    if (range == ByteRange.UNSATISFIABLE) {
+      FullHttpResponse response =
+          new DefaultFullHttpResponse(HTTP_1_1, REQUESTED_RANGE_NOT_SATISFIABLE);
+      response.headers()
+          .set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size)
+          .setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+      ctx.writeAndFlush(response);
+      return null;
+    }
+    HttpResponse response = new DefaultHttpResponse(HTTP_1_1, range == null ? OK : PARTIAL_CONTENT);
+    HttpHeaders headers = response.headers();
+    if (range == null) {
+      range = new ByteRange(0, size - 1);
+    } else {
+      headers.set(HttpHeaderNames.CONTENT_RANGE,
+          "bytes " + range.first() + "-" + range.last() + "/" + size);
+    }
+    long now = System.currentTimeMillis();
+    headers
+        .set(HttpHeaderNames.CONTENT_TYPE, contentType)
+        .set(HttpHeaderNames.CONTENT_LENGTH, range.length())
+        .set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES)
+        .set(HttpHeaderNames.CACHE_CONTROL, freshness.cacheControl)
+        .set(HttpHeaderNames.DATE, DateFormatter.format(new Date(now)))
+        .set(HttpHeaderNames.EXPIRES, DateFormatter.format(new Date(now + freshness.millis)));
+    ctx.write(response);
+    return range;
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // Read-only: nothing was lost.
+      }
+    }
+  }
+
+  /** A {@code max-age} as header value and as milliseconds for {@code Expires}. */
+  private static final class Freshness {
+    final String cacheControl;
+    final long millis;
+
+    Freshness(Duration maxAge) {
+      this.cacheControl = "max-age=" + maxAge.toSeconds();
+      this.millis = maxAge.toSeconds() * 1000;
+    }
+  }
+}
