@@ -8,10 +8,8 @@ import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.dataplane.format.SignedDocument;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
-import java.io.ByteArrayOutputStream;
+import io.ephemeral.cvmfs.dataplane.testsupport.CliRunner;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -50,7 +48,7 @@ class PublishCommandTest {
     }
     Path tree = Files.createDirectories(temp.resolve("tree"));
     Files.writeString(tree.resolve("a.txt"), "a\n");
-    assertEquals(0, run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "first", tree.toString()).code);
+    assertEquals(0, run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "first", tree.toString()).exitCode());
     manifest = data.resolve(FQRN).resolve(Repository.MANIFEST);
   }
 
@@ -79,8 +77,8 @@ class PublishCommandTest {
     byte[] before = Files.readAllBytes(manifest);
     Result result = run("publish", "--data", data.toString(), "--repository", "Not_A_Name", "--path", "x",
         temp.resolve("tree").toString());
-    assertEquals(1, result.code);
-    assertTrue(result.err.contains("invalid repository name"), result.err);
+    assertEquals(1, result.exitCode());
+    assertTrue(result.stderr().contains("invalid repository name"), result.stderr());
     assertArrayEquals(before, Files.readAllBytes(manifest));
   }
 
@@ -89,8 +87,8 @@ class PublishCommandTest {
     byte[] before = Files.readAllBytes(manifest);
     Result result = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "a/../b",
         temp.resolve("tree").toString());
-    assertEquals(1, result.code);
-    assertTrue(result.err.contains("invalid path"), result.err);
+    assertEquals(1, result.exitCode());
+    assertTrue(result.stderr().contains("invalid path"), result.stderr());
     assertArrayEquals(before, Files.readAllBytes(manifest));
   }
 
@@ -98,13 +96,13 @@ class PublishCommandTest {
   void secondPublishOfThePathConflictsUnlessOverwriting() throws Exception {
     byte[] before = Files.readAllBytes(manifest);
     Result again = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "first", temp.resolve("tree").toString());
-    assertEquals(1, again.code);
-    assertTrue(again.err.contains("already published"), again.err);
+    assertEquals(1, again.exitCode());
+    assertTrue(again.stderr().contains("already published"), again.stderr());
     assertArrayEquals(before, Files.readAllBytes(manifest));
     Result inside = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "first/inner", temp.resolve("tree").toString());
-    assertTrue(inside.err.contains("overlaps"), inside.err);
+    assertTrue(inside.stderr().contains("overlaps"), inside.stderr());
     assertEquals(0, run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "first", "--overwrite",
-        temp.resolve("tree").toString()).code);
+        temp.resolve("tree").toString()).exitCode());
     assertEquals(revision(before) + 1, revision(Files.readAllBytes(manifest)));
   }
 
@@ -113,8 +111,8 @@ class PublishCommandTest {
     try (Repository open = Repository.at(new DataLayout(data), FQRN).open()) {
       Result result = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "other",
           temp.resolve("tree").toString());
-      assertEquals(1, result.code);
-      assertTrue(result.err.contains("in use by another process"), result.err);
+      assertEquals(1, result.exitCode());
+      assertTrue(result.stderr().contains("in use by another process"), result.stderr());
     }
   }
 
@@ -124,19 +122,19 @@ class PublishCommandTest {
     deleteRecursively(data.resolve(FQRN));
     deleteRecursively(data.resolve("state"));
     assertEquals(0, run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "again",
-        temp.resolve("tree").toString()).code);
+        temp.resolve("tree").toString()).exitCode());
     long restarted = revision(Files.readAllBytes(manifest));
     assertTrue(restarted > first && restarted >= System.currentTimeMillis() - 60_000, "revision " + restarted);
     assertEquals(0, run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "more",
-        "--min-revision", Long.toString(restarted + 1000), temp.resolve("tree").toString()).code);
+        "--min-revision", Long.toString(restarted + 1000), temp.resolve("tree").toString()).exitCode());
     assertEquals(restarted + 1000, revision(Files.readAllBytes(manifest)));
   }
 
   private void assertRefused(String source, String messagePart) throws IOException {
     byte[] before = Files.readAllBytes(manifest);
     Result result = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "second", source);
-    assertEquals(1, result.code, result.err);
-    assertTrue(result.err.startsWith("error: ") && result.err.contains(messagePart), result.err);
+    assertEquals(1, result.exitCode(), result.stderr());
+    assertTrue(result.stderr().startsWith("error: ") && result.stderr().contains(messagePart), result.stderr());
     assertArrayEquals(before, Files.readAllBytes(manifest));
     try (Stream<Path> leftovers = Files.list(data.resolve(FQRN).resolve("data/txn"))) {
       assertEquals(0, leftovers.count());
@@ -153,21 +151,7 @@ class PublishCommandTest {
     }
   }
 
-  record Result(int code, String out, String err) {}
-
-  static Result run(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-      int code = Main.run(args);
-      return new Result(code, outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+  private static CliRunner.Result run(String... args) {
+    return CliRunner.run(args);
   }
 }

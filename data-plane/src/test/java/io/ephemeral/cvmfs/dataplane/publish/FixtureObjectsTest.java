@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import io.ephemeral.cvmfs.dataplane.testsupport.Fixtures;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,7 +71,7 @@ class FixtureObjectsTest {
         new Chunk(14680063, 6291457, hash("d9f463510a4088b6a2a791fbf7ee57d39a6fda31"))), content.chunks());
     for (Chunk chunk : content.chunks()) {
       Path stored = repository.resolve(chunk.hash().objectPath(ObjectKind.CHUNK));
-      byte[] fixture = Files.readAllBytes(FixturePaths.fixtureRepository().resolve(chunk.hash().objectPath(ObjectKind.CHUNK)));
+      byte[] fixture = Files.readAllBytes(Fixtures.referenceTree().resolve(chunk.hash().objectPath(ObjectKind.CHUNK)));
       assertEquals(fixture.length, Files.size(stored));
     }
   }
