@@ -9,7 +9,9 @@ import java.util.Objects;
  * {@code /}, no leading or trailing slash, no {@code .} or {@code ..} components, no empty
  * components; the publication root itself is the empty string. Content of regular files is
  * not part of the entry: the source hands it over separately as a stream of exactly
- * {@code size} bytes.
+ * {@code size} bytes. {@code size} is 0 for directories and symlinks; {@code linkTarget} is
+ * null for directories and regular files. A symlink target is kept as stored, relative or
+ * absolute, and may point anywhere: it is text, not a path the sources resolve.
  */
 public record SourceEntry(
     String path,
@@ -42,7 +44,10 @@ public record SourceEntry(
     DIRECTORY,
     REGULAR,
     SYMLINK,
-    /** A hard link to an earlier regular file of the same source; {@code linkTarget} is that file's path. */
+    /**
+     * A hard link to an earlier regular file of the same source; {@code linkTarget} is that
+     * file's path and {@code size} its size. No content stream comes with it.
+     */
     HARDLINK
   }
 }

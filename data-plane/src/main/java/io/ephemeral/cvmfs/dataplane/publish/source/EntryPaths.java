@@ -1,0 +1,96 @@
+package io.ephemeral.cvmfs.dataplane.publish.source;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Comparator;
+
+/** Path rules shared by the sources: normalisation of member names and deterministic ordering. */
+final class EntryPaths {
+
+  /** Longest name component Linux file systems accept, in bytes. */
+  static final int MAX_COMPONENT_BYTES = 255;
+
+  /**
+   * Orders names by code point, which is the byte order of their UTF-8 encoding and so matches
+   * what {@code ls} shows in the C locale, independent of how Java pairs surrogates.
+   */
+  static final Comparator<String> CODE_POINT_ORDER = EntryPaths::compareCodePoints;
+
+  private EntryPaths() {}
+
+  /**
+   * Normalises an archive member name to the {@link SourceEntry} path rules: {@code .} and empty
+   * components are dropped, so {@code ./a//b/} becomes {@code a/b} and {@code ./} the root
+   * {@code ""}. Names that could leave the root or cannot exist on disk are refused.
+   *
+   * @param subject what the name is in messages, e.g. {@code member 'x'}
+   */
+  static String normalize(String name, String subject) throws InvalidSourceException {
+    if (name.isEmpty()) {
+      throw new InvalidSourceException(subject + " is empty");
+    }
+    if (name.indexOf('\0') >= 0) {
+      throw new InvalidSourceException(subject + " contains a NUL byte");
+    }
+    if (name.charAt(0) == '/') {
+      throw new InvalidSourceException(subject + " is an absolute path");
+    }
+    StringBuilder path = new StringBuilder(name.length());
+    int start = 0;
+    while (start <= name.length()) {
+      int end = name.indexOf('/', start);
+      if (end < 0) {
+        end = name.length();
+      }
+      String component = name.substring(start, end);
+      if (component.equals("..")) {
+        throw new InvalidSourceException(subject + " has a '..' component");
+      }
+      if (!component.isEmpty() && !component.equals(".")) {
+        if (component.length() > MAX_COMPONENT_BYTES / 3
+            && component.getBytes(StandardCharsets.UTF_8).length > MAX_COMPONENT_BYTES) {
+          throw new InvalidSourceException(
+              subject + " has a component longer than " + MAX_COMPONENT_BYTES + " bytes");
+        }
+        if (path.length() > 0) {
+          path.append('/');
+        }
+        path.append(component);
+      }
+      start = end + 1;
+    }
+    return path.toString();
+  }
+
+  /** {@code parent + "/" + name}, without a leading slash below the root. */
+  static String child(String parent, String name) {
+    return parent.isEmpty() ? name : parent + "/" + name;
+  }
+
+  /** Quotes a name for a message, escaping control characters so the message stays one readable line. */
+  static String quote(String name) {
+    StringBuilder out = new StringBuilder(name.length() + 2).append('\'');
+    name.codePoints().forEach(c -> {
+      if (c < 0x20 || c == 0x7f) {
+        out.append(String.format("\\x%02x", c));
+      } else {
+        out.appendCodePoint(c);
+      }
+    });
+    return out.append('\'').toString();
+  }
+
+  private static int compareCodePoints(String a, String b) {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      if (ca != cb) {
+        return Integer.compare(ca, cb);
+      }
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
+    }
+    return Integer.compare(a.length() - i, b.length() - j);
+  }
+}
