@@ -76,6 +76,40 @@ public final class Committer implements AutoCloseable {
     return submit(new Pending(new Change.Remove(path)));
   }
 
+  /**
+   * Removes every publication whose expiry has passed, in one revision. Completes with the
+   * removed paths, empty when nothing had expired.
+   */
+  public CompletableFuture<List<String>> expire(Instant now) {
+    return CompletableFuture.supplyAsync(() -> live.values().stream()
+        .filter(p -> p.expiresAt() != null && !p.expiresAt().isAfter(now))
+        .map(Publication::path)
+        .toList(), thread).thenCompose(expired -> {
+          CompletableFuture<?>[] removals = expired.stream().map(this::remove).toArray(CompletableFuture[]::new);
+          return CompletableFuture.allOf(removals).thenApply(done -> expired);
+        });
+  }
+
+  /** Changes when a publication expires; this needs no new revision. */
+  public CompletableFuture<Publication> setExpiry(String path, Instant expiresAt) {
+    return CompletableFuture.supplyAsync(() -> {
+      Publication current = live.get(path);
+      if (current == null) {
+        throw new java.util.concurrent.CompletionException(
+            new PublishException(PublishException.Reason.NOT_FOUND, path + " is not published"));
+      }
+      Publication updated = current.withExpiry(expiresAt);
+      try {
+        repository.updatePublication(updated);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      live.put(path, updated);
+      snapshot = List.copyOf(live.values());
+      return updated;
+    }, thread);
+  }
+
   private CompletableFuture<Head> submit(Pending pending) {
     queue.add(pending);
     thread.execute(this::drain);

@@ -33,24 +33,35 @@ public final class ContentIngester {
     this.chunker = new Xor32Chunker(options.chunking());
   }
 
-  /** Reads exactly {@code size} bytes of {@code in} and returns where they will be stored. */
+  /**
+   * Reads a file's content and returns where it will be stored.
+   *
+   * @param size the exact number of bytes to read, or -1 to read to the end of the stream
+   */
   public CompletableFuture<FileContent> ingest(InputStream in, long size, String name) throws IOException {
     int min = options.chunking().min();
-    if (size <= min) {
-      byte[] data = readExactly(in, (int) size, name);
+    if (size >= 0 && size <= min) {
+      byte[] data = new byte[(int) size];
+      readFully(in, data, 0, (int) size, name);
       return storeWhole(data, (int) size);
     }
     int max = options.chunking().max();
     byte[] window = new byte[max];
     int available = 0;
     long consumed = 0;
+    boolean endOfFile = false;
     List<CompletableFuture<StoredObject>> pieces = new ArrayList<>();
     List<long[]> ranges = new ArrayList<>();
-    while (consumed < size) {
-      int wanted = (int) Math.min(max - available, size - consumed - available);
-      readFully(in, window, available, wanted, name);
-      available += wanted;
-      boolean endOfFile = consumed + available == size;
+    while (!endOfFile || available > 0) {
+      if (!endOfFile) {
+        int wanted = (int) (size < 0 ? max - available : Math.min(max - available, size - consumed - available));
+        int read = in.readNBytes(window, available, wanted);
+        if (size >= 0 && read < wanted) {
+          throw new InvalidSourceException("truncated content of " + name + ": expected " + wanted + " more bytes, got " + read);
+        }
+        available += read;
+        endOfFile = size >= 0 ? consumed + available == size : read < wanted;
+      }
       int cut = chunker.nextCut(window, 0, available, endOfFile);
       if (pieces.isEmpty() && endOfFile && cut == available) {
         // A single piece: stored as an ordinary file, without chunk rows.
@@ -64,6 +75,7 @@ public final class ContentIngester {
       available -= cut;
       consumed += cut;
     }
+    long total = consumed;
     return CompletableFuture.allOf(pieces.toArray(CompletableFuture[]::new)).thenApply(done -> {
       List<Chunk> chunks = new ArrayList<>(pieces.size());
       int written = 0;
@@ -72,7 +84,7 @@ public final class ContentIngester {
         chunks.add(new Chunk(ranges.get(i)[0], ranges.get(i)[1], object.hash()));
         written += object.written() ? 1 : 0;
       }
-      return new FileContent(size, null, chunks, written, pieces.size() - written);
+      return new FileContent(total, null, chunks, written, pieces.size() - written);
     });
   }
 
@@ -80,12 +92,6 @@ public final class ContentIngester {
     pipeline.reserve(length);
     return pipeline.store(store, data, length, ObjectKind.FILE, options.compression(), options.hash(), options.zlibLevel())
         .thenApply(object -> new FileContent(length, object.hash(), List.of(), object.written() ? 1 : 0, object.written() ? 0 : 1));
-  }
-
-  private static byte[] readExactly(InputStream in, int size, String name) throws IOException {
-    byte[] data = new byte[size];
-    readFully(in, data, 0, size, name);
-    return data;
   }
 
   private static void readFully(InputStream in, byte[] buffer, int offset, int length, String name) throws IOException {

@@ -2,15 +2,20 @@ package io.ephemeral.cvmfs.dataplane.publish;
 
 import io.ephemeral.cvmfs.dataplane.format.CatalogCounters;
 import io.ephemeral.cvmfs.dataplane.format.ContentHash;
+import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import java.time.Instant;
 
-/** A publication whose objects and nested catalog are stored, ready to be committed. */
+/**
+ * A publication whose objects (and, for a subtree, nested catalog) are stored, ready to be
+ * committed. Exactly one of {@code catalog} and {@code file} is set.
+ */
 public record IngestedPublication(
     String path,
     ContentHash catalog,
     long catalogSize,
     Publication.RootMetadata root,
+    DirectoryEntry file,
     CatalogCounters totals,
     long files,
     long bytes,
@@ -18,6 +23,6 @@ public record IngestedPublication(
     long objectsReused) {
 
   public Publication toPublication(long revision, Instant createdAt, Instant expiresAt) {
-    return new Publication(path, catalog, catalogSize, root, totals, files, bytes, revision, createdAt, expiresAt);
+    return new Publication(path, catalog, catalogSize, root, file, totals, files, bytes, revision, createdAt, expiresAt);
   }
 }

@@ -15,6 +15,7 @@ import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,7 +55,22 @@ public final class PublicationIngest {
     return writeCatalog(path, tree, now);
   }
 
-  private void add(Map<String, Node> tree, SourceEntry entry, java.io.InputStream in, long now) throws IOException {
+  /**
+   * Ingests one file for publication at {@code path}, a normalised {@code /a/b} naming the file.
+   *
+   * @param size the exact size, or -1 to read to the end of {@code content}
+   */
+  public IngestedPublication ingestFile(String path, InputStream content, long size, int permissions) throws IOException {
+    long now = repository.clock().instant().getEpochSecond();
+    FileContent stored = await(this.content.ingest(content, size, path));
+    RepositoryOptions options = repository.options();
+    DirectoryEntry row = DirectoryEntry.regular(path, permissions, stored.size(), now, 0, 0, options.hash(),
+        options.compression(), stored.hash(), stored.chunks());
+    return new IngestedPublication(path, null, 0, null, row, CatalogCounters.ZERO, 1, stored.size(),
+        stored.objectsWritten(), stored.objectsReused());
+  }
+
+  private void add(Map<String, Node> tree, SourceEntry entry, InputStream in, long now) throws IOException {
     String path = entry.path();
     ensureParents(tree, path, now);
     Node existing = tree.get(path);
@@ -133,7 +149,7 @@ public final class PublicationIngest {
         return new IngestedPublication(publicationPath, stored.hash(), stored.size(),
             new Publication.RootMetadata(root.permissions(), root.mtimeSeconds(), root.uid(), root.gid(),
                 2 + subdirectories.getOrDefault("", 0)),
-            self, files, bytes, written + (stored.written() ? 1 : 0), reused);
+            null, self, files, bytes, written + (stored.written() ? 1 : 0), reused);
       } finally {
         catalog.close();
       }

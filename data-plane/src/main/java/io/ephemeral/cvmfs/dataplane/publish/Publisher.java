@@ -5,6 +5,7 @@ import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryPath;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -47,10 +48,23 @@ public final class Publisher implements AutoCloseable {
   public PublishResult publish(String path, TreeSource source, Instant expiresAt, boolean overwrite) throws IOException {
     String normalized = RepositoryPath.normalize(path);
     long start = System.nanoTime();
-    IngestedPublication ingested = ingest.ingest(normalized, source);
+    return commit(ingest.ingest(normalized, source), expiresAt, overwrite, start);
+  }
+
+  /** Publishes one file at {@code path}, which names the file itself. */
+  public PublishResult publishFile(String path, InputStream content, long size, Instant expiresAt, boolean overwrite)
+      throws IOException {
+    String normalized = RepositoryPath.normalize(path);
+    long start = System.nanoTime();
+    IngestedPublication ingested = ingest.ingestFile(normalized, content, size, 0644);
+    return commit(ingested, expiresAt, overwrite, start);
+  }
+
+  private PublishResult commit(IngestedPublication ingested, Instant expiresAt, boolean overwrite, long start)
+      throws IOException {
     long ingestDone = System.nanoTime();
     Head head = await(committer.add(ingested, expiresAt, overwrite));
-    return new PublishResult(normalized, head.revision(), ingested.files(), ingested.bytes(), ingested.objectsWritten(),
+    return new PublishResult(ingested.path(), head.revision(), ingested.files(), ingested.bytes(), ingested.objectsWritten(),
         ingested.objectsReused(), expiresAt, Duration.ofNanos(ingestDone - start), Duration.ofNanos(System.nanoTime() - ingestDone));
   }
 

@@ -40,7 +40,7 @@ final class RootCatalogBuilder {
     }
     Map<String, Integer> subdirectories = new TreeMap<>();
     directories.forEach(d -> subdirectories.merge(parentOf(d), 1, Integer::sum));
-    publications.forEach(p -> subdirectories.merge(parentOf(p.path()), 1, Integer::sum));
+    publications.stream().filter(p -> !p.isFile()).forEach(p -> subdirectories.merge(parentOf(p.path()), 1, Integer::sum));
 
     Path file = repository.scratch().resolve("root-" + UUID.randomUUID() + ".db");
     try {
@@ -52,6 +52,10 @@ final class RootCatalogBuilder {
         }
         CatalogCounters subtree = CatalogCounters.ZERO;
         for (Publication publication : publications) {
+          if (publication.isFile()) {
+            catalog.add(publication.file());
+            continue;
+          }
           Publication.RootMetadata root = publication.root();
           catalog.add(DirectoryEntry.directory(publication.path(), root.permissions(), root.mtime(), root.uid(), root.gid(),
               root.links(), EntryFlags.NESTED_MOUNTPOINT));

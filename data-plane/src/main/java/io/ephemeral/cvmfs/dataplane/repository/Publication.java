@@ -2,12 +2,17 @@ package io.ephemeral.cvmfs.dataplane.repository;
 
 import io.ephemeral.cvmfs.dataplane.format.CatalogCounters;
 import io.ephemeral.cvmfs.dataplane.format.ContentHash;
+import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
 import java.time.Instant;
 
 /**
- * A published subtree: one nested catalog mounted at {@code path}.
+ * A publication: either a subtree, one nested catalog mounted at {@code path}, or a single file,
+ * one row of the root catalog.
  *
- * @param root metadata of the subtree's root directory, repeated on its mountpoint row
+ * @param catalog the nested catalog of a subtree, {@code null} for a single file
+ * @param root metadata of the subtree's root directory, repeated on its mountpoint row; {@code
+ *     null} for a single file
+ * @param file the catalog row of a single file, {@code null} for a subtree
  * @param totals the nested catalog's counters, its own rows plus everything below it
  * @param expiresAt when the publication leaves the repository, or {@code null} for never
  */
@@ -16,6 +21,7 @@ public record Publication(
     ContentHash catalog,
     long catalogSize,
     RootMetadata root,
+    DirectoryEntry file,
     CatalogCounters totals,
     long files,
     long bytes,
@@ -23,10 +29,24 @@ public record Publication(
     Instant createdAt,
     Instant expiresAt) {
 
+  public Publication {
+    if ((catalog == null) == (file == null)) {
+      throw new IllegalArgumentException("a publication is either a subtree or a single file: " + path);
+    }
+  }
+
+  public boolean isFile() {
+    return file != null;
+  }
+
   /** Directory metadata of a publication root. */
   public record RootMetadata(int permissions, long mtime, int uid, int gid, long links) {}
 
   public Publication withRevision(long newRevision) {
-    return new Publication(path, catalog, catalogSize, root, totals, files, bytes, newRevision, createdAt, expiresAt);
+    return new Publication(path, catalog, catalogSize, root, file, totals, files, bytes, newRevision, createdAt, expiresAt);
+  }
+
+  public Publication withExpiry(Instant newExpiry) {
+    return new Publication(path, catalog, catalogSize, root, file, totals, files, bytes, revision, createdAt, newExpiry);
   }
 }

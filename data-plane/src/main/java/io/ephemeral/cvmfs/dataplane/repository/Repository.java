@@ -147,6 +147,12 @@ public final class Repository implements AutoCloseable {
     publishManifest(head);
   }
 
+  /** Records a changed publication that needs no new revision (its expiry). */
+  public synchronized void updatePublication(Publication publication) throws IOException {
+    Head head = state.head().orElseThrow(() -> new IOException("repository " + fqrn + " has no revision yet"));
+    state.commit(head, List.of(publication), List.of());
+  }
+
   private void publishManifest(Head head) throws IOException {
     reflog.add(head.rootCatalog(), Reflog.RefType.CATALOG, head.timestamp());
     reflog.add(certificateObject, Reflog.RefType.CERTIFICATE, head.timestamp());

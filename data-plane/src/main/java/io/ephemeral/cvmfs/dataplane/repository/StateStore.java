@@ -40,10 +40,11 @@ public final class StateStore implements AutoCloseable {
         statement.execute("PRAGMA synchronous=FULL");
         statement.execute("CREATE TABLE IF NOT EXISTS head (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL,"
             + " timestamp INTEGER NOT NULL, root_catalog TEXT NOT NULL, catalog_size INTEGER NOT NULL)");
-        statement.execute("CREATE TABLE IF NOT EXISTS publications (path TEXT PRIMARY KEY, catalog TEXT NOT NULL,"
-            + " catalog_size INTEGER NOT NULL, permissions INTEGER NOT NULL, mtime INTEGER NOT NULL, uid INTEGER NOT NULL,"
-            + " gid INTEGER NOT NULL, links INTEGER NOT NULL, totals TEXT NOT NULL, files INTEGER NOT NULL,"
-            + " bytes INTEGER NOT NULL, revision INTEGER NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER)");
+        // A subtree has a catalog and root metadata; a single file has its catalog row in "file".
+        statement.execute("CREATE TABLE IF NOT EXISTS publications (path TEXT PRIMARY KEY, catalog TEXT,"
+            + " catalog_size INTEGER NOT NULL, permissions INTEGER, mtime INTEGER, uid INTEGER, gid INTEGER, links INTEGER,"
+            + " file TEXT, totals TEXT NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL, revision INTEGER NOT NULL,"
+            + " created_at INTEGER NOT NULL, expires_at INTEGER)");
       }
       connection.setAutoCommit(false);
       return new StateStore(connection);
@@ -69,14 +70,18 @@ public final class StateStore implements AutoCloseable {
     List<Publication> publications = new ArrayList<>();
     try (Statement statement = connection.createStatement();
         ResultSet row = statement.executeQuery("SELECT path, catalog, catalog_size, permissions, mtime, uid, gid, links,"
-            + " totals, files, bytes, revision, created_at, expires_at FROM publications ORDER BY path")) {
+            + " file, totals, files, bytes, revision, created_at, expires_at FROM publications ORDER BY path")) {
       while (row.next()) {
-        long expires = row.getLong(14);
-        publications.add(new Publication(row.getString(1), ContentHash.parse(row.getString(2)), row.getLong(3),
-            new Publication.RootMetadata(row.getInt(4), row.getLong(5), row.getInt(6), row.getInt(7), row.getLong(8)),
-            CatalogCounters.fromValues(Arrays.stream(row.getString(9).split(",")).mapToLong(Long::parseLong).toArray()),
-            row.getLong(10), row.getLong(11), row.getLong(12), Instant.ofEpochMilli(row.getLong(13)),
-            row.wasNull() ? null : Instant.ofEpochMilli(expires)));
+        String catalog = row.getString(2);
+        String file = row.getString(9);
+        long expires = row.getLong(15);
+        Instant expiresAt = row.wasNull() ? null : Instant.ofEpochMilli(expires);
+        publications.add(new Publication(row.getString(1), catalog == null ? null : ContentHash.parse(catalog), row.getLong(3),
+            catalog == null ? null
+                : new Publication.RootMetadata(row.getInt(4), row.getLong(5), row.getInt(6), row.getInt(7), row.getLong(8)),
+            file == null ? null : EntryJson.read(file),
+            CatalogCounters.fromValues(Arrays.stream(row.getString(10).split(",")).mapToLong(Long::parseLong).toArray()),
+            row.getLong(11), row.getLong(12), row.getLong(13), Instant.ofEpochMilli(row.getLong(14)), expiresAt));
       }
       connection.commit();
     } catch (SQLException e) {
@@ -104,27 +109,25 @@ public final class StateStore implements AutoCloseable {
         delete.executeBatch();
       }
       try (PreparedStatement insert = connection.prepareStatement("INSERT OR REPLACE INTO publications (path, catalog,"
-          + " catalog_size, permissions, mtime, uid, gid, links, totals, files, bytes, revision, created_at, expires_at)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+          + " catalog_size, permissions, mtime, uid, gid, links, file, totals, files, bytes, revision, created_at, expires_at)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
         for (Publication p : upserts) {
           insert.setString(1, p.path());
-          insert.setString(2, p.catalog().toString());
+          insert.setString(2, p.isFile() ? null : p.catalog().toString());
           insert.setLong(3, p.catalogSize());
-          insert.setInt(4, p.root().permissions());
-          insert.setLong(5, p.root().mtime());
-          insert.setInt(6, p.root().uid());
-          insert.setInt(7, p.root().gid());
-          insert.setLong(8, p.root().links());
-          insert.setString(9, Arrays.stream(p.totals().values()).mapToObj(Long::toString).collect(Collectors.joining(",")));
-          insert.setLong(10, p.files());
-          insert.setLong(11, p.bytes());
-          insert.setLong(12, p.revision());
-          insert.setLong(13, p.createdAt().toEpochMilli());
-          if (p.expiresAt() == null) {
-            insert.setNull(14, Types.INTEGER);
-          } else {
-            insert.setLong(14, p.expiresAt().toEpochMilli());
-          }
+          Publication.RootMetadata root = p.root();
+          setNullable(insert, 4, root == null ? null : (long) root.permissions());
+          setNullable(insert, 5, root == null ? null : root.mtime());
+          setNullable(insert, 6, root == null ? null : (long) root.uid());
+          setNullable(insert, 7, root == null ? null : (long) root.gid());
+          setNullable(insert, 8, root == null ? null : root.links());
+          insert.setString(9, p.isFile() ? EntryJson.write(p.file()) : null);
+          insert.setString(10, Arrays.stream(p.totals().values()).mapToObj(Long::toString).collect(Collectors.joining(",")));
+          insert.setLong(11, p.files());
+          insert.setLong(12, p.bytes());
+          insert.setLong(13, p.revision());
+          insert.setLong(14, p.createdAt().toEpochMilli());
+          setNullable(insert, 15, p.expiresAt() == null ? null : p.expiresAt().toEpochMilli());
           insert.addBatch();
         }
         insert.executeBatch();
@@ -137,6 +140,14 @@ public final class StateStore implements AutoCloseable {
         e.addSuppressed(rollback);
       }
       throw failure("commit revision " + head.revision(), e);
+    }
+  }
+
+  private static void setNullable(PreparedStatement statement, int index, Long value) throws SQLException {
+    if (value == null) {
+      statement.setNull(index, Types.INTEGER);
+    } else {
+      statement.setLong(index, value);
     }
   }
 

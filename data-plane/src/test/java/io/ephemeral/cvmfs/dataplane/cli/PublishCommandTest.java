@@ -75,7 +75,7 @@ class PublishCommandTest {
   @Test
   void invalidRepositoryNameIsRefused() throws Exception {
     byte[] before = Files.readAllBytes(manifest);
-    Result result = run("publish", "--data", data.toString(), "--repository", "Not_A_Name", "--path", "x",
+    CliRunner.Result result = run("publish", "--data", data.toString(), "--repository", "Not_A_Name", "--path", "x",
         temp.resolve("tree").toString());
     assertEquals(1, result.exitCode());
     assertTrue(result.stderr().contains("invalid repository name"), result.stderr());
@@ -85,7 +85,7 @@ class PublishCommandTest {
   @Test
   void invalidPathIsRefused() throws Exception {
     byte[] before = Files.readAllBytes(manifest);
-    Result result = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "a/../b",
+    CliRunner.Result result = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "a/../b",
         temp.resolve("tree").toString());
     assertEquals(1, result.exitCode());
     assertTrue(result.stderr().contains("invalid path"), result.stderr());
@@ -95,11 +95,11 @@ class PublishCommandTest {
   @Test
   void secondPublishOfThePathConflictsUnlessOverwriting() throws Exception {
     byte[] before = Files.readAllBytes(manifest);
-    Result again = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "first", temp.resolve("tree").toString());
+    CliRunner.Result again = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "first", temp.resolve("tree").toString());
     assertEquals(1, again.exitCode());
     assertTrue(again.stderr().contains("already published"), again.stderr());
     assertArrayEquals(before, Files.readAllBytes(manifest));
-    Result inside = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "first/inner", temp.resolve("tree").toString());
+    CliRunner.Result inside = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "first/inner", temp.resolve("tree").toString());
     assertTrue(inside.stderr().contains("overlaps"), inside.stderr());
     assertEquals(0, run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "first", "--overwrite",
         temp.resolve("tree").toString()).exitCode());
@@ -109,7 +109,7 @@ class PublishCommandTest {
   @Test
   void secondWriterIsRefusedWhileTheRepositoryIsOpen() throws Exception {
     try (Repository open = Repository.at(new DataLayout(data), FQRN).open()) {
-      Result result = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "other",
+      CliRunner.Result result = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "other",
           temp.resolve("tree").toString());
       assertEquals(1, result.exitCode());
       assertTrue(result.stderr().contains("in use by another process"), result.stderr());
@@ -132,7 +132,7 @@ class PublishCommandTest {
 
   private void assertRefused(String source, String messagePart) throws IOException {
     byte[] before = Files.readAllBytes(manifest);
-    Result result = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "second", source);
+    CliRunner.Result result = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "second", source);
     assertEquals(1, result.exitCode(), result.stderr());
     assertTrue(result.stderr().startsWith("error: ") && result.stderr().contains(messagePart), result.stderr());
     assertArrayEquals(before, Files.readAllBytes(manifest));

@@ -1,0 +1,43 @@
+package io.ephemeral.cvmfs.dataplane.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ephemeral.cvmfs.dataplane.publish.PublishResult;
+import io.ephemeral.cvmfs.dataplane.repository.Publication;
+import java.time.Instant;
+
+/** The JSON shapes of the publish API. */
+final class ApiJson {
+
+  private ApiJson() {}
+
+  static ObjectNode published(PublishResult result) {
+    ObjectNode node = JsonResponses.JSON.createObjectNode()
+        .put("path", result.path())
+        .put("revision", result.revision())
+        .put("files", result.files())
+        .put("bytes", result.bytes())
+        .put("objectsWritten", result.objectsWritten())
+        .put("objectsReused", result.objectsReused())
+        .put("expiresAt", instant(result.expiresAt()));
+    node.putObject("timings")
+        .put("ingestMs", result.ingest().toMillis())
+        .put("commitMs", result.commit().toMillis())
+        .put("totalMs", result.ingest().plus(result.commit()).toMillis());
+    return node;
+  }
+
+  static ObjectNode publication(Publication publication) {
+    return JsonResponses.JSON.createObjectNode()
+        .put("path", publication.path())
+        .put("type", publication.isFile() ? "file" : "tree")
+        .put("files", publication.files())
+        .put("bytes", publication.bytes())
+        .put("revision", publication.revision())
+        .put("createdAt", instant(publication.createdAt()))
+        .put("expiresAt", instant(publication.expiresAt()));
+  }
+
+  static String instant(Instant instant) {
+    return instant == null ? null : instant.toString();
+  }
+}

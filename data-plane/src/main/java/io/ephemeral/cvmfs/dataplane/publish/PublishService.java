@@ -1,0 +1,211 @@
+package io.ephemeral.cvmfs.dataplane.publish;
+
+import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource;
+import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;
+import io.ephemeral.cvmfs.dataplane.publish.source.TreeSource;
+import io.ephemeral.cvmfs.dataplane.repository.Head;
+import io.ephemeral.cvmfs.dataplane.repository.Publication;
+import io.ephemeral.cvmfs.dataplane.repository.RepositoryPath;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What the publish API can do to the repositories of one data plane: publish streams, staged
+ * uploads and remote archives, remove publications, change their lifetime, and expire them.
+ * Every call blocks until its revision is served; call it off the event loop.
+ */
+public final class PublishService {
+
+  private final Map<String, Publisher> publishers;
+  private final Map<String, StagedUploads> uploads;
+  private final PublicationPolicy policy;
+  private final Clock clock;
+  private final HttpClient http = HttpClient.newBuilder()
+      .followRedirects(HttpClient.Redirect.NORMAL)
+      .connectTimeout(Duration.ofSeconds(30))
+      .build();
+
+  public PublishService(Map<String, Publisher> publishers, PublicationPolicy policy, Clock clock) throws IOException {
+    this.publishers = Map.copyOf(publishers);
+    this.policy = policy;
+    this.clock = clock;
+    Map<String, StagedUploads> staged = new LinkedHashMap<>();
+    for (Map.Entry<String, Publisher> entry : publishers.entrySet()) {
+      staged.put(entry.getKey(), new StagedUploads(entry.getValue().repository().layout().state(entry.getKey()).resolve("uploads")));
+    }
+    this.uploads = Map.copyOf(staged);
+  }
+
+  public PublicationPolicy policy() {
+    return policy;
+  }
+
+  public Set<String> repositories() {
+    return publishers.keySet();
+  }
+
+  /** The publisher of {@code fqrn}, or a NOT_FOUND refusal. */
+  public Publisher publisher(String fqrn) throws PublishException {
+    Publisher publisher = publishers.get(fqrn);
+    if (publisher == null) {
+      throw new PublishException(PublishException.Reason.NOT_FOUND, "unknown repository " + fqrn);
+    }
+    return publisher;
+  }
+
+  /**
+   * Publishes a body at {@code path}.
+   *
+   * @param format what the body holds, or {@code null} to recognise a tar, tar.gz or tar.zst
+   * @param ttl the requested lifetime, or {@code null} for the default
+   */
+  public PublishResult publish(String fqrn, String path, InputStream body, PublishFormat format, String ttl,
+      boolean overwrite) throws IOException {
+    Publisher publisher = publisher(fqrn);
+    String normalized = RepositoryPath.normalize(path);
+    Instant expiresAt = clock.instant().plus(policy.ttl(ttl));
+    refuseTakenPath(publisher, normalized, overwrite);
+    CountingInputStream received = new CountingInputStream(body, Long.MAX_VALUE, "the body");
+    if (format == PublishFormat.FILE) {
+      CountingInputStream limited = new CountingInputStream(received, policy.maxFileSize(), "the file");
+      return publisher.publishFile(normalized, limited, -1, expiresAt, overwrite);
+    }
+    if (format == PublishFormat.DOCKER_ARCHIVE || format == PublishFormat.OCI_ARCHIVE) {
+      throw new IllegalArgumentException("format " + format.queryName() + " is not supported by this data plane yet");
+    }
+    ArchiveSource archive = ArchiveSource.open(new BufferedInputStream(received, 1 << 16),
+        format == null ? null : format.archive(),
+        new ArchiveSource.Limits(policy.maxEntries(), policy.maxFileSize(), policy.maxTotalBytes()));
+    return publisher.publish(normalized, boundExpansion(archive, received), expiresAt, overwrite);
+  }
+
+  /** Publishes a staged upload, recognising its format unless given; the upload is consumed. */
+  public PublishResult publishUpload(String fqrn, String path, String uploadId, PublishFormat format, String ttl,
+      boolean overwrite) throws IOException {
+    StagedUploads staged = uploads.get(publisher(fqrn).repository().fqrn());
+    Path file = staged.find(uploadId).orElseThrow(() -> new PublishException(PublishException.Reason.NOT_FOUND,
+        "no staged upload with id " + uploadId));
+    PublishResult result;
+    try (InputStream in = Files.newInputStream(file)) {
+      result = publish(fqrn, path, in, format, ttl, overwrite);
+    }
+    staged.delete(uploadId);
+    return result;
+  }
+
+  /** Downloads an archive, checks its SHA-256 if given, and publishes it. */
+  public PublishResult publishUrl(String fqrn, String path, String url, String sha256, PublishFormat format, String ttl,
+      boolean overwrite) throws IOException {
+    URI uri;
+    try {
+      uri = URI.create(url);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("invalid url '" + url + "'");
+    }
+    if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+      throw new IllegalArgumentException("url must be http or https: " + url);
+    }
+    refuseTakenPath(publisher(fqrn), RepositoryPath.normalize(path), overwrite);
+    StagedUploads.Upload upload;
+    try {
+      HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(30)).GET().build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      try (InputStream body = response.body()) {
+        if (response.statusCode() / 100 != 2) {
+          throw new SourceUnavailableException("fetching " + url + " answered HTTP " + response.statusCode());
+        }
+        upload = uploads.get(fqrn).store(body, policy.maxTotalBytes(), sha256);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while fetching " + url);
+    } catch (java.net.ConnectException | java.net.http.HttpTimeoutException e) {
+      throw new SourceUnavailableException("cannot fetch " + url + ": " + e);
+    }
+    return publishUpload(fqrn, path, upload.id(), format, ttl, overwrite);
+  }
+
+  public StagedUploads.Upload stage(String fqrn, InputStream body) throws IOException {
+    publisher(fqrn);
+    return uploads.get(fqrn).store(body, policy.maxTotalBytes(), null);
+  }
+
+  public Head remove(String fqrn, String path) throws IOException {
+    return publisher(fqrn).remove(path);
+  }
+
+  public Publication setTtl(String fqrn, String path, String ttl) throws IOException {
+    Instant expiresAt = clock.instant().plus(policy.ttl(ttl));
+    return Publisher.await(publisher(fqrn).committer().setExpiry(RepositoryPath.normalize(path), expiresAt));
+  }
+
+  public List<Publication> publications(String fqrn) throws PublishException {
+    return publisher(fqrn).committer().publications();
+  }
+
+  public Optional<Publication> publication(String fqrn, String path) throws PublishException {
+    String normalized = RepositoryPath.normalize(path);
+    return publications(fqrn).stream().filter(p -> p.path().equals(normalized)).findFirst();
+  }
+
+  /** Removes expired publications and stale uploads of every repository; returns the removed paths. */
+  public Map<String, List<String>> expire() throws IOException {
+    Instant now = clock.instant();
+    Map<String, List<String>> removed = new LinkedHashMap<>();
+    for (Map.Entry<String, Publisher> entry : publishers.entrySet()) {
+      removed.put(entry.getKey(), Publisher.await(entry.getValue().committer().expire(now)));
+      uploads.get(entry.getKey()).expire(now, policy.uploadTtl());
+    }
+    return removed;
+  }
+
+  private static void refuseTakenPath(Publisher publisher, String path, boolean overwrite) throws PublishException {
+    if (overwrite) {
+      return;
+    }
+    for (Publication existing : publisher.committer().publications()) {
+      if (RepositoryPath.overlaps(existing.path(), path)) {
+        throw new PublishException(PublishException.Reason.CONFLICT, existing.path().equals(path)
+            ? path + " is already published" : path + " overlaps the publication at " + existing.path());
+      }
+    }
+  }
+
+  // An archive bomb announces small sizes nowhere: compare what it expands to with what arrived.
+  private TreeSource boundExpansion(TreeSource source, CountingInputStream received) {
+    long slack = 1 << 20;
+    return visitor -> {
+      long[] expanded = {0};
+      source.walk((entry, content) -> {
+        expanded[0] += entry.size();
+        if (expanded[0] > slack && expanded[0] > policy.maxExpansionRatio() * Math.max(received.count(), 1)) {
+          throw new LimitExceededException("archive expands past " + policy.maxExpansionRatio()
+              + " times its size (" + expanded[0] + " bytes from " + received.count() + ")");
+        }
+        visitor.visit(entry, content);
+      });
+    };
+  }
+
+  /** A remote source could not be fetched. */
+  public static final class SourceUnavailableException extends InvalidSourceException {
+    public SourceUnavailableException(String message) {
+      super(message);
+    }
+  }
+}
