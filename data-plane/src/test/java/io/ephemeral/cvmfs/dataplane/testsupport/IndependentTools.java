@@ -157,9 +157,20 @@ public final class IndependentTools {
 
       Map<Character, String> fields = manifestFields(split("manifest", source.read(".cvmfspublished")).letter);
       Path certificate = write(dir.resolve("cert.pem"), inflate(object(require(fields, 'X', "manifest"), "X", dir)));
-      String fingerprint = tool(List.of("openssl", "x509", "-in", certificate.toString(), "-noout", "-fingerprint",
-          "-sha1")).stdout.trim();
-      fingerprint = fingerprint.substring(fingerprint.indexOf('=') + 1).toUpperCase(Locale.ROOT);
+      // The fingerprint uses the repository's hash algorithm, which the hash line's length names.
+      String suffix = whitelist.hashLine.length() == 47 ? "-RMD160" : whitelist.hashLine.length() == 49 ? "-SHAKE128" : "";
+      List<String> digest = switch (suffix) {
+        case "-RMD160" -> List.of("-ripemd160");
+        case "-SHAKE128" -> List.of("-shake128", "-xoflen", "20");
+        default -> List.of("-sha1");
+      };
+      Path der = dir.resolve("cert.der");
+      tool(List.of("openssl", "x509", "-in", certificate.toString(), "-outform", "der", "-out", der.toString()));
+      List<String> dgst = new ArrayList<>(List.of("openssl", "dgst"));
+      dgst.addAll(digest);
+      dgst.addAll(List.of("-r", der.toString()));
+      String hex = tool(dgst).stdout.trim().split(" ")[0].toUpperCase(Locale.ROOT);
+      String fingerprint = hex.replaceAll("(..)(?!$)", "$1:") + suffix;
       List<String> lines = Arrays.asList(new String(whitelist.letter, StandardCharsets.US_ASCII).split("\n"));
       if (lines.size() < 4 || !lines.subList(3, lines.size()).contains(fingerprint)) {
         throw new AssertionError("certificate fingerprint " + fingerprint + " is not a line of the whitelist " + lines);
