@@ -3,11 +3,11 @@ package io.ephemeral.cvmfs.dataplane.cli;
 import java.util.Locale;
 import picocli.CommandLine;
 
-/** Reads sizes such as {@code 4194304}, {@code 512KiB} or {@code 8MiB}. */
-final class ByteSizeConverter implements CommandLine.ITypeConverter<Integer> {
+/** Reads sizes such as {@code 4194304}, {@code 512KiB}, {@code 8MiB} or {@code 2GiB}. */
+final class ByteSizeConverter implements CommandLine.ITypeConverter<Long> {
 
   @Override
-  public Integer convert(String value) {
+  public Long convert(String value) {
     String text = value.trim();
     String lower = text.toLowerCase(Locale.ROOT);
     long factor = 1;
@@ -17,16 +17,18 @@ final class ByteSizeConverter implements CommandLine.ITypeConverter<Integer> {
       factor = 1L << 20;
     } else if (lower.endsWith("gib")) {
       factor = 1L << 30;
+    } else if (lower.endsWith("tib")) {
+      factor = 1L << 40;
     }
     String digits = factor == 1 ? text : text.substring(0, text.length() - 3).trim();
     try {
       long bytes = Math.multiplyExact(Long.parseLong(digits), factor);
-      if (bytes <= 0 || bytes > Integer.MAX_VALUE - 8) {
+      if (bytes <= 0) {
         throw new CommandLine.TypeConversionException("size out of range: " + value);
       }
-      return (int) bytes;
+      return bytes;
     } catch (NumberFormatException | ArithmeticException e) {
-      throw new CommandLine.TypeConversionException("not a size: '" + value + "' (use bytes, KiB or MiB, e.g. 4MiB)");
+      throw new CommandLine.TypeConversionException("not a size: '" + value + "' (use bytes, KiB, MiB, GiB or TiB, e.g. 4MiB)");
     }
   }
 }

@@ -34,15 +34,15 @@ final class RepositoryArguments {
 
   @Option(names = "--chunk-min", defaultValue = "${env:CVMFS_EPHEMERAL_CHUNK_MIN:-4MiB}", converter = ByteSizeConverter.class,
       description = "Minimum chunk size (default ${DEFAULT-VALUE}).")
-  int chunkMin;
+  long chunkMin;
 
   @Option(names = "--chunk-avg", defaultValue = "${env:CVMFS_EPHEMERAL_CHUNK_AVG:-8MiB}", converter = ByteSizeConverter.class,
       description = "Average chunk size (default ${DEFAULT-VALUE}).")
-  int chunkAvg;
+  long chunkAvg;
 
   @Option(names = "--chunk-max", defaultValue = "${env:CVMFS_EPHEMERAL_CHUNK_MAX:-16MiB}", converter = ByteSizeConverter.class,
       description = "Maximum chunk size (default ${DEFAULT-VALUE}).")
-  int chunkMax;
+  long chunkMax;
 
   @Option(names = "--manifest-ttl", defaultValue = "${env:CVMFS_EPHEMERAL_MANIFEST_TTL:-240}",
       description = "Seconds between client checks for a new revision (default ${DEFAULT-VALUE}).")
@@ -54,7 +54,14 @@ final class RepositoryArguments {
 
   RepositoryOptions creationOptions() {
     return new RepositoryOptions(HashAlgorithm.fromConfigName(hash), Compression.fromConfigName(compression),
-        new ChunkingParameters(chunkMin, chunkAvg, chunkMax), manifestTtl, zlibLevel);
+        new ChunkingParameters(chunkSize(chunkMin), chunkSize(chunkAvg), chunkSize(chunkMax)), manifestTtl, zlibLevel);
+  }
+
+  private static int chunkSize(long bytes) {
+    if (bytes > 1 << 30) {
+      throw new IllegalArgumentException("chunk sizes above 1 GiB are not supported: " + bytes);
+    }
+    return (int) bytes;
   }
 
   DataLayout layout() {

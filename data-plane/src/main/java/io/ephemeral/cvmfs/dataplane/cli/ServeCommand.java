@@ -1,15 +1,11 @@
 package io.ephemeral.cvmfs.dataplane.cli;
 
-import io.ephemeral.cvmfs.dataplane.http.HttpServer;
-import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
-import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;
-import io.ephemeral.cvmfs.dataplane.publish.Publisher;
-import io.ephemeral.cvmfs.dataplane.repository.Repository;
-import java.io.IOException;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import io.ephemeral.cvmfs.dataplane.publish.PublicationPolicy;
+import io.ephemeral.cvmfs.dataplane.publish.Ttl;
+import io.ephemeral.cvmfs.dataplane.server.DataPlane;
+import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
+import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -18,7 +14,7 @@ import picocli.CommandLine.Option;
 
 /** Serves one or more repositories over HTTP, creating them on first start. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Serve repositories at http://ADDR:PORT/cvmfs/FQRN/, creating them on first start.")
+    description = "Serve repositories at http://ADDR:PORT/cvmfs/FQRN/ with the publish API, creating them on first start.")
 final class ServeCommand implements Callable<Integer> {
 
   @Mixin
@@ -37,70 +33,89 @@ final class ServeCommand implements Callable<Integer> {
   int port;
 
   @Option(names = "--notification-port", defaultValue = "${env:CVMFS_EPHEMERAL_NOTIFICATION_PORT:-4929}",
-      description = "Port of the notification server (default ${DEFAULT-VALUE}).")
+      description = "Second port serving only the notification API; 0 picks one, -1 disables it (default ${DEFAULT-VALUE}).")
   int notificationPort;
 
   @Option(names = "--public-url", defaultValue = "${env:CVMFS_EPHEMERAL_PUBLIC_URL}",
       description = "Base URL clients reach this server at, for the client configuration (default http://HOST:PORT).")
   String publicUrl;
 
+  @Option(names = "--token-file", defaultValue = "${env:CVMFS_EPHEMERAL_TOKEN_FILE}",
+      description = "File with the publish token of every served repository (default: keys/FQRN.token, generated).")
+  Path tokenFile;
+
+  @Option(names = "--default-ttl", defaultValue = "${env:CVMFS_EPHEMERAL_DEFAULT_TTL:-2h}",
+      description = "Lifetime of a publication that names none (default ${DEFAULT-VALUE}).")
+  String defaultTtl;
+
+  @Option(names = "--max-ttl", defaultValue = "${env:CVMFS_EPHEMERAL_MAX_TTL:-7d}",
+      description = "Longest lifetime a publication may ask for (default ${DEFAULT-VALUE}).")
+  String maxTtl;
+
+  @Option(names = "--max-file-size", defaultValue = "${env:CVMFS_EPHEMERAL_MAX_FILE_SIZE:-64GiB}",
+      converter = ByteSizeConverter.class, description = "Largest file in a publication (default ${DEFAULT-VALUE}).")
+  long maxFileSize;
+
+  @Option(names = "--max-publication-size", defaultValue = "${env:CVMFS_EPHEMERAL_MAX_PUBLICATION_SIZE:-256GiB}",
+      converter = ByteSizeConverter.class, description = "Largest publication, in bytes of content (default ${DEFAULT-VALUE}).")
+  long maxPublicationSize;
+
+  @Option(names = "--max-entries", defaultValue = "${env:CVMFS_EPHEMERAL_MAX_ENTRIES:-1000000}",
+      description = "Most entries in one publication (default ${DEFAULT-VALUE}).")
+  long maxEntries;
+
+  @Option(names = "--max-expansion-ratio", defaultValue = "${env:CVMFS_EPHEMERAL_MAX_EXPANSION_RATIO:-1000}",
+      description = "Most bytes of content per byte received, against archive bombs (default ${DEFAULT-VALUE}).")
+  long maxExpansionRatio;
+
+  @Option(names = "--upload-ttl", defaultValue = "${env:CVMFS_EPHEMERAL_UPLOAD_TTL:-1h}",
+      description = "How long a staged upload waits to be claimed (default ${DEFAULT-VALUE}).")
+  String uploadTtl;
+
+  @Option(names = "--housekeeping-interval", defaultValue = "${env:CVMFS_EPHEMERAL_HOUSEKEEPING_INTERVAL:-5s}",
+      description = "How often expired publications are removed (default ${DEFAULT-VALUE}).")
+  String housekeepingInterval;
+
+  @Option(names = "--legacy-api-without-token", defaultValue = "${env:CVMFS_EPHEMERAL_LEGACY_API_WITHOUT_TOKEN:-false}",
+      description = "Let the earlier service's endpoints (/repos/…) write without a token (default ${DEFAULT-VALUE}).")
+  boolean legacyApiWithoutToken;
+
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private final CountDownLatch closed = new CountDownLatch(1);
 
+  DataPlaneConfig config() {
+    PublicationPolicy policy = new PublicationPolicy(Ttl.parse(defaultTtl), Ttl.parse(maxTtl), maxFileSize,
+        maxPublicationSize, maxEntries, maxExpansionRatio, Ttl.parse(uploadTtl));
+    return new DataPlaneConfig(repository.data, fqrns, repository.creationOptions(), repository.minRevision, bind, port,
+        notificationPort, publicUrl, tokenFile, System.getenv("CVMFS_EPHEMERAL_TOKEN"), policy,
+        Ttl.parse(housekeepingInterval), legacyApiWithoutToken);
+  }
+
   @Override
   public Integer call() throws Exception {
-    ServeConfig config = new ServeConfig(fqrns, bind, port, notificationPort,
-        publicUrl != null ? publicUrl : "http://" + (bind.equals("0.0.0.0") ? "localhost" : bind) + ":" + port);
-    Map<String, Repository> open = new LinkedHashMap<>();
-    List<Publisher> publishers = new ArrayList<>();
-    ObjectPipeline pipeline = ObjectPipeline.forThisMachine();
-    HttpServer server = null;
-    // On SIGTERM the JVM runs the hook and then halts: the hook does the closing and waits for it.
-    Thread hook = new Thread(() -> awaitClosed(), "shutdown");
-    try {
+    DataPlaneConfig config = config();
+    // On SIGTERM the JVM runs the hook and then halts: the hook asks for the stop and waits for it.
+    Thread hook = new Thread(this::stopAndWait, "shutdown");
+    try (DataPlane dataPlane = DataPlane.start(config)) {
       for (String fqrn : config.repositories()) {
-        Publisher publisher = Publisher.start(repository.open(fqrn), pipeline);
-        publishers.add(publisher);
-        open.put(fqrn, publisher.repository());
-      }
-      server = HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port()))
-          .repositories(new LocalRepositories(open, config))
-          .build();
-      int bound = server.start();
-      for (String fqrn : open.keySet()) {
-        System.out.println("serving http://" + config.bindAddress() + ":" + bound + "/cvmfs/" + fqrn
-            + " (client configuration at /cvmfs-meta/" + fqrn + ".conf)");
+        System.out.println("serving " + dataPlane.publicUrl() + "/cvmfs/" + fqrn
+            + " (client configuration at /cvmfs-meta/" + fqrn + ".conf, API at /api/v1/repos/" + fqrn + ")");
       }
       System.out.flush();
       Runtime.getRuntime().addShutdownHook(hook);
       stopRequested.await();
     } finally {
-      if (server != null) {
-        server.close();
-      }
-      for (Publisher publisher : publishers) {
-        closeQuietly(publisher);
-      }
-      pipeline.close();
       closed.countDown();
     }
     return 0;
   }
 
-  private void awaitClosed() {
+  private void stopAndWait() {
     stopRequested.countDown();
     try {
       closed.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private static void closeQuietly(Publisher publisher) {
-    try {
-      publisher.close();
-    } catch (IOException e) {
-      System.err.println("warning: " + e.getMessage());
     }
   }
 }

@@ -3,8 +3,7 @@ package io.ephemeral.cvmfs.dataplane.format;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import java.io.FileOutputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -13,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HexFormat;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 
@@ -25,6 +25,10 @@ public final class ObjectStore {
 
   private final Path root;
   private final Path txn;
+  private final AtomicLong tempCounter = new AtomicLong();
+  // One temporary directory per writing thread: creating files in a single shared directory
+  // serialises the writers on that directory's lock.
+  private final ThreadLocal<Path> threadTxn = ThreadLocal.withInitial(this::createThreadTxn);
 
   public ObjectStore(Path repositoryRoot) {
     this.root = repositoryRoot;
@@ -60,11 +64,9 @@ public final class ObjectStore {
       return new StoredObject(encoded.hash(), kind, plainSize, encoded.length(), false);
     }
     Path temp = newTempFile();
-    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      ByteBuffer buffer = ByteBuffer.wrap(encoded.bytes(), encoded.offset(), encoded.length());
-      while (buffer.hasRemaining()) {
-        channel.write(buffer);
-      }
+    // A plain stream writes the heap array directly; a channel would copy it to a direct buffer first.
+    try (FileOutputStream out = new FileOutputStream(temp.toFile())) {
+      out.write(encoded.bytes(), encoded.offset(), encoded.length());
     } catch (IOException e) {
       Files.deleteIfExists(temp);
       throw e;
@@ -110,15 +112,25 @@ public final class ObjectStore {
     if (!Files.isDirectory(txn)) {
       return;
     }
-    try (var leftovers = Files.list(txn)) {
-      for (Path leftover : (Iterable<Path>) leftovers::iterator) {
-        Files.deleteIfExists(leftover);
+    try (var leftovers = Files.walk(txn)) {
+      for (Path leftover : (Iterable<Path>) leftovers.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        if (!leftover.equals(txn)) {
+          Files.deleteIfExists(leftover);
+        }
       }
     }
   }
 
   private Path newTempFile() {
-    return txn.resolve("obj-" + UUID.randomUUID());
+    return threadTxn.get().resolve(Long.toString(tempCounter.incrementAndGet()));
+  }
+
+  private Path createThreadTxn() {
+    try {
+      return Files.createDirectories(txn.resolve(UUID.randomUUID().toString()));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private static void moveIntoPlace(Path temp, Path target) throws IOException {

@@ -14,8 +14,10 @@ public record PathHash(long high, long low) {
   /** The parent key of the root entry of the root catalog. */
   public static final PathHash NONE = new PathHash(0, 0);
 
+  private static final ThreadLocal<MessageDigest> MD5 = ThreadLocal.withInitial(() -> HashAlgorithm.jdkDigest("MD5"));
+
   public static PathHash of(String path) {
-    MessageDigest md5 = HashAlgorithm.jdkDigest("MD5");
+    MessageDigest md5 = MD5.get();
     ByteBuffer digest = ByteBuffer.wrap(md5.digest(path.getBytes(StandardCharsets.UTF_8))).order(ByteOrder.LITTLE_ENDIAN);
     return new PathHash(digest.getLong(0), digest.getLong(8));
   }

@@ -9,6 +9,7 @@ import io.ephemeral.cvmfs.dataplane.http.HttpServer;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import io.ephemeral.cvmfs.dataplane.server.LocalRepositories;
 import io.ephemeral.cvmfs.dataplane.testsupport.CliRunner;
 import io.ephemeral.cvmfs.dataplane.testsupport.IndependentTools;
 import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;
@@ -67,8 +68,7 @@ class RoundTripTest {
 
     try (Repository repository = Repository.at(new DataLayout(data), FQRN).open();
         HttpServer server = HttpServer.builder(HttpServerConfig.defaults().withAddress("127.0.0.1", 0))
-            .repositories(new LocalRepositories(Map.of(FQRN, repository),
-                new ServeConfig(List.of(FQRN), "127.0.0.1", 0, 0, "http://127.0.0.1")))
+            .repositories(new LocalRepositories(Map.of(FQRN, repository), () -> "http://127.0.0.1"))
             .build()) {
       int port = server.start();
       String url = "http://127.0.0.1:" + port + "/cvmfs/" + FQRN;

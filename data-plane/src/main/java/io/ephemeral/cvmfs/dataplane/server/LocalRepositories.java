@@ -1,4 +1,4 @@
-package io.ephemeral.cvmfs.dataplane.cli;
+package io.ephemeral.cvmfs.dataplane.server;
 
 import io.ephemeral.cvmfs.dataplane.http.MetaFile;
 import io.ephemeral.cvmfs.dataplane.http.ServedRepositories;
@@ -11,18 +11,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /** The repositories this process has open, as the HTTP server sees them. */
-final class LocalRepositories implements ServedRepositories {
+public final class LocalRepositories implements ServedRepositories {
 
   private static final String PEM = "application/x-pem-file";
 
   private final Map<String, Repository> repositories;
-  private final ServeConfig config;
+  private final Supplier<String> publicUrl;
 
-  LocalRepositories(Map<String, Repository> repositories, ServeConfig config) {
+  /** {@code publicUrl} is asked when a configuration is rendered: the port may be known only after binding. */
+  public LocalRepositories(Map<String, Repository> repositories, Supplier<String> publicUrl) {
     this.repositories = Map.copyOf(repositories);
-    this.config = config;
+    this.publicUrl = publicUrl;
   }
 
   @Override
@@ -43,7 +45,7 @@ final class LocalRepositories implements ServedRepositories {
       return Optional.of(new MetaFile(read(repository.layout().certificate(fqrn)), PEM));
     }
     if (name.equals(fqrn + ".conf")) {
-      String conf = new ClientConfiguration(fqrn, config.publicUrl(), "/etc/cvmfs/keys", null).render();
+      String conf = new ClientConfiguration(fqrn, publicUrl.get(), "/etc/cvmfs/keys", null).render();
       return Optional.of(new MetaFile(conf.getBytes(StandardCharsets.US_ASCII), "text/plain; charset=us-ascii"));
     }
     return Optional.empty();

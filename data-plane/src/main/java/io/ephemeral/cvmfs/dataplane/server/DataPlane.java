@@ -1,0 +1,148 @@
+package io.ephemeral.cvmfs.dataplane.server;
+
+import io.ephemeral.cvmfs.dataplane.api.ApiRepositoryInfo;
+import io.ephemeral.cvmfs.dataplane.api.ApiRoute;
+import io.ephemeral.cvmfs.dataplane.http.HttpServer;
+import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
+import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
+import io.ephemeral.cvmfs.dataplane.maintenance.Housekeeper;
+import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;
+import io.ephemeral.cvmfs.dataplane.publish.PublishService;
+import io.ephemeral.cvmfs.dataplane.publish.Publisher;
+import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
+import io.ephemeral.cvmfs.dataplane.repository.PublishToken;
+import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A running data plane: the repositories it opened, their publishers, the HTTP servers and the
+ * housekeeping. {@link #close()} stops everything in reverse order.
+ */
+public final class DataPlane implements AutoCloseable {
+
+  /** Requests that block on ingest at the same time; more get 503. */
+  private static final int MAX_WORKERS = 256;
+
+  private final DataPlaneConfig config;
+  private final ObjectPipeline pipeline = ObjectPipeline.forThisMachine();
+  private final Map<String, Publisher> publishers = new LinkedHashMap<>();
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private PublishService service;
+  private int port;
+  private volatile String publicUrl;
+
+  private DataPlane(DataPlaneConfig config) {
+    this.config = config;
+  }
+
+  /** Opens (or creates) every repository and starts serving. */
+  public static DataPlane start(DataPlaneConfig config) throws IOException {
+    DataPlane dataPlane = new DataPlane(config);
+    try {
+      dataPlane.open();
+      return dataPlane;
+    } catch (IOException | RuntimeException e) {
+      dataPlane.close();
+      throw e;
+    }
+  }
+
+  private void open() throws IOException {
+    DataLayout layout = new DataLayout(config.dataDirectory().toAbsolutePath().normalize());
+    Map<String, Repository> repositories = new LinkedHashMap<>();
+    Map<String, PublishToken> tokens = new LinkedHashMap<>();
+    for (String fqrn : config.repositories()) {
+      Repository repository = Repository.at(layout, fqrn).creationOptions(config.creationOptions())
+          .minRevision(config.minRevision()).open();
+      Publisher publisher;
+      try {
+        publisher = Publisher.start(repository, pipeline);
+      } catch (IOException | RuntimeException e) {
+        repository.close();
+        throw e;
+      }
+      publishers.put(fqrn, publisher);
+      repositories.put(fqrn, repository);
+      tokens.put(fqrn, token(layout, fqrn));
+    }
+    service = new PublishService(publishers, config.policy(), Clock.systemUTC());
+    WriteAuthorizer authorizer = new WriteAuthorizer(tokens);
+    ExecutorService workers = workers();
+    resources.add(workers::shutdownNow);
+    ApiRepositoryInfo info = new ApiRepositoryInfo(service, Clock.systemUTC());
+    HttpServer server = HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port()))
+        .repositories(new LocalRepositories(repositories, () -> publicUrl))
+        .route(() -> new ApiRoute(service, authorizer, workers, info))
+        .build();
+    resources.add(server);
+    port = server.start();
+    publicUrl = config.publicUrl() != null ? config.publicUrl()
+        : "http://" + (config.bindAddress().equals("0.0.0.0") ? "localhost" : config.bindAddress()) + ":" + port;
+    resources.add(Housekeeper.start(service, config.housekeepingInterval()));
+  }
+
+  private PublishToken token(DataLayout layout, String fqrn) throws IOException {
+    if (config.token() != null) {
+      return PublishToken.of(config.token());
+    }
+    if (config.tokenFile() != null) {
+      return PublishToken.read(config.tokenFile());
+    }
+    return PublishToken.readOrGenerate(layout.keys().resolve(fqrn + ".token"));
+  }
+
+  private static ExecutorService workers() {
+    AtomicInteger count = new AtomicInteger();
+    return new ThreadPoolExecutor(0, MAX_WORKERS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+      Thread thread = new Thread(r, "api-worker-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  /** The bound HTTP port. */
+  public int port() {
+    return port;
+  }
+
+  public String publicUrl() {
+    return publicUrl;
+  }
+
+  public PublishService service() {
+    return service;
+  }
+
+  public Publisher publisher(String fqrn) {
+    return publishers.get(fqrn);
+  }
+
+  @Override
+  public void close() {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      try {
+        resources.get(i).close();
+      } catch (Exception e) {
+        System.err.println("warning: while stopping: " + e);
+      }
+    }
+    for (Publisher publisher : publishers.values()) {
+      try {
+        publisher.close();
+      } catch (IOException e) {
+        System.err.println("warning: while closing " + publisher.repository().fqrn() + ": " + e.getMessage());
+      }
+    }
+    pipeline.close();
+  }
+}

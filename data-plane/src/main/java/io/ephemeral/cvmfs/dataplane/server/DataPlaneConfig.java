@@ -1,0 +1,60 @@
+package io.ephemeral.cvmfs.dataplane.server;
+
+import io.ephemeral.cvmfs.dataplane.publish.PublicationPolicy;
+import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Everything a running data plane is configured with, gathered in one place from flags and
+ * environment by the {@code serve} command.
+ *
+ * @param notificationPort second port serving only the notification API; 0 picks one, -1 disables it
+ * @param publicUrl base URL clients reach this server at, written into client configurations
+ * @param tokenFile file holding the publish token of every repository, or {@code null}
+ * @param token the publish token itself, or {@code null}; else tokens live in {@code keys/FQRN.token}
+ * @param housekeepingInterval how often expired publications and stale uploads are removed
+ * @param legacyApiWithoutToken let the earlier service's endpoints write without a token
+ */
+public record DataPlaneConfig(
+    Path dataDirectory,
+    List<String> repositories,
+    RepositoryOptions creationOptions,
+    long minRevision,
+    String bindAddress,
+    int port,
+    int notificationPort,
+    String publicUrl,
+    Path tokenFile,
+    String token,
+    PublicationPolicy policy,
+    Duration housekeepingInterval,
+    boolean legacyApiWithoutToken) {
+
+  public DataPlaneConfig {
+    repositories = List.copyOf(repositories);
+    if (repositories.isEmpty()) {
+      throw new IllegalArgumentException("at least one repository is needed");
+    }
+    if (housekeepingInterval.isNegative() || housekeepingInterval.isZero()) {
+      throw new IllegalArgumentException("the housekeeping interval must be positive");
+    }
+  }
+
+  /** A configuration for tests and embedding: loopback, free ports, defaults elsewhere. */
+  public static DataPlaneConfig local(Path dataDirectory, List<String> repositories) {
+    return new DataPlaneConfig(dataDirectory, repositories, RepositoryOptions.DEFAULT, 0, "127.0.0.1", 0, 0,
+        null, null, null, PublicationPolicy.DEFAULT, Duration.ofSeconds(5), false);
+  }
+
+  public DataPlaneConfig withHousekeepingInterval(Duration interval) {
+    return new DataPlaneConfig(dataDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
+        publicUrl, tokenFile, token, policy, interval, legacyApiWithoutToken);
+  }
+
+  public DataPlaneConfig withPolicy(PublicationPolicy newPolicy) {
+    return new DataPlaneConfig(dataDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
+        publicUrl, tokenFile, token, newPolicy, housekeepingInterval, legacyApiWithoutToken);
+  }
+}
