@@ -5,21 +5,24 @@
 # above 64 MiB, so each file is one object of exactly its size), starts `serve` and a
 # minimal Apache on loopback with the data directory as document root, and runs wrk against
 # each: the 4 KiB object with 64 connections (requests/s) and the 64 MiB object with
-# 4 connections (MiB/s). Runs alternate between the servers, after a short warm-up of both.
+# 4 connections (MiB/s). Runs alternate between the servers, after a warm-up of both (our
+# JVM needs about half a minute of load on two cores before its rate settles).
 # Goals: ours / Apache >= 1.0 for both.
 #
 # Environment: JAR (default data-plane/target/cvmfs-ephemeral-data-plane.jar),
 #   BENCH_DURATION (seconds per wrk run, default 15), BENCH_ROUNDS (runs per server and
-#   object, default 2), BENCH_WARMUP (seconds, default 3), BENCH_THREADS (wrk threads,
-#   default 2), BENCH_CONNECTIONS_SMALL (default 64), BENCH_CONNECTIONS_LARGE (default 4),
+#   object, default 3), BENCH_WARMUP_SMALL / BENCH_WARMUP_LARGE (warm-up seconds per server
+#   on each object, default 30 / 10), BENCH_THREADS (wrk threads, default 2),
+#   BENCH_CONNECTIONS_SMALL (default 64), BENCH_CONNECTIONS_LARGE (default 4),
 #   BENCH_PORT_OURS, BENCH_PORT_APACHE (default: first free port from 18080 / 18090), TMPDIR.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 JAR=${JAR:-$HERE/../data-plane/target/cvmfs-ephemeral-data-plane.jar}
 DURATION=${BENCH_DURATION:-15}
-ROUNDS=${BENCH_ROUNDS:-2}
-WARMUP=${BENCH_WARMUP:-3}
+ROUNDS=${BENCH_ROUNDS:-3}
+WARMUP_SMALL=${BENCH_WARMUP_SMALL:-30}
+WARMUP_LARGE=${BENCH_WARMUP_LARGE:-10}
 THREADS=${BENCH_THREADS:-2}
 CONN_SMALL=${BENCH_CONNECTIONS_SMALL:-64}
 CONN_LARGE=${BENCH_CONNECTIONS_LARGE:-4}
@@ -33,7 +36,7 @@ APACHE_MODULES=/usr/lib/apache2/modules
 die() { echo "serve-vs-apache: $*" >&2; exit 1; }
 note() { echo "$*" >&2; }
 
-for v in DURATION ROUNDS WARMUP THREADS CONN_SMALL CONN_LARGE; do
+for v in DURATION ROUNDS WARMUP_SMALL WARMUP_LARGE THREADS CONN_SMALL CONN_LARGE; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer"
 done
 (( DURATION >= 1 && ROUNDS >= 1 && THREADS >= 1 && CONN_SMALL >= THREADS && CONN_LARGE >= THREADS )) \
@@ -228,12 +231,12 @@ run_wrk() {
     }' <<< "$out" || die "cannot read wrk output: $out"
 }
 
-declare -A SUM RUNS ERRORS
+declare -A VALUES RUNS ERRORS
 measure() { # measure SERVER OBJECT CONNECTIONS URL FIELD(1 req/s, 2 MiB/s)
   local r v
   r=$(run_wrk "$DURATION" "$3" "$4")
   v=$(cut -d' ' -f"$5" <<< "$r")
-  SUM[$1.$2]=$(awk -v a="${SUM[$1.$2]:-0}" -v b="$v" 'BEGIN { print a + b }')
+  VALUES[$1.$2]="${VALUES[$1.$2]:-} $v"
   RUNS[$1.$2]="${RUNS[$1.$2]:-}$(printf ' %10.1f' "$v")"
   ERRORS[$1.$2]=$(( ${ERRORS[$1.$2]:-0} + $(cut -d' ' -f3 <<< "$r") ))
   note "  $1 $2: $r"
@@ -246,13 +249,11 @@ url() { # url SERVER OBJECT
   echo "$base/$obj"
 }
 
-if (( WARMUP > 0 )); then
-  note "warming up both servers (${WARMUP} s per server and object) ..."
-  for server in ours apache; do
-    run_wrk "$WARMUP" "$CONN_SMALL" "$(url "$server" small)" > /dev/null
-    run_wrk "$WARMUP" "$CONN_LARGE" "$(url "$server" large)" > /dev/null
-  done
-fi
+note "warming up both servers (${WARMUP_SMALL} s on the 4 KiB, ${WARMUP_LARGE} s on the 64 MiB object each) ..."
+for server in ours apache; do
+  (( WARMUP_SMALL > 0 )) && run_wrk "$WARMUP_SMALL" "$CONN_SMALL" "$(url "$server" small)" > /dev/null
+  (( WARMUP_LARGE > 0 )) && run_wrk "$WARMUP_LARGE" "$CONN_LARGE" "$(url "$server" large)" > /dev/null
+done
 
 note "measuring: $ROUNDS round(s) of ${DURATION} s per server and object ..."
 k=0
@@ -269,26 +270,35 @@ for object in small large; do
 done
 
 # --- Results --------------------------------------------------------------------------------
-mean() { awk -v s="${SUM[$1]}" -v n="$ROUNDS" 'BEGIN { printf "%.1f", s / n }'; }
+median() { # median KEY
+  tr ' ' '\n' <<< "${VALUES[$1]}" | grep . | sort -g \
+    | awk '{ v[NR] = $1 } END { printf "%.1f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+spread() { # spread KEY: (max - min) / median, in percent
+  tr ' ' '\n' <<< "${VALUES[$1]}" | grep . | sort -g \
+    | awk -v m="$(median "$1")" '{ v[NR] = $1 } END { printf "%.0f%%", (m > 0) ? 100 * (v[NR] - v[1]) / m : 0 }'
+}
 echo
-echo "serve-vs-apache: wrk -t$THREADS -d${DURATION}s, $ROUNDS run(s) each, alternating order, after ${WARMUP} s warm-up"
+echo "serve-vs-apache: wrk -t$THREADS -d${DURATION}s, $ROUNDS run(s) each, alternating order," \
+  "after ${WARMUP_SMALL} s / ${WARMUP_LARGE} s warm-up per server"
 echo "NOTE: both servers and wrk share this machine's $(nproc) cores; the load generator competes with the server."
 runs_header=""
 for ((round = 1; round <= ROUNDS; round++)); do runs_header+=$(printf ' %10s' "run $round"); done
-printf '%-30s %-7s%s %10s %14s\n' "object" "server" "$runs_header" "mean" "socket errors"
+printf '%-30s %-7s%s %10s %8s %14s\n' "object" "server" "$runs_header" "median" "spread" "socket errors"
 for object in small large; do
   label="4 KiB object, -c$CONN_SMALL, req/s"
   [[ $object == large ]] && label="64 MiB object, -c$CONN_LARGE, MiB/s"
   for server in ours apache; do
-    printf '%-30s %-7s%s %10s %14s\n' "$label" "$server" "${RUNS[$server.$object]}" "$(mean "$server.$object")" \
-      "${ERRORS[$server.$object]}"
+    printf '%-30s %-7s%s %10s %8s %14s\n' "$label" "$server" "${RUNS[$server.$object]}" \
+      "$(median "$server.$object")" "$(spread "$server.$object")" "${ERRORS[$server.$object]}"
   done
 done
+echo "(spread: (max - min) / median of a server's runs; a ratio nearer to 1.0 than the spreads is not conclusive)"
 echo
-printf '%-30s %10s %8s  %s\n' "ratio ours / apache" "ratio" "goal" "vs goal"
+printf '%-30s %10s %8s  %s\n' "ratio of medians ours / apache" "ratio" "goal" "vs goal"
 for object in small large; do
   label="4 KiB requests/s"
   [[ $object == large ]] && label="64 MiB transfer MiB/s"
-  r=$(awk -v a="$(mean "ours.$object")" -v b="$(mean "apache.$object")" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
+  r=$(awk -v a="$(median "ours.$object")" -v b="$(median "apache.$object")" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
   printf '%-30s %10s %8s  %s\n' "$label" "$r" ">= 1.0" "$(awk -v r="$r" 'BEGIN { print (r >= 1.0) ? "ok" : "BELOW" }')"
 done
