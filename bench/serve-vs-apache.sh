@@ -1,0 +1,304 @@
+#!/usr/bin/env bash
+# Object serving: our server against Apache httpd (mpm_event, sendfile) on the same files.
+#
+# Publishes a tree with one 4 KiB and one 64 MiB random file (compression none, chunk bounds
+# above 64 MiB, so each file is one object of exactly its size), starts `serve` and a
+# minimal Apache on loopback with the data directory as document root, and runs wrk against
+# each: the 4 KiB object with 64 connections (requests/s) and the 64 MiB object with
+# 4 connections (MiB/s). Runs alternate between the servers, after a warm-up of both (our
+# JVM needs about half a minute of load on two cores before its rate settles).
+# Goals: ours / Apache >= 1.0 for both.
+#
+# Environment: JAR (default data-plane/target/cvmfs-ephemeral-data-plane.jar),
+#   BENCH_DURATION (seconds per wrk run, default 15), BENCH_ROUNDS (runs per server and
+#   object, default 3), BENCH_WARMUP_SMALL / BENCH_WARMUP_LARGE (warm-up seconds per server
+#   on each object, default 30 / 10), BENCH_THREADS (wrk threads, default 2),
+#   BENCH_CONNECTIONS_SMALL (default 64), BENCH_CONNECTIONS_LARGE (default 4),
+#   BENCH_PORT_OURS, BENCH_PORT_APACHE (default: first free port from 18080 / 18090), TMPDIR.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+JAR=${JAR:-$HERE/../data-plane/target/cvmfs-ephemeral-data-plane.jar}
+DURATION=${BENCH_DURATION:-15}
+ROUNDS=${BENCH_ROUNDS:-3}
+WARMUP_SMALL=${BENCH_WARMUP_SMALL:-30}
+WARMUP_LARGE=${BENCH_WARMUP_LARGE:-10}
+THREADS=${BENCH_THREADS:-2}
+CONN_SMALL=${BENCH_CONNECTIONS_SMALL:-64}
+CONN_LARGE=${BENCH_CONNECTIONS_LARGE:-4}
+FQRN=bench.example.org
+HOST=127.0.0.1
+SMALL_BYTES=4096
+LARGE_BYTES=$((64 * 1024 * 1024))
+APACHE=/usr/sbin/apache2
+APACHE_MODULES=/usr/lib/apache2/modules
+
+die() { echo "serve-vs-apache: $*" >&2; exit 1; }
+note() { echo "$*" >&2; }
+
+for v in DURATION ROUNDS WARMUP_SMALL WARMUP_LARGE THREADS CONN_SMALL CONN_LARGE; do
+  [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer"
+done
+(( DURATION >= 1 && ROUNDS >= 1 && THREADS >= 1 && CONN_SMALL >= THREADS && CONN_LARGE >= THREADS )) \
+  || die "need BENCH_DURATION >= 1, BENCH_ROUNDS >= 1 and connections >= threads"
+
+need() { # need COMMAND PACKAGE
+  command -v "$1" >/dev/null 2>&1 && return 0
+  note "installing $2 (for $1)"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+  command -v "$1" >/dev/null 2>&1 || die "cannot install $2"
+}
+need java openjdk-17-jre-headless
+need timeout coreutils
+need curl curl
+need wrk wrk
+[[ -x $APACHE ]] || need apache2 apache2
+[[ -x $APACHE && -f $APACHE_MODULES/mod_mpm_event.so ]] || die "no $APACHE with mod_mpm_event after installing apache2"
+
+[[ -f $JAR ]] || die "no jar at $JAR (build it with ./mvnw -q -DskipTests package, or set JAR=...)"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/serve-vs-apache.XXXXXX")
+OURS_PID=
+APACHE_PID=
+stop() { # stop PID: TERM, wait up to 20 s, then KILL
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.2
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  [[ -n $OURS_PID ]] && stop "$OURS_PID"
+  [[ -n $APACHE_PID ]] && stop "$APACHE_PID"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+listening() { (: <> "/dev/tcp/$HOST/$1") 2>/dev/null; }
+free_port() { # free_port FIRST: first port from FIRST on which nothing listens
+  local p
+  for ((p = $1; p < $1 + 100; p++)); do
+    listening "$p" || { echo "$p"; return 0; }
+  done
+  die "no free port in $1..$(($1 + 99))"
+}
+PORT_OURS=${BENCH_PORT_OURS:-$(free_port 18080)}
+PORT_APACHE=${BENCH_PORT_APACHE:-$(free_port 18090)}
+PORT_NOTIFY=$(free_port 18100)
+[[ $PORT_OURS != "$PORT_APACHE" ]] || die "both servers on port $PORT_OURS"
+listening "$PORT_OURS" && die "port $PORT_OURS is in use"
+listening "$PORT_APACHE" && die "port $PORT_APACHE is in use"
+
+# --- Repository -----------------------------------------------------------------------------
+note "publishing a 4 KiB and a 64 MiB file ..."
+SRC=$WORK/src
+DATA=$WORK/data
+mkdir -p "$SRC"
+head -c "$SMALL_BYTES" /dev/urandom > "$SRC/small.bin"
+head -c "$LARGE_BYTES" /dev/urandom > "$SRC/large.bin"
+timeout 300 java -jar "$JAR" publish --data "$DATA" --repository "$FQRN" --path objects \
+  --compression none --chunk-min 96MiB --chunk-avg 112MiB --chunk-max 128MiB "$SRC" > /dev/null
+
+# --- Our server -----------------------------------------------------------------------------
+wait_ready() { # wait_ready PID URL LOG
+  local i
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$1" 2>/dev/null || { cat "$3" >&2; die "server exited before answering $2"; }
+    curl -fsS -o /dev/null "$2" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  cat "$3" >&2
+  die "no answer from $2 within 60 s"
+}
+OURS_BASE=http://$HOST:$PORT_OURS/cvmfs/$FQRN
+java -jar "$JAR" serve --data "$DATA" --repository "$FQRN" --bind "$HOST" --port "$PORT_OURS" \
+  --notification-port "$PORT_NOTIFY" > "$WORK/serve.log" 2>&1 &
+OURS_PID=$!
+wait_ready "$OURS_PID" "$OURS_BASE/.cvmfspublished" "$WORK/serve.log"
+
+# --- Object paths ---------------------------------------------------------------------------
+# From the catalog via `verify --list` ("f MODE SIZE PATH HASH"); if verify is unavailable,
+# by size: with compression none and no chunking, the two objects have exactly the files' sizes.
+OBJ_SMALL=
+OBJ_LARGE=
+if listing=$(timeout 300 java -jar "$JAR" verify "$OURS_BASE" --key "$DATA/keys/$FQRN.pub" --list 2>"$WORK/verify.err"); then
+  for name in small large; do
+    hash=$(awk -v p="/objects/$name.bin" '$1 == "f" && $4 == p { print $5 }' <<< "$listing")
+    if [[ $hash =~ ^[0-9a-f]{40} ]]; then
+      printf -v "OBJ_${name^^}" '%s' "data/${hash:0:2}/${hash:2}"
+    fi
+  done
+  [[ -n $OBJ_SMALL && -n $OBJ_LARGE ]] || note "verify --list did not name both objects; locating them by size"
+else
+  note "verify unavailable or failed ($(head -c 200 "$WORK/verify.err" | tr '\n' ' ')); locating objects by size"
+fi
+by_size() { # by_size BYTES: the one object of exactly BYTES bytes, relative to the repository
+  local found
+  found=$(cd "$DATA/$FQRN" && find data -type f -size "${1}c")
+  [[ -n $found && $(wc -l <<< "$found") -eq 1 ]] || die "expected exactly one object of $1 bytes, found: ${found:-none}"
+  echo "$found"
+}
+[[ -n $OBJ_SMALL ]] || OBJ_SMALL=$(by_size "$SMALL_BYTES")
+[[ -n $OBJ_LARGE ]] || OBJ_LARGE=$(by_size "$LARGE_BYTES")
+cmp -s "$DATA/$FQRN/$OBJ_SMALL" "$SRC/small.bin" || die "$OBJ_SMALL is not the 4 KiB file"
+cmp -s "$DATA/$FQRN/$OBJ_LARGE" "$SRC/large.bin" || die "$OBJ_LARGE is not the 64 MiB file"
+
+# --- Apache ---------------------------------------------------------------------------------
+chmod 755 "$WORK"   # the workers run as www-data
+mkdir -p "$WORK/apache"
+cat > "$WORK/apache/httpd.conf" <<CONF
+LoadModule mpm_event_module $APACHE_MODULES/mod_mpm_event.so
+LoadModule authz_core_module $APACHE_MODULES/mod_authz_core.so
+ServerRoot "$WORK/apache"
+ServerName $HOST
+Listen $HOST:$PORT_APACHE
+User www-data
+Group www-data
+PidFile "$WORK/apache/httpd.pid"
+DefaultRuntimeDir "$WORK/apache"
+Mutex file:$WORK/apache default
+ErrorLog "$WORK/apache/error.log"
+LogLevel warn
+# Debian's mpm_event limits, with every worker process started up front and never reaped
+# (with Debian's StartServers 2 / MaxSpareThreads 75, process churn under 64 connections
+# resets kept-alive connections and costs Apache a third of its request rate)
+StartServers 6
+MinSpareThreads 25
+MaxSpareThreads 150
+ThreadLimit 64
+ThreadsPerChild 25
+MaxRequestWorkers 150
+MaxConnectionsPerChild 0
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 5
+EnableSendfile On
+EnableMMAP On
+DocumentRoot "$DATA"
+<Directory />
+  Options None
+  AllowOverride None
+  Require all denied
+</Directory>
+<Directory "$DATA/$FQRN">
+  Require all granted
+</Directory>
+CONF
+"$APACHE" -t -f "$WORK/apache/httpd.conf" > "$WORK/apache/configtest.log" 2>&1 \
+  || { cat "$WORK/apache/configtest.log" >&2; die "apache configuration rejected"; }
+"$APACHE" -f "$WORK/apache/httpd.conf" -DFOREGROUND > "$WORK/apache/stdout.log" 2>&1 &
+APACHE_PID=$!
+APACHE_BASE=http://$HOST:$PORT_APACHE/$FQRN
+wait_ready "$APACHE_PID" "$APACHE_BASE/.cvmfspublished" "$WORK/apache/error.log"
+
+# Both serve the same bytes.
+for base in "$OURS_BASE" "$APACHE_BASE"; do
+  curl -fsS "$base/$OBJ_SMALL" | cmp -s - "$SRC/small.bin" || die "$base/$OBJ_SMALL does not serve the 4 KiB file"
+  curl -fsS "$base/$OBJ_LARGE" | cmp -s - "$SRC/large.bin" || die "$base/$OBJ_LARGE does not serve the 64 MiB file"
+done
+
+# --- wrk ------------------------------------------------------------------------------------
+# run_wrk SECONDS CONNECTIONS URL -> prints "requests/s MiB/s socket-errors"; fails on
+# non-2xx responses
+run_wrk() {
+  local out
+  out=$(timeout $(( $1 + 60 )) wrk -t"$THREADS" -c"$2" -d"$1"s --timeout 30s "$3") \
+    || die "wrk failed against $3"
+  if grep -q 'Non-2xx or 3xx' <<< "$out"; then
+    echo "$out" >&2
+    die "error responses from $3"
+  fi
+  awk '
+    /Socket errors:/ { gsub(/,/, ""); errors = $4 + $6 + $8 + $10 }
+    /^Requests\/sec:/ { rps = $2 }
+    /^Transfer\/sec:/ {
+      v = $2; unit = v; sub(/^[0-9.]+/, "", unit); sub(/[A-Za-z]+$/, "", v)
+      f = 1
+      if (unit == "B") f = 1 / 1048576
+      else if (unit == "KB") f = 1 / 1024
+      else if (unit == "MB") f = 1
+      else if (unit == "GB") f = 1024
+      else if (unit == "TB") f = 1048576
+      mib = v * f
+    }
+    END {
+      if (rps == "" || mib == "") exit 1
+      printf "%s %.1f %d\n", rps, mib, errors
+    }' <<< "$out" || die "cannot read wrk output: $out"
+}
+
+declare -A VALUES RUNS ERRORS
+measure() { # measure SERVER OBJECT CONNECTIONS URL FIELD(1 req/s, 2 MiB/s)
+  local r v
+  r=$(run_wrk "$DURATION" "$3" "$4")
+  v=$(cut -d' ' -f"$5" <<< "$r")
+  VALUES[$1.$2]="${VALUES[$1.$2]:-} $v"
+  RUNS[$1.$2]="${RUNS[$1.$2]:-}$(printf ' %10.1f' "$v")"
+  ERRORS[$1.$2]=$(( ${ERRORS[$1.$2]:-0} + $(cut -d' ' -f3 <<< "$r") ))
+  note "  $1 $2: $r"
+}
+
+url() { # url SERVER OBJECT
+  local base=$OURS_BASE obj=$OBJ_SMALL
+  [[ $1 == apache ]] && base=$APACHE_BASE
+  [[ $2 == large ]] && obj=$OBJ_LARGE
+  echo "$base/$obj"
+}
+
+note "warming up both servers (${WARMUP_SMALL} s on the 4 KiB, ${WARMUP_LARGE} s on the 64 MiB object each) ..."
+for server in ours apache; do
+  (( WARMUP_SMALL > 0 )) && run_wrk "$WARMUP_SMALL" "$CONN_SMALL" "$(url "$server" small)" > /dev/null
+  (( WARMUP_LARGE > 0 )) && run_wrk "$WARMUP_LARGE" "$CONN_LARGE" "$(url "$server" large)" > /dev/null
+done
+
+note "measuring: $ROUNDS round(s) of ${DURATION} s per server and object ..."
+k=0
+for object in small large; do
+  conn=$CONN_SMALL; field=1
+  [[ $object == large ]] && { conn=$CONN_LARGE; field=2; }
+  for ((round = 1; round <= ROUNDS; round++)); do
+    if (( k % 2 == 0 )); then order="ours apache"; else order="apache ours"; fi
+    k=$((k + 1))
+    for server in $order; do
+      measure "$server" "$object" "$conn" "$(url "$server" "$object")" "$field"
+    done
+  done
+done
+
+# --- Results --------------------------------------------------------------------------------
+median() { # median KEY
+  tr ' ' '\n' <<< "${VALUES[$1]}" | grep . | sort -g \
+    | awk '{ v[NR] = $1 } END { printf "%.1f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+spread() { # spread KEY: (max - min) / median, in percent
+  tr ' ' '\n' <<< "${VALUES[$1]}" | grep . | sort -g \
+    | awk -v m="$(median "$1")" '{ v[NR] = $1 } END { printf "%.0f%%", (m > 0) ? 100 * (v[NR] - v[1]) / m : 0 }'
+}
+echo
+echo "serve-vs-apache: wrk -t$THREADS -d${DURATION}s, $ROUNDS run(s) each, alternating order," \
+  "after ${WARMUP_SMALL} s / ${WARMUP_LARGE} s warm-up per server"
+echo "NOTE: both servers and wrk share this machine's $(nproc) cores; the load generator competes with the server."
+runs_header=""
+for ((round = 1; round <= ROUNDS; round++)); do runs_header+=$(printf ' %10s' "run $round"); done
+printf '%-30s %-7s%s %10s %8s %14s\n' "object" "server" "$runs_header" "median" "spread" "socket errors"
+for object in small large; do
+  label="4 KiB object, -c$CONN_SMALL, req/s"
+  [[ $object == large ]] && label="64 MiB object, -c$CONN_LARGE, MiB/s"
+  for server in ours apache; do
+    printf '%-30s %-7s%s %10s %8s %14s\n' "$label" "$server" "${RUNS[$server.$object]}" \
+      "$(median "$server.$object")" "$(spread "$server.$object")" "${ERRORS[$server.$object]}"
+  done
+done
+echo "(spread: (max - min) / median of a server's runs; a ratio nearer to 1.0 than the spreads is not conclusive)"
+echo
+printf '%-30s %10s %8s  %s\n' "ratio of medians ours / apache" "ratio" "goal" "vs goal"
+for object in small large; do
+  label="4 KiB requests/s"
+  [[ $object == large ]] && label="64 MiB transfer MiB/s"
+  r=$(awk -v a="$(median "ours.$object")" -v b="$(median "apache.$object")" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
+  printf '%-30s %10s %8s  %s\n' "$label" "$r" ">= 1.0" "$(awk -v r="$r" 'BEGIN { print (r >= 1.0) ? "ok" : "BELOW" }')"
+done
