@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.api;
 
-import io.ephemeral.cvmfs.dataplane.publish.LimitExceededException;
+import io.ephemeral.cvmfs.dataplane.publish.source.LimitExceededException;
 import io.ephemeral.cvmfs.dataplane.publish.PublishException;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;

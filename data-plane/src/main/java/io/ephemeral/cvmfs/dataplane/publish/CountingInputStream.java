@@ -1,5 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
+import io.ephemeral.cvmfs.dataplane.publish.source.LimitExceededException;
+
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -48,11 +48,13 @@ public final class PublicationIngest {
     Map<String, Node> tree = new LinkedHashMap<>();
     tree.put("", new Node(SourceEntry.directory("", 0755, now, 0, 0), null));
     source.walk((entry, in) -> add(tree, entry, in, now));
+    Node marker = null;
     if (!tree.containsKey(CATALOG_MARKER)) {
-      tree.put(CATALOG_MARKER, new Node(new SourceEntry(CATALOG_MARKER, EntryType.REGULAR, 0444, 0, now, 0, 0, null),
-          content.ingest(new ByteArrayInputStream(new byte[0]), 0, CATALOG_MARKER)));
+      marker = new Node(new SourceEntry(CATALOG_MARKER, EntryType.REGULAR, 0444, 0, now, 0, 0, null),
+          content.ingest(new ByteArrayInputStream(new byte[0]), 0, CATALOG_MARKER));
+      tree.put(CATALOG_MARKER, marker);
     }
-    return writeCatalog(path, tree, now);
+    return writeCatalog(path, tree, marker, now);
   }
 
   /**
@@ -105,7 +107,9 @@ public final class PublicationIngest {
     }
   }
 
-  private IngestedPublication writeCatalog(String publicationPath, Map<String, Node> tree, long now) throws IOException {
+  /** Writes the nested catalog; {@code marker} is the catalog marker this ingest added, not counted as content. */
+  private IngestedPublication writeCatalog(String publicationPath, Map<String, Node> tree, Node marker, long now)
+      throws IOException {
     RepositoryOptions options = repository.options();
     Map<String, Integer> subdirectories = new LinkedHashMap<>();
     for (Node node : tree.values()) {
@@ -132,8 +136,10 @@ public final class PublicationIngest {
             case SYMLINK -> DirectoryEntry.symlink(fullPath, e.linkTarget(), e.mtimeSeconds(), e.uid(), e.gid());
             case REGULAR, HARDLINK -> {
               FileContent stored = await(node.content);
-              files++;
-              bytes += stored.size();
+              if (node != marker) {
+                files++;
+                bytes += stored.size();
+              }
               written += stored.objectsWritten();
               reused += stored.objectsReused();
               yield DirectoryEntry.regular(fullPath, e.permissions(), stored.size(), e.mtimeSeconds(), e.uid(), e.gid(),

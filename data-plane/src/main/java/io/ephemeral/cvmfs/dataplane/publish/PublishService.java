@@ -1,5 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
+import io.ephemeral.cvmfs.dataplane.publish.source.LimitExceededException;
+
 import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;
 import io.ephemeral.cvmfs.dataplane.publish.source.TreeSource;

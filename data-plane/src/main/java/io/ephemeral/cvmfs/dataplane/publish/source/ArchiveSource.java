@@ -228,7 +228,7 @@ public final class ArchiveSource implements TreeSource {
         throw new InvalidSourceException("member " + quote(name) + " stands for the archive root but is not a directory");
       }
       if (++entries > limits.maxEntries()) {
-        throw new InvalidSourceException("archive expands past the limit of " + limits.maxEntries() + " entries");
+        throw new LimitExceededException("archive expands past the limit of " + limits.maxEntries() + " entries");
       }
       int mode = member.getMode();
       long mtime = member.getLastModifiedTime().toInstant().getEpochSecond();
@@ -270,11 +270,11 @@ public final class ArchiveSource implements TreeSource {
         case REGULAR -> {
           long size = regularSize(member);
           if (size > limits.maxFileSize()) {
-            throw new InvalidSourceException(
+            throw new LimitExceededException(
                 "member " + quote(name) + " is larger than the limit of " + limits.maxFileSize() + " bytes");
           }
           if (size > limits.maxTotalBytes() - totalBytes) {
-            throw new InvalidSourceException("archive expands past the limit of " + limits.maxTotalBytes() + " bytes");
+            throw new LimitExceededException("archive expands past the limit of " + limits.maxTotalBytes() + " bytes");
           }
           totalBytes += size;
           SourceEntry entry = new SourceEntry(path, EntryType.REGULAR, mode, size, mtime, uid, gid, null);
