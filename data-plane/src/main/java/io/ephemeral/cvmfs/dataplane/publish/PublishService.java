@@ -9,6 +9,7 @@ import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryPath;
 import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -32,6 +33,8 @@ import java.util.Set;
  * Every call blocks until its revision is served; call it off the event loop.
  */
 public final class PublishService {
+
+  private static final long EXPANSION_SLACK = 1 << 20;
 
   private final Map<String, Publisher> publishers;
   private final Map<String, StagedUploads> uploads;
@@ -188,19 +191,31 @@ public final class PublishService {
     }
   }
 
-  // An archive bomb announces small sizes nowhere: compare what it expands to with what arrived.
+  // Content that grows far beyond the bytes received is an archive bomb: checked while reading.
   private TreeSource boundExpansion(TreeSource source, CountingInputStream received) {
-    long slack = 1 << 20;
     return visitor -> {
       long[] expanded = {0};
-      source.walk((entry, content) -> {
-        expanded[0] += entry.size();
-        if (expanded[0] > slack && expanded[0] > policy.maxExpansionRatio() * Math.max(received.count(), 1)) {
-          throw new LimitExceededException("archive expands past " + policy.maxExpansionRatio()
-              + " times its size (" + expanded[0] + " bytes from " + received.count() + ")");
+      source.walk((entry, content) -> visitor.visit(entry, content == null ? null : new FilterInputStream(content) {
+        @Override
+        public int read() throws IOException {
+          byte[] one = new byte[1];
+          return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
         }
-        visitor.visit(entry, content);
-      });
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+          int n = super.read(buffer, offset, length);
+          if (n > 0) {
+            expanded[0] += n;
+            long limit = policy.maxExpansionRatio() * Math.max(received.count(), 1);
+            if (expanded[0] > EXPANSION_SLACK && expanded[0] > limit) {
+              throw new LimitExceededException("archive expands past " + policy.maxExpansionRatio()
+                  + " times its size (" + expanded[0] + " bytes from " + received.count() + ")");
+            }
+          }
+          return n;
+        }
+      }));
     };
   }
 
