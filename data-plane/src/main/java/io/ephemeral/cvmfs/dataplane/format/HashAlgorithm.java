@@ -99,9 +99,17 @@ public enum HashAlgorithm {
 
   // SHA-1 goes through the JDK because its implementation has CPU intrinsics.
   private record JdkHasher(MessageDigest md) implements Hasher {
+    /**
+     * Large inputs are fed in slices: many calls get the compression loop compiled, with its
+     * intrinsic, early in a short-lived process, where a few huge calls would run interpreted.
+     */
+    private static final int SLICE = 64 * 1024;
+
     @Override
     public void update(byte[] data, int offset, int length) {
-      md.update(data, offset, length);
+      for (int at = offset, end = offset + length; at < end; at += SLICE) {
+        md.update(data, at, Math.min(SLICE, end - at));
+      }
     }
 
     @Override
