@@ -18,6 +18,7 @@ final class ApiJson {
         .put("bytes", result.bytes())
         .put("objectsWritten", result.objectsWritten())
         .put("objectsReused", result.objectsReused())
+        .put("skippedSpecialFiles", result.skippedSpecialFiles())
         .put("expiresAt", instant(result.expiresAt()));
     node.putObject("timings")
         .put("ingestMs", result.ingest().toMillis())

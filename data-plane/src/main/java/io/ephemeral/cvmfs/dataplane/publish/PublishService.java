@@ -3,6 +3,8 @@ package io.ephemeral.cvmfs.dataplane.publish;
 import io.ephemeral.cvmfs.dataplane.publish.source.LimitExceededException;
 
 import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource;
+import io.ephemeral.cvmfs.dataplane.publish.source.ImageArchiveSource;
+import io.ephemeral.cvmfs.dataplane.publish.source.ImageFormat;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;
 import io.ephemeral.cvmfs.dataplane.publish.source.TreeSource;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
@@ -90,12 +92,18 @@ public final class PublishService {
       CountingInputStream limited = new CountingInputStream(received, policy.maxFileSize(), "the file");
       return publisher.publishFile(normalized, limited, -1, expiresAt, overwrite);
     }
+    ArchiveSource.Limits limits = new ArchiveSource.Limits(policy.maxEntries(), policy.maxFileSize(), policy.maxTotalBytes());
     if (format == PublishFormat.DOCKER_ARCHIVE || format == PublishFormat.OCI_ARCHIVE) {
-      throw new IllegalArgumentException("format " + format.queryName() + " is not supported by this data plane yet");
+      // The image is spooled whole before its layers are read; bound it as a staged upload is bounded.
+      CountingInputStream image = new CountingInputStream(received, policy.maxTotalBytes(), "the image archive");
+      ImageArchiveSource source = new ImageArchiveSource(new BufferedInputStream(image, 1 << 16),
+          format == PublishFormat.DOCKER_ARCHIVE ? ImageFormat.DOCKER_ARCHIVE : ImageFormat.OCI_ARCHIVE,
+          publisher.repository().scratch(), limits);
+      PublishResult result = publisher.publish(normalized, boundExpansion(source, received), expiresAt, overwrite);
+      return result.withSkippedSpecialFiles(source.skippedSpecialFiles());
     }
     ArchiveSource archive = ArchiveSource.open(new BufferedInputStream(received, 1 << 16),
-        format == null ? null : format.archive(),
-        new ArchiveSource.Limits(policy.maxEntries(), policy.maxFileSize(), policy.maxTotalBytes()));
+        format == null ? null : format.archive(), limits);
     return publisher.publish(normalized, boundExpansion(archive, received), expiresAt, overwrite);
   }
 

@@ -65,7 +65,8 @@ public final class Publisher implements AutoCloseable {
     long ingestDone = System.nanoTime();
     Head head = await(committer.add(ingested, expiresAt, overwrite));
     return new PublishResult(ingested.path(), head.revision(), ingested.files(), ingested.bytes(), ingested.objectsWritten(),
-        ingested.objectsReused(), expiresAt, Duration.ofNanos(ingestDone - start), Duration.ofNanos(System.nanoTime() - ingestDone));
+        ingested.objectsReused(), expiresAt, Duration.ofNanos(ingestDone - start), Duration.ofNanos(System.nanoTime() - ingestDone),
+        0);
   }
 
   /** Removes the publication at {@code path} in a new revision. */

@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveStructSparse;
@@ -27,8 +28,9 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * Streams the members of a tar archive, plain or compressed with gzip or zstd, without holding
  * the archive in memory. Member names are normalised to the {@link SourceEntry} rules and every
  * member that could not be published safely is refused: names leaving the root or passing
- * through a symlink of the archive, devices, FIFOs, dangling hard links. Missing parent
- * directories and repeated names are passed on as they come; the consumer decides about them.
+ * through a symlink of the archive, dangling hard links, and devices and FIFOs unless the
+ * {@link SpecialFiles} policy says to skip them. Missing parent directories and repeated names
+ * are passed on as they come; the consumer decides about them.
  *
  * <p>The caller keeps ownership of the input stream and closes it. A source can be walked once.
  */
@@ -54,6 +56,17 @@ public final class ArchiveSource implements TreeSource {
     }
   }
 
+  /** What to do with device and FIFO members, which a publication cannot hold. */
+  public enum SpecialFiles {
+    /** Refuse the archive, naming the member. */
+    REFUSE,
+    /**
+     * Leave the member out and count it in {@link #skippedSpecialFiles()}. Meant for archives
+     * where such nodes are expected and meaningless once published, like container images.
+     */
+    SKIP
+  }
+
   static final String NOT_AN_ARCHIVE = "not a tar, tar.gz or tar.zst archive";
 
   private static final int BUFFER_SIZE = 64 * 1024;
@@ -66,13 +79,18 @@ public final class ArchiveSource implements TreeSource {
   private final BufferedInputStream input;
   private final ArchiveFormat format;
   private final Limits limits;
+  private final SpecialFiles specialFiles;
+  private Consumer<String> skippedListener = path -> { };
+  private long skippedSpecialFiles;
   private boolean walked;
 
-  private ArchiveSource(RawInput raw, BufferedInputStream input, ArchiveFormat format, Limits limits) {
+  private ArchiveSource(RawInput raw, BufferedInputStream input, ArchiveFormat format, Limits limits,
+      SpecialFiles specialFiles) {
     this.raw = raw;
     this.input = input;
     this.format = format;
     this.limits = limits;
+    this.specialFiles = specialFiles;
   }
 
   /** {@link #open(InputStream, ArchiveFormat, Limits)} with {@link Limits#DEFAULT}. */
@@ -87,19 +105,45 @@ public final class ArchiveSource implements TreeSource {
    * @throws InvalidSourceException when {@code format} is null and the bytes are no known archive
    */
   public static ArchiveSource open(InputStream in, ArchiveFormat format, Limits limits) throws IOException {
+    return open(in, format, limits, SpecialFiles.REFUSE);
+  }
+
+  /**
+   * Prepares to read an archive from {@code in}, handling devices and FIFOs as {@code specialFiles}
+   * says.
+   *
+   * @param format the container, or {@code null} to recognise it from the first bytes
+   * @throws InvalidSourceException when {@code format} is null and the bytes are no known archive
+   */
+  public static ArchiveSource open(InputStream in, ArchiveFormat format, Limits limits, SpecialFiles specialFiles)
+      throws IOException {
     Objects.requireNonNull(in, "in");
     Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(specialFiles, "specialFiles");
     RawInput raw = new RawInput(in);
     BufferedInputStream input = new BufferedInputStream(raw, BUFFER_SIZE);
     if (format == null) {
       format = ArchiveFormat.sniff(input).orElseThrow(() -> new InvalidSourceException(NOT_AN_ARCHIVE));
     }
-    return new ArchiveSource(raw, input, format, limits);
+    return new ArchiveSource(raw, input, format, limits, specialFiles);
   }
 
   /** The container being read, as given or recognised. */
   public ArchiveFormat format() {
     return format;
+  }
+
+  /** How many device and FIFO members the walk left out under {@link SpecialFiles#SKIP}. */
+  public long skippedSpecialFiles() {
+    return skippedSpecialFiles;
+  }
+
+  /**
+   * Tells {@code listener} the normalised path of every special member left out, in archive order
+   * between the visits: a reader layering archives needs to know what such a member replaces.
+   */
+  void onSkippedSpecialFile(Consumer<String> listener) {
+    this.skippedListener = Objects.requireNonNull(listener, "listener");
   }
 
   @Override
@@ -216,6 +260,11 @@ public final class ArchiveSource implements TreeSource {
 
     private void process(TarArchiveEntry member) throws IOException {
       String name = member.getName();
+      String special = specialKind(member.getLinkFlag());
+      if (special != null) {
+        skipSpecial(member, special);
+        return;
+      }
       EntryType type = typeOf(member);
       if (type == null) {
         // A volume label names the tape, not a file.
@@ -257,8 +306,8 @@ public final class ArchiveSource implements TreeSource {
               "the target " + quote(member.getLinkName()) + " of hard link " + quote(name));
           Long size = regularFiles.get(target);
           if (size == null) {
-            throw new InvalidSourceException("hard link " + quote(name) + " points to " + quote(member.getLinkName())
-                + ", which is not an earlier regular file of the archive");
+            throw new DanglingHardLinkException(path, target, "hard link " + quote(name) + " points to "
+                + quote(member.getLinkName()) + ", which is not an earlier regular file of the archive");
           }
           if (target.equals(path)) {
             throw new InvalidSourceException("hard link " + quote(name) + " points to itself");
@@ -294,6 +343,27 @@ public final class ArchiveSource implements TreeSource {
       skipData(member);
     }
 
+    /**
+     * Leaves out a device or FIFO, or refuses it. A skipped member still has to have a valid name:
+     * it replaces whatever the archive held at its path, so the path is checked and forgotten as
+     * a hard link target.
+     */
+    private void skipSpecial(TarArchiveEntry member, String kind) throws IOException {
+      String name = member.getName();
+      if (specialFiles == SpecialFiles.REFUSE) {
+        throw new InvalidSourceException("member " + quote(name) + " is " + kind);
+      }
+      String path = EntryPaths.normalize(name, "member " + quote(name));
+      checkNotBeneathSymlink(path, name);
+      if (path.isEmpty()) {
+        throw new InvalidSourceException("member " + quote(name) + " stands for the archive root but is " + kind);
+      }
+      regularFiles.remove(path);
+      skippedSpecialFiles++;
+      skippedListener.accept(path);
+      skipData(member);
+    }
+
     /** The entry type of a member, null for members that are skipped; refuses what cannot be published. */
     private EntryType typeOf(TarArchiveEntry member) throws InvalidSourceException {
       String name = member.getName();
@@ -312,18 +382,21 @@ public final class ArchiveSource implements TreeSource {
           return EntryType.SYMLINK;
         case 'V':
           return null;
-        case '3':
-          throw new InvalidSourceException("member " + quote(name) + " is a character device");
-        case '4':
-          throw new InvalidSourceException("member " + quote(name) + " is a block device");
-        case '6':
-          throw new InvalidSourceException("member " + quote(name) + " is a FIFO");
         case 'M':
           throw new InvalidSourceException("member " + quote(name) + " continues a multi-volume archive");
         default:
           String shown = flag >= 0x21 && flag < 0x7f ? "'" + (char) flag + "'" : String.valueOf(flag & 0xff);
           throw new InvalidSourceException("member " + quote(name) + " has the unsupported type " + shown);
       }
+    }
+
+    private static String specialKind(byte flag) {
+      return switch (flag) {
+        case '3' -> "a character device";
+        case '4' -> "a block device";
+        case '6' -> "a FIFO";
+        default -> null;
+      };
     }
 
     /**

@@ -39,7 +39,10 @@ public record SourceEntry(
     return new SourceEntry(path, EntryType.DIRECTORY, permissions, 0, mtimeSeconds, uid, gid, null);
   }
 
-  /** The kinds of entry a publication can hold. Devices, FIFOs and sockets are refused by the sources. */
+  /**
+   * The kinds of entry a publication can hold. Devices, FIFOs and sockets are refused by the
+   * sources, or left out where a source is told to skip them.
+   */
   public enum EntryType {
     DIRECTORY,
     REGULAR,

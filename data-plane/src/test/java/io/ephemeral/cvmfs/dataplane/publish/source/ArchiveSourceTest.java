@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource.Limits;
+import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource.SpecialFiles;
 import io.ephemeral.cvmfs.dataplane.publish.source.SourceEntry.EntryType;
 import io.ephemeral.cvmfs.dataplane.publish.source.Tars.Seen;
 import java.io.BufferedInputStream;
@@ -343,6 +344,53 @@ class ArchiveSourceTest {
   @MethodSource("refusedMembers")
   void refusesMembersThatCannotBePublished(String what, byte[] archive, String expected) {
     assertMessage(refusal(archive), expected);
+  }
+
+  @Test
+  void skipsDevicesAndFifosWhenToldToAndCountsThem() throws IOException {
+    byte[] archive = tar()
+        .dir("dev/")
+        .special("dev/null", TarConstants.LF_CHR)
+        .special("./dev/sda", TarConstants.LF_BLK)
+        .file("dev/shm", "x")
+        .special("pipe", TarConstants.LF_FIFO)
+        .file("after", "y")
+        .bytes();
+    ArchiveSource source = ArchiveSource.open(new ByteArrayInputStream(archive), null, Limits.DEFAULT, SpecialFiles.SKIP);
+    List<String> skipped = new ArrayList<>();
+    source.onSkippedSpecialFile(skipped::add);
+
+    List<Seen> seen = walk(source);
+    assertEquals(List.of("dev", "dev/shm", "after"), seen.stream().map(s -> s.entry().path()).toList());
+    assertEquals("y", seen.get(2).text());
+    assertEquals(3, source.skippedSpecialFiles());
+    assertEquals(List.of("dev/null", "dev/sda", "pipe"), skipped);
+  }
+
+  @Test
+  void skippedSpecialFilesStillNeedValidNames() {
+    Limits limits = Limits.DEFAULT;
+    List<Arguments> cases = List.of(
+        Arguments.of(tar().special("../null", TarConstants.LF_CHR).bytes(), "'../null' has a '..' component"),
+        Arguments.of(tar().symlink("link", "/dev").special("link/null", TarConstants.LF_CHR).bytes(),
+            "member 'link/null' lies beneath 'link'"),
+        Arguments.of(tar().special("./", TarConstants.LF_FIFO).bytes(), "stands for the archive root but is a FIFO"),
+        Arguments.of(tar().file("f", "x").special("f", TarConstants.LF_FIFO).hardlink("l", "f").bytes(),
+            "hard link 'l' points to 'f', which is not an earlier regular file"));
+    for (Arguments c : cases) {
+      byte[] archive = (byte[]) c.get()[0];
+      InvalidSourceException e = assertThrows(InvalidSourceException.class,
+          () -> walk(ArchiveSource.open(new ByteArrayInputStream(archive), null, limits, SpecialFiles.SKIP)));
+      assertMessage(e, (String) c.get()[1]);
+    }
+  }
+
+  @Test
+  void refusesSpecialFilesUnlessToldOtherwise() throws IOException {
+    byte[] archive = tar().special("dev/null", TarConstants.LF_CHR).bytes();
+    ArchiveSource source = ArchiveSource.open(new ByteArrayInputStream(archive), null, Limits.DEFAULT, SpecialFiles.REFUSE);
+    assertMessage(assertThrows(InvalidSourceException.class, () -> walk(source)), "'dev/null' is a character device");
+    assertEquals(0, source.skippedSpecialFiles());
   }
 
   @Test
