@@ -119,8 +119,8 @@ publish_run() { # publish_run KEY CREATION-OPTIONS...
   t0=$(now_ms)
   out=$(timeout "$STEP_TIMEOUT" java -jar "$JAR" publish --data "$data" --repository "$FQRN" --path big "$SRC")
   WALL_MS[$key]=$(( $(now_ms) - t0 ))
-  ingest=$(json_field "$out" ingestMillis)
-  commit=$(json_field "$out" commitMillis)
+  ingest=$(json_field "$out" ingestMs)
+  commit=$(json_field "$out" commitMs)
   [[ -n $ingest && -n $commit ]] || die "unexpected publish output: $out"
   JSON_MS[$key]=$(( ingest + commit ))
   OUT_BYTES[$key]=$(du -sb "$data/$FQRN/data" | cut -f1)
@@ -154,7 +154,7 @@ row "gzip -1 (1 process)" gzip1
 row "publish --compression none" none
 row "publish zlib (level 6)" zlib6
 row "publish zlib --zlib-level 1" zlib1
-echo "(wall: whole command incl. JVM start; json: ingestMillis+commitMillis of the publish)"
+echo "(wall: whole command incl. JVM start; json: timings.ingestMs+commitMs of the publish)"
 
 echo
 printf '%-28s %10s %10s %8s  %s\n' "ratio (ours / reference)" "wall" "json" "goal" "json vs goal"

@@ -4,7 +4,7 @@
 # Creates BENCH_DIRS (default 100) directories of BENCH_FILES_PER_DIR (default 1000) files of
 # 1 KiB of distinct random content, pre-creates the repository (default options: zlib, sha1)
 # with a tiny publish, warms the page cache, then publishes the whole tree in one publish.
-# Reports files/s from the publish's JSON (ingestMillis+commitMillis) and from wall-clock.
+# Reports files/s from the publish's JSON (timings.ingestMs+commitMs) and from wall-clock.
 # Goal: >= 20,000 files/s.
 #
 # Environment: JAR (default data-plane/target/cvmfs-ephemeral-data-plane.jar), BENCH_DIRS,
@@ -70,8 +70,8 @@ t0=$(now_ms)
 out=$(timeout "$STEP_TIMEOUT" java -jar "$JAR" publish --data "$DATA" --repository "$FQRN" --path small "$SRC")
 wall_ms=$(( $(now_ms) - t0 ))
 json_field() { sed -n "s/.*\"$1\":\([0-9][0-9]*\).*/\1/p" <<< "$out"; }
-ingest=$(json_field ingestMillis)
-commit=$(json_field commitMillis)
+ingest=$(json_field ingestMs)
+commit=$(json_field commitMs)
 [[ -n $ingest && -n $commit ]] || die "unexpected publish output: $out"
 json_ms=$((ingest + commit))
 
@@ -89,5 +89,5 @@ row() { # row LABEL MILLIS
   printf '%-34s %10.2f %10s %10s %8s  %s\n' "$1" "$(awk -v ms="$2" 'BEGIN { print ms / 1000 }')" "$r" \
     ">= $GOAL" "$(ratio "$r")" "$(verdict "$r")"
 }
-row "json (ingestMillis+commitMillis)" "$json_ms"
+row "json (timings.ingestMs+commitMs)" "$json_ms"
 row "wall-clock (incl. JVM start)" "$wall_ms"

@@ -5,12 +5,12 @@ import io.ephemeral.cvmfs.dataplane.publish.PublishResult;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import java.time.Instant;
 
-/** The JSON shapes of the publish API. */
-final class ApiJson {
+/** The JSON shapes of the publish API, which the command line prints too. */
+public final class ApiJson {
 
   private ApiJson() {}
 
-  static ObjectNode published(PublishResult result) {
+  public static ObjectNode published(PublishResult result) {
     ObjectNode node = JsonResponses.JSON.createObjectNode()
         .put("path", result.path())
         .put("revision", result.revision())

@@ -1,7 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ephemeral.cvmfs.dataplane.api.ApiJson;
 import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;
 import io.ephemeral.cvmfs.dataplane.publish.PublishResult;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
@@ -40,16 +39,7 @@ final class PublishCommand implements Callable<Integer> {
     try (ObjectPipeline pipeline = ObjectPipeline.forThisMachine();
         Publisher publisher = Publisher.start(repository.open(fqrn), pipeline)) {
       PublishResult result = publisher.publish(path, tree, null, overwrite);
-      ObjectNode json = new ObjectMapper().createObjectNode()
-          .put("path", result.path())
-          .put("revision", result.revision())
-          .put("files", result.files())
-          .put("bytes", result.bytes())
-          .put("objectsWritten", result.objectsWritten())
-          .put("objectsReused", result.objectsReused())
-          .put("ingestMillis", result.ingest().toMillis())
-          .put("commitMillis", result.commit().toMillis());
-      System.out.println(json);
+      System.out.println(ApiJson.published(result));
     }
     return 0;
   }

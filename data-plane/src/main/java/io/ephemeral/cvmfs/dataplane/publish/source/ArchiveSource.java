@@ -570,7 +570,7 @@ public final class ArchiveSource implements TreeSource {
   }
 
   /** The caller's stream; remembers its failures so they are not mistaken for a corrupt archive. */
-  private static final class RawInput extends FilterInputStream {
+  private static final class RawInput extends FailureAwareInputStream {
     IOException failure;
 
     RawInput(InputStream in) {
@@ -578,43 +578,8 @@ public final class ArchiveSource implements TreeSource {
     }
 
     @Override
-    public int read() throws IOException {
-      try {
-        return in.read();
-      } catch (IOException e) {
-        failure = e;
-        throw e;
-      }
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      try {
-        return in.read(b, off, len);
-      } catch (IOException e) {
-        failure = e;
-        throw e;
-      }
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      try {
-        return in.skip(n);
-      } catch (IOException e) {
-        failure = e;
-        throw e;
-      }
-    }
-
-    @Override
-    public int available() throws IOException {
-      try {
-        return in.available();
-      } catch (IOException e) {
-        failure = e;
-        throw e;
-      }
+    protected void failed(IOException e) {
+      failure = e;
     }
 
     @Override

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource.Limits;
 import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource.SpecialFiles;
 import io.ephemeral.cvmfs.dataplane.publish.source.SourceEntry.EntryType;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -784,40 +783,15 @@ public final class ImageArchiveSource implements TreeSource {
       }
 
       /** This layer's content as the visitor reads it; failures get the layer named. */
-      private final class LayerContent extends FilterInputStream {
+      private final class LayerContent extends FailureAwareInputStream {
 
         LayerContent(InputStream in) {
           super(in);
         }
 
         @Override
-        public int read() throws IOException {
-          try {
-            return in.read();
-          } catch (IOException e) {
-            contentFailure = e;
-            throw e;
-          }
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-          try {
-            return in.read(b, off, len);
-          } catch (IOException e) {
-            contentFailure = e;
-            throw e;
-          }
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-          try {
-            return in.skip(n);
-          } catch (IOException e) {
-            contentFailure = e;
-            throw e;
-          }
+        protected void failed(IOException e) {
+          contentFailure = e;
         }
       }
     }
