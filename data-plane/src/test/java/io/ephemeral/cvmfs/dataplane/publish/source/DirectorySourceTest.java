@@ -1,6 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.publish.source;
 
-import static io.ephemeral.cvmfs.dataplane.publish.source.Tars.walk;
+import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
+import static io.ephemeral.cvmfs.dataplane.testsupport.Tars.walk;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ephemeral.cvmfs.dataplane.publish.source.SourceEntry.EntryType;
-import io.ephemeral.cvmfs.dataplane.publish.source.Tars.Seen;
+import io.ephemeral.cvmfs.dataplane.testsupport.Tars.Seen;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

@@ -1,14 +1,15 @@
 package io.ephemeral.cvmfs.dataplane.publish.source;
 
+import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import static io.ephemeral.cvmfs.dataplane.publish.source.Images.OCI_INDEX;
 import static io.ephemeral.cvmfs.dataplane.publish.source.Images.dockerLayers;
 import static io.ephemeral.cvmfs.dataplane.publish.source.Images.dockerManifest;
 import static io.ephemeral.cvmfs.dataplane.publish.source.Images.dockerSave;
 import static io.ephemeral.cvmfs.dataplane.publish.source.Images.platform;
 import static io.ephemeral.cvmfs.dataplane.publish.source.Images.sha256;
-import static io.ephemeral.cvmfs.dataplane.publish.source.Tars.gzip;
-import static io.ephemeral.cvmfs.dataplane.publish.source.Tars.tar;
-import static io.ephemeral.cvmfs.dataplane.publish.source.Tars.zstd;
+import static io.ephemeral.cvmfs.dataplane.testsupport.Tars.gzip;
+import static io.ephemeral.cvmfs.dataplane.testsupport.Tars.tar;
+import static io.ephemeral.cvmfs.dataplane.testsupport.Tars.zstd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,7 +19,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource.Limits;
 import io.ephemeral.cvmfs.dataplane.publish.source.Images.Oci;
 import io.ephemeral.cvmfs.dataplane.publish.source.SourceEntry.EntryType;
-import io.ephemeral.cvmfs.dataplane.publish.source.Tars.Seen;
+import io.ephemeral.cvmfs.dataplane.testsupport.Tars.Seen;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

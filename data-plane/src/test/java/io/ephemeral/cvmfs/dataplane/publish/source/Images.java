@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.publish.source;
 
+import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

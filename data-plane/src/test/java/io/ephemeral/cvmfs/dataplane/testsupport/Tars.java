@@ -1,4 +1,7 @@
-package io.ephemeral.cvmfs.dataplane.publish.source;
+package io.ephemeral.cvmfs.dataplane.testsupport;
+
+import io.ephemeral.cvmfs.dataplane.publish.source.SourceEntry;
+import io.ephemeral.cvmfs.dataplane.publish.source.TreeSource;
 
 import com.github.luben.zstd.ZstdOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -16,27 +19,27 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 
 /** Builds small archives in memory for the tests. */
-final class Tars {
+public final class Tars {
 
-  static final long MTIME = 1_700_000_000L;
-  static final int UID = 1000;
-  static final int GID = 2000;
+  public static final long MTIME = 1_700_000_000L;
+  public static final int UID = 1000;
+  public static final int GID = 2000;
 
   private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
   private final TarArchiveOutputStream out;
 
-  Tars() {
+  private Tars() {
     out = new TarArchiveOutputStream(bytes, "UTF-8");
     out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
     out.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
     out.setAddPaxHeadersForNonAsciiNames(true);
   }
 
-  static Tars tar() {
+  public static Tars tar() {
     return new Tars();
   }
 
-  static TarArchiveEntry entry(String name, byte flag) {
+  public static TarArchiveEntry entry(String name, byte flag) {
     TarArchiveEntry e = new TarArchiveEntry(name, flag, true);
     e.setLastModifiedTime(FileTime.from(Instant.ofEpochSecond(MTIME)));
     e.setUserId(UID);
@@ -44,48 +47,48 @@ final class Tars {
     return e;
   }
 
-  Tars dir(String name) {
+  public Tars dir(String name) {
     return dir(name, 0755);
   }
 
-  Tars dir(String name, int mode) {
+  public Tars dir(String name, int mode) {
     TarArchiveEntry e = entry(name, TarConstants.LF_DIR);
     e.setMode(mode);
     return add(e, null);
   }
 
-  Tars file(String name, String content) {
+  public Tars file(String name, String content) {
     return file(name, content.getBytes(StandardCharsets.UTF_8), 0644);
   }
 
-  Tars file(String name, byte[] content, int mode) {
+  public Tars file(String name, byte[] content, int mode) {
     TarArchiveEntry e = entry(name, TarConstants.LF_NORMAL);
     e.setMode(mode);
     e.setSize(content.length);
     return add(e, content);
   }
 
-  Tars symlink(String name, String target) {
+  public Tars symlink(String name, String target) {
     TarArchiveEntry e = entry(name, TarConstants.LF_SYMLINK);
     e.setMode(0777);
     e.setLinkName(target);
     return add(e, null);
   }
 
-  Tars hardlink(String name, String target) {
+  public Tars hardlink(String name, String target) {
     TarArchiveEntry e = entry(name, TarConstants.LF_LINK);
     e.setMode(0644);
     e.setLinkName(target);
     return add(e, null);
   }
 
-  Tars special(String name, byte flag) {
+  public Tars special(String name, byte flag) {
     TarArchiveEntry e = entry(name, flag);
     e.setMode(0600);
     return add(e, null);
   }
 
-  Tars add(TarArchiveEntry e, byte[] content) {
+  public Tars add(TarArchiveEntry e, byte[] content) {
     try {
       out.putArchiveEntry(e);
       if (content != null) {
@@ -98,7 +101,7 @@ final class Tars {
     return this;
   }
 
-  byte[] bytes() {
+  public byte[] bytes() {
     try {
       out.finish();
       out.close();
@@ -108,7 +111,7 @@ final class Tars {
     return bytes.toByteArray();
   }
 
-  static byte[] gzip(byte[] data) throws IOException {
+  public static byte[] gzip(byte[] data) throws IOException {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     try (OutputStream gz = new GzipCompressorOutputStream(buf)) {
       gz.write(data);
@@ -116,7 +119,7 @@ final class Tars {
     return buf.toByteArray();
   }
 
-  static byte[] zstd(byte[] data) throws IOException {
+  public static byte[] zstd(byte[] data) throws IOException {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     try (ZstdOutputStream zs = new ZstdOutputStream(buf)) {
       zs.setChecksum(true);
@@ -126,13 +129,13 @@ final class Tars {
   }
 
   /** What a visitor saw: the entry and, for regular files, the bytes of its content. */
-  record Seen(SourceEntry entry, byte[] content) {
-    String text() {
+  public record Seen(SourceEntry entry, byte[] content) {
+    public String text() {
       return new String(content, StandardCharsets.UTF_8);
     }
   }
 
-  static List<Seen> walk(TreeSource source) throws IOException {
+  public static List<Seen> walk(TreeSource source) throws IOException {
     List<Seen> seen = new ArrayList<>();
     source.walk((entry, content) -> seen.add(new Seen(entry, content == null ? null : content.readAllBytes())));
     return seen;
