@@ -16,6 +16,7 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -50,6 +51,7 @@ import org.slf4j.LoggerFactory;
 public final class HttpServer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
+  private static final int MAX_BODY_PART = 256 * 1024;
 
   private final HttpServerConfig config;
   private final List<Supplier<? extends RouteHandler>> routes;
@@ -137,7 +139,10 @@ public final class HttpServer implements AutoCloseable {
       if (idleMillis > 0) {
         pipeline.addLast("idle", new IdleCloser(idleMillis));
       }
-      pipeline.addLast("codec", new HttpServerCodec());
+      // Large body parts: every part crosses to the route executor as a task of its own.
+      pipeline.addLast("codec", new HttpServerCodec(4096, 16 * 1024, MAX_BODY_PART));
+      // Uploads from curl -T wait for "100 Continue" before sending the body.
+      pipeline.addLast("expect-continue", new HttpServerExpectContinueHandler());
       pipeline.addLast("keep-alive", new HttpServerKeepAliveHandler());
       for (Supplier<? extends RouteHandler> route : routes) {
         pipeline.addLast(fileGroup, null, route.get());

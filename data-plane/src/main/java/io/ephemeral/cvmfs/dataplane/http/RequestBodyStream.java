@@ -9,14 +9,14 @@ import java.util.ArrayDeque;
 
 /**
  * A request body as a blocking {@link InputStream}, for a consumer on its own thread. Netty
- * feeds the parts as they arrive; once more than a few are waiting the channel stops reading
- * from the socket, and it resumes when the consumer has caught up. So a 10 GiB upload passes
- * through a few hundred KiB of buffers whatever the speed of either side.
+ * feeds the parts as they arrive; once a few MiB are waiting the channel stops reading from the
+ * socket, and it resumes when the consumer has caught up. So a 10 GiB upload passes through a
+ * few MiB of buffers whatever the speed of either side.
  */
 public final class RequestBodyStream extends InputStream {
 
-  private static final int HIGH_WATER_PARTS = 16;
-  private static final int LOW_WATER_PARTS = 4;
+  private static final long HIGH_WATER_BYTES = 4 << 20;
+  private static final long LOW_WATER_BYTES = 1 << 20;
 
   private final Channel channel;
   private final ArrayDeque<ByteBuf> parts = new ArrayDeque<>();
@@ -24,6 +24,7 @@ public final class RequestBodyStream extends InputStream {
   private IOException failure;
   private boolean closed;
   private long received;
+  private long buffered;
 
   public RequestBodyStream(Channel channel) {
     this.channel = channel;
@@ -36,11 +37,15 @@ public final class RequestBodyStream extends InputStream {
       return;
     }
     received += part.readableBytes();
+    buffered += part.readableBytes();
+    boolean wasEmpty = parts.isEmpty();
     parts.add(part);
-    if (parts.size() >= HIGH_WATER_PARTS) {
+    if (buffered >= HIGH_WATER_BYTES) {
       channel.config().setAutoRead(false);
     }
-    notifyAll();
+    if (wasEmpty) {
+      notifyAll();
+    }
   }
 
   /** The body is complete: the consumer sees end of stream after the last part. */
@@ -81,11 +86,12 @@ public final class RequestBodyStream extends InputStream {
       if (head != null) {
         int count = Math.min(length, head.readableBytes());
         head.readBytes(buffer, offset, count);
+        buffered -= count;
         if (!head.isReadable()) {
           parts.poll().release();
-          if (parts.size() <= LOW_WATER_PARTS && !channel.config().isAutoRead()) {
-            channel.config().setAutoRead(true);
-          }
+        }
+        if (buffered <= LOW_WATER_BYTES && !channel.config().isAutoRead()) {
+          channel.config().setAutoRead(true);
         }
         return count;
       }
@@ -113,6 +119,7 @@ public final class RequestBodyStream extends InputStream {
     closed = true;
     parts.forEach(ByteBuf::release);
     parts.clear();
+    buffered = 0;
     channel.config().setAutoRead(true);
     notifyAll();
   }
