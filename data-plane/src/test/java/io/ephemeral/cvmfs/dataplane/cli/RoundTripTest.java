@@ -15,6 +15,9 @@ import io.ephemeral.cvmfs.dataplane.testsupport.IndependentTools;
 import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;
 import io.ephemeral.cvmfs.dataplane.verify.RepositoryReader;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -93,6 +96,15 @@ class RoundTripTest {
         assertEquals(1_700_000_000L, hello.mtime());
       }
       IndependentTools.forUrl(URI.create(url), key).checkAll();
+
+      HttpClient http = HttpClient.newHttpClient();
+      String meta = "http://127.0.0.1:" + port + "/cvmfs-meta/" + FQRN;
+      assertEquals(Files.readString(key), http.send(HttpRequest.newBuilder(URI.create(meta + ".pub")).build(),
+          HttpResponse.BodyHandlers.ofString()).body());
+      assertEquals(Files.readString(data.resolve("keys").resolve(FQRN + ".crt")), http.send(
+          HttpRequest.newBuilder(URI.create(meta + ".crt")).build(), HttpResponse.BodyHandlers.ofString()).body());
+      String conf = http.send(HttpRequest.newBuilder(URI.create(meta + ".conf")).build(), HttpResponse.BodyHandlers.ofString()).body();
+      assertTrue(conf.contains("CVMFS_SERVER_URL=\"http://127.0.0.1/cvmfs/@fqrn@\"\n") && conf.contains("CVMFS_HTTP_PROXY=DIRECT\n"), conf);
     }
   }
 
