@@ -31,6 +31,8 @@ public final class Reflog implements AutoCloseable {
       Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file);
       try (Statement statement = connection.createStatement()) {
         statement.execute("PRAGMA journal_mode=DELETE");
+        // The served copy is written atomically and synced; this working copy need not be.
+        statement.execute("PRAGMA synchronous=OFF");
         statement.execute("CREATE TABLE IF NOT EXISTS properties (key TEXT, value TEXT, CONSTRAINT pk_properties PRIMARY KEY (key))");
         statement.execute("CREATE TABLE IF NOT EXISTS refs (hash TEXT, type INTEGER, timestamp INTEGER, CONSTRAINT pk_refs PRIMARY KEY (hash))");
         statement.execute("INSERT OR IGNORE INTO properties (key, value) VALUES ('schema', '1.0')");
