@@ -46,8 +46,20 @@ import org.slf4j.LoggerFactory;
  * The routes run on a separate executor group because they touch the disk, which must never
  * stall an event loop. Netty pins all handlers of one pipeline added with the same group to one
  * executor, so a connection's requests are handled, and answered, strictly in order.
+ *
+ * <p>Every connection has TCP keep-alive on, so that connections to vanished peers are reaped
+ * even where nothing is written for hours (notification streams).
  */
 public final class HttpServer implements AutoCloseable {
+
+  /** Name of the handler that closes idle connections; a route that streams removes it. */
+  public static final String IDLE_HANDLER = "idle";
+
+  /** Name of the HTTP codec; a route that takes the connection over removes it. */
+  public static final String CODEC_HANDLER = "codec";
+
+  /** Name of the last handler on the event loop, after which a route may add its own. */
+  public static final String KEEP_ALIVE_HANDLER = "keep-alive";
 
   private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
 
@@ -93,6 +105,7 @@ public final class HttpServer implements AutoCloseable {
         .channel(channelType)
         .option(ChannelOption.SO_BACKLOG, 1024)
         .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.SO_KEEPALIVE, true)
         .childHandler(new Initializer())
         .bind(address)
         .awaitUninterruptibly();
@@ -106,15 +119,32 @@ public final class HttpServer implements AutoCloseable {
     return local.getPort();
   }
 
-  /** Stops accepting, then shuts the threads down, letting queued work finish briefly. */
-  @Override
-  public synchronized void close() {
+  /**
+   * Stops accepting connections; those already open stay served until {@link #close}. Lets a
+   * shutdown end long-lived streams without their clients reconnecting to this server.
+   */
+  public synchronized void stopListening() {
     if (serverChannel != null) {
       serverChannel.close().syncUninterruptibly();
       serverChannel = null;
     }
+  }
+
+  /**
+   * Stops accepting, then shuts the threads down, letting queued work finish briefly. The event
+   * loops go first: the connections they close still need the file executors to take their
+   * route handlers down.
+   */
+  @Override
+  public synchronized void close() {
+    stopListening();
+    shutDown(bossGroup, workerGroup);
+    shutDown(fileGroup);
+  }
+
+  private static void shutDown(EventExecutorGroup... groups) {
     List<Future<?>> terminations = new ArrayList<>();
-    for (EventExecutorGroup group : new EventExecutorGroup[] {bossGroup, workerGroup, fileGroup}) {
+    for (EventExecutorGroup group : groups) {
       if (group != null) {
         terminations.add(group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS));
       }
@@ -135,10 +165,10 @@ public final class HttpServer implements AutoCloseable {
       ChannelPipeline pipeline = ch.pipeline();
       long idleMillis = config.idleTimeout().toMillis();
       if (idleMillis > 0) {
-        pipeline.addLast("idle", new IdleCloser(idleMillis));
+        pipeline.addLast(IDLE_HANDLER, new IdleCloser(idleMillis));
       }
-      pipeline.addLast("codec", new HttpServerCodec());
-      pipeline.addLast("keep-alive", new HttpServerKeepAliveHandler());
+      pipeline.addLast(CODEC_HANDLER, new HttpServerCodec());
+      pipeline.addLast(KEEP_ALIVE_HANDLER, new HttpServerKeepAliveHandler());
       for (Supplier<? extends RouteHandler> route : routes) {
         pipeline.addLast(fileGroup, null, route.get());
       }
