@@ -43,7 +43,8 @@ final class LocalRepositories implements ServedRepositories {
       return Optional.of(new MetaFile(read(repository.layout().certificate(fqrn)), PEM));
     }
     if (name.equals(fqrn + ".conf")) {
-      String conf = new ClientConfiguration(fqrn, config.publicUrl(), "/etc/cvmfs/keys", null).render();
+      String conf = new ClientConfiguration(fqrn, config.publicUrl(), "/etc/cvmfs/keys", config.notificationUrl())
+          .render();
       return Optional.of(new MetaFile(conf.getBytes(StandardCharsets.US_ASCII), "text/plain; charset=us-ascii"));
     }
     return Optional.empty();
