@@ -47,8 +47,23 @@ import org.slf4j.LoggerFactory;
  * The routes run on a separate executor group because they touch the disk, which must never
  * stall an event loop. Netty pins all handlers of one pipeline added with the same group to one
  * executor, so a connection's requests are handled, and answered, strictly in order.
+ *
+ * <p>Every connection has TCP keep-alive on, so that connections to vanished peers are reaped
+ * even where nothing is written for hours (notification streams).
  */
 public final class HttpServer implements AutoCloseable {
+
+  /** Name of the handler that closes idle connections; a route that streams removes it. */
+  public static final String IDLE_HANDLER = "idle";
+
+  /** Name of the HTTP codec; a route that takes the connection over removes it. */
+  public static final String CODEC_HANDLER = "codec";
+
+  /** Name of the handler answering {@code Expect: 100-continue}; a route that takes the connection over removes it. */
+  public static final String EXPECT_CONTINUE_HANDLER = "expect-continue";
+
+  /** Name of the last handler on the event loop, after which a route may add its own. */
+  public static final String KEEP_ALIVE_HANDLER = "keep-alive";
 
   private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
   private static final int MAX_BODY_PART = 256 * 1024;
@@ -95,6 +110,7 @@ public final class HttpServer implements AutoCloseable {
         .channel(channelType)
         .option(ChannelOption.SO_BACKLOG, 1024)
         .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.SO_KEEPALIVE, true)
         .childHandler(new Initializer())
         .bind(address)
         .awaitUninterruptibly();
@@ -108,15 +124,32 @@ public final class HttpServer implements AutoCloseable {
     return local.getPort();
   }
 
-  /** Stops accepting, then shuts the threads down, letting queued work finish briefly. */
-  @Override
-  public synchronized void close() {
+  /**
+   * Stops accepting connections; those already open stay served until {@link #close}. Lets a
+   * shutdown end long-lived streams without their clients reconnecting to this server.
+   */
+  public synchronized void stopListening() {
     if (serverChannel != null) {
       serverChannel.close().syncUninterruptibly();
       serverChannel = null;
     }
+  }
+
+  /**
+   * Stops accepting, then shuts the threads down, letting queued work finish briefly. The event
+   * loops go first: the connections they close still need the file executors to take their
+   * route handlers down.
+   */
+  @Override
+  public synchronized void close() {
+    stopListening();
+    shutDown(bossGroup, workerGroup);
+    shutDown(fileGroup);
+  }
+
+  private static void shutDown(EventExecutorGroup... groups) {
     List<Future<?>> terminations = new ArrayList<>();
-    for (EventExecutorGroup group : new EventExecutorGroup[] {bossGroup, workerGroup, fileGroup}) {
+    for (EventExecutorGroup group : groups) {
       if (group != null) {
         terminations.add(group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS));
       }
@@ -137,13 +170,13 @@ public final class HttpServer implements AutoCloseable {
       ChannelPipeline pipeline = ch.pipeline();
       long idleMillis = config.idleTimeout().toMillis();
       if (idleMillis > 0) {
-        pipeline.addLast("idle", new IdleCloser(idleMillis));
+        pipeline.addLast(IDLE_HANDLER, new IdleCloser(idleMillis));
       }
       // Large body parts: every part crosses to the route executor as a task of its own.
-      pipeline.addLast("codec", new HttpServerCodec(4096, 16 * 1024, MAX_BODY_PART));
+      pipeline.addLast(CODEC_HANDLER, new HttpServerCodec(4096, 16 * 1024, MAX_BODY_PART));
       // Uploads from curl -T wait for "100 Continue" before sending the body.
-      pipeline.addLast("expect-continue", new HttpServerExpectContinueHandler());
-      pipeline.addLast("keep-alive", new HttpServerKeepAliveHandler());
+      pipeline.addLast(EXPECT_CONTINUE_HANDLER, new HttpServerExpectContinueHandler());
+      pipeline.addLast(KEEP_ALIVE_HANDLER, new HttpServerKeepAliveHandler());
       for (Supplier<? extends RouteHandler> route : routes) {
         pipeline.addLast(fileGroup, null, route.get());
       }

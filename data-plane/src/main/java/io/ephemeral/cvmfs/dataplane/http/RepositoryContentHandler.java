@@ -106,18 +106,6 @@ public final class RepositoryContentHandler extends RouteHandler {
     return false;
   }
 
-  /** The path of a request target: without the query, and without scheme and host if given. */
-  static String path(String uri) {
-    int query = uri.indexOf('?');
-    String path = query < 0 ? uri : uri.substring(0, query);
-    // Servers must accept the absolute form too (RFC 9112, 3.2.2).
-    if (path.regionMatches(true, 0, "http://", 0, 7)) {
-      int slash = path.indexOf('/', 7);
-      path = slash < 0 ? "/" : path.substring(slash);
-    }
-    return path;
-  }
-
   private boolean serveFile(ChannelHandlerContext ctx, HttpRequest request, boolean head,
       Path file, String contentType, Freshness freshness) {
     // Stat before opening: a FIFO would block open(), a directory is not content, and a symlink

@@ -42,6 +42,18 @@ public abstract class RouteHandler extends ChannelInboundHandlerAdapter {
   protected abstract boolean onRequest(ChannelHandlerContext ctx, HttpRequest request)
       throws Exception;
 
+  /** The path of a request target: without the query, and without scheme and host if given. */
+  protected static String path(String uri) {
+    int query = uri.indexOf('?');
+    String path = query < 0 ? uri : uri.substring(0, query);
+    // Servers must accept the absolute form too (RFC 9112, 3.2.2).
+    if (path.regionMatches(true, 0, "http://", 0, 7)) {
+      int slash = path.indexOf('/', 7);
+      path = slash < 0 ? "/" : path.substring(slash);
+    }
+    return path;
+  }
+
   /**
    * A part of the body of a request this route took; the last part is a {@link
    * io.netty.handler.codec.http.LastHttpContent}. The route owns {@code content} and must release

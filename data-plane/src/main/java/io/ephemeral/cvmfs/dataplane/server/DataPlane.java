@@ -6,6 +6,10 @@ import io.ephemeral.cvmfs.dataplane.http.HttpServer;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
 import io.ephemeral.cvmfs.dataplane.maintenance.Housekeeper;
+import io.ephemeral.cvmfs.dataplane.notify.NotificationHub;
+import io.ephemeral.cvmfs.dataplane.notify.PublishRoute;
+import io.ephemeral.cvmfs.dataplane.notify.RevisionAnnouncer;
+import io.ephemeral.cvmfs.dataplane.notify.SubscribeRoute;
 import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
@@ -36,9 +40,13 @@ public final class DataPlane implements AutoCloseable {
   private final DataPlaneConfig config;
   private final ObjectPipeline pipeline = ObjectPipeline.forThisMachine();
   private final Map<String, Publisher> publishers = new LinkedHashMap<>();
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final NotificationHub hub = new NotificationHub();
+  private final List<HttpServer> servers = new ArrayList<>();
+  private ExecutorService workers;
+  private Housekeeper housekeeper;
   private PublishService service;
   private int port;
+  private int notificationPort = -1;
   private volatile String publicUrl;
 
   private DataPlane(DataPlaneConfig config) {
@@ -77,18 +85,36 @@ public final class DataPlane implements AutoCloseable {
     }
     service = new PublishService(publishers, config.policy(), Clock.systemUTC());
     WriteAuthorizer authorizer = new WriteAuthorizer(tokens);
-    ExecutorService workers = workers();
-    resources.add(workers::shutdownNow);
+    RevisionAnnouncer announcer = new RevisionAnnouncer(hub, repositories.values(), Clock.systemUTC());
+    publishers.values().forEach(publisher -> announcer.follow(publisher.committer()));
+    workers = workers();
     ApiRepositoryInfo info = new ApiRepositoryInfo(service, Clock.systemUTC());
-    HttpServer server = HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port()))
+    HttpServer server = withNotificationApi(
+        HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port())), authorizer, announcer)
         .repositories(new LocalRepositories(repositories, () -> publicUrl))
         .route(() -> new ApiRoute(service, authorizer, workers, info))
         .build();
-    resources.add(server);
+    servers.add(server);
     port = server.start();
-    publicUrl = config.publicUrl() != null ? config.publicUrl()
+    publicUrl = config.publicUrl() != null ? stripSlash(config.publicUrl())
         : "http://" + (config.bindAddress().equals("0.0.0.0") ? "localhost" : config.bindAddress()) + ":" + port;
-    resources.add(Housekeeper.start(service, config.housekeepingInterval()));
+    if (config.notificationPort() >= 0) {
+      HttpServer notifications = withNotificationApi(HttpServer.builder(
+          HttpServerConfig.defaults().withAddress(config.bindAddress(), config.notificationPort())), authorizer, announcer).build();
+      servers.add(notifications);
+      notificationPort = notifications.start();
+    }
+    housekeeper = Housekeeper.start(service, config.housekeepingInterval());
+  }
+
+  /** The notification API (spec 10) under /api/v1/notifications/. */
+  private HttpServer.Builder withNotificationApi(HttpServer.Builder builder, WriteAuthorizer authorizer,
+      RevisionAnnouncer announcer) {
+    return builder.route(() -> new SubscribeRoute(hub)).route(() -> new PublishRoute(authorizer, announcer));
+  }
+
+  private static String stripSlash(String url) {
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
 
   private PublishToken token(DataLayout layout, String fqrn) throws IOException {
@@ -115,6 +141,11 @@ public final class DataPlane implements AutoCloseable {
     return port;
   }
 
+  /** The bound port of the notification-only server, or -1 when it is disabled. */
+  public int notificationPort() {
+    return notificationPort;
+  }
+
   public String publicUrl() {
     return publicUrl;
   }
@@ -127,14 +158,17 @@ public final class DataPlane implements AutoCloseable {
     return publishers.get(fqrn);
   }
 
+  /** Stops in the order that lets clients fail over: no new connections, streams cut, then the rest. */
   @Override
   public void close() {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      try {
-        resources.get(i).close();
-      } catch (Exception e) {
-        System.err.println("warning: while stopping: " + e);
-      }
+    servers.forEach(HttpServer::stopListening);
+    hub.close();
+    if (housekeeper != null) {
+      housekeeper.close();
+    }
+    servers.forEach(HttpServer::close);
+    if (workers != null) {
+      workers.shutdownNow();
     }
     for (Publisher publisher : publishers.values()) {
       try {

@@ -37,6 +37,9 @@ public record DataPlaneConfig(
     if (repositories.isEmpty()) {
       throw new IllegalArgumentException("at least one repository is needed");
     }
+    if (port < 0 || port > 65535 || notificationPort < -1 || notificationPort > 65535) {
+      throw new IllegalArgumentException("ports must be 0 to 65535 (the notification port may be -1 to disable it)");
+    }
     if (housekeepingInterval.isNegative() || housekeepingInterval.isZero()) {
       throw new IllegalArgumentException("the housekeeping interval must be positive");
     }

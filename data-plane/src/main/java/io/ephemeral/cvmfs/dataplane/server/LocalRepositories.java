@@ -45,7 +45,8 @@ public final class LocalRepositories implements ServedRepositories {
       return Optional.of(new MetaFile(read(repository.layout().certificate(fqrn)), PEM));
     }
     if (name.equals(fqrn + ".conf")) {
-      String conf = new ClientConfiguration(fqrn, publicUrl.get(), "/etc/cvmfs/keys", null).render();
+      String base = publicUrl.get();
+      String conf = new ClientConfiguration(fqrn, base, "/etc/cvmfs/keys", base + "/api/v1").render();
       return Optional.of(new MetaFile(conf.getBytes(StandardCharsets.US_ASCII), "text/plain; charset=us-ascii"));
     }
     return Optional.empty();

@@ -9,6 +9,7 @@ import io.ephemeral.cvmfs.dataplane.format.SignedDocument;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.testsupport.CliRunner;
+import io.ephemeral.cvmfs.dataplane.testsupport.CliRunner.Result;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

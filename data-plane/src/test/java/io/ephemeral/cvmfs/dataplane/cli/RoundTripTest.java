@@ -104,7 +104,8 @@ class RoundTripTest {
       assertEquals(Files.readString(data.resolve("keys").resolve(FQRN + ".crt")), http.send(
           HttpRequest.newBuilder(URI.create(meta + ".crt")).build(), HttpResponse.BodyHandlers.ofString()).body());
       String conf = http.send(HttpRequest.newBuilder(URI.create(meta + ".conf")).build(), HttpResponse.BodyHandlers.ofString()).body();
-      assertTrue(conf.contains("CVMFS_SERVER_URL=\"http://127.0.0.1/cvmfs/@fqrn@\"\n") && conf.contains("CVMFS_HTTP_PROXY=DIRECT\n"), conf);
+      assertTrue(conf.contains("CVMFS_SERVER_URL=\"http://127.0.0.1/cvmfs/@fqrn@\"\n") && conf.contains("CVMFS_HTTP_PROXY=DIRECT\n")
+          && conf.contains("CVMFS_NOTIFICATION_SERVER=http://127.0.0.1/api/v1\n"), conf);
     }
   }
 

@@ -1,0 +1,132 @@
+package io.ephemeral.cvmfs.dataplane.notify;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+
+/**
+ * A subscriber that stays subscribed: after a failed attempt or the end of its stream it
+ * subscribes again after an exponential backoff with jitter. The stock client instead retries at
+ * once and stops for good after 11 quick failures (spec 10.7, cvmfs/cvmfs#3678), so a server
+ * restart loses it.
+ *
+ * <p>The subscription is the stock client's (spec 10.4, a {@code GET} with a body); the stream is
+ * read as server-sent events, so it also works where the events are split across reads.
+ */
+public final class NotificationClient {
+
+  /** Receives each message of the stream. */
+  @FunctionalInterface
+  public interface Handler {
+    /** Returns false to end the subscription. */
+    boolean onMessage(ActivityMessage message);
+  }
+
+  private final URI subscribeUri;
+  private final String repository;
+  private final Duration initialBackoff;
+  private final Duration maxBackoff;
+  private final Consumer<String> log;
+  private final HttpClient client;
+
+  /**
+   * @param base the notification base URL, e.g. {@code http://host:4929/api/v1}
+   * @param log receives a line for each connection made and lost
+   */
+  public NotificationClient(URI base, String repository, Duration initialBackoff, Duration maxBackoff,
+      Consumer<String> log) {
+    String text = base.toString();
+    this.subscribeUri = URI.create((text.endsWith("/") ? text.substring(0, text.length() - 1) : text)
+        + "/notifications/subscribe");
+    this.repository = repository;
+    this.initialBackoff = initialBackoff;
+    this.maxBackoff = maxBackoff;
+    this.log = log;
+    this.client = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(10))
+        .build();
+  }
+
+  /** Subscribes, and subscribes again whenever the stream is lost, until the handler returns false. */
+  public void run(Handler handler) throws InterruptedException {
+    int failures = 0;
+    while (true) {
+      boolean[] received = {false};
+      String lost;
+      try {
+        if (!subscribeOnce(message -> {
+          received[0] = true;
+          return handler.onMessage(message);
+        })) {
+          return;
+        }
+        lost = "the server ended the stream";
+      } catch (IOException e) {
+        lost = e.getMessage() == null ? e.toString() : e.getMessage();
+      }
+      // A stream that delivered something was healthy: start the backoff afresh.
+      failures = received[0] ? 0 : failures + 1;
+      Duration delay = backoff(failures);
+      log.accept("subscription to " + repository + " lost (" + lost + "); subscribing again in "
+          + delay.toMillis() + " ms");
+      Thread.sleep(delay.toMillis());
+    }
+  }
+
+  /**
+   * The wait before the next attempt: a random time between half and all of initial x 2^failures,
+   * capped at the maximum, so that clients dropped together do not come back together.
+   */
+  Duration backoff(int failures) {
+    long ceiling = Math.min(maxBackoff.toMillis(), initialBackoff.toMillis() << Math.min(failures, 20));
+    return Duration.ofMillis(ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1));
+  }
+
+  /** One attempt; returns false when the handler ended the subscription, true when the stream ended. */
+  private boolean subscribeOnce(Handler handler) throws IOException, InterruptedException {
+    HttpRequest request = HttpRequest.newBuilder(subscribeUri)
+        .method("GET", HttpRequest.BodyPublishers.ofString(SubscribeRequest.of(repository).toJson()))
+        .header("Content-Type", "application/json")
+        .header("Accept", "text/event-stream")
+        .build();
+    HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    try (BufferedReader events = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+      if (response.statusCode() != 200) {
+        throw new IOException("HTTP " + response.statusCode() + ": " + events.readLine());
+      }
+      log.accept("subscribed to " + repository + " at " + subscribeUri);
+      StringBuilder data = new StringBuilder();
+      for (String line; (line = events.readLine()) != null; ) {
+        if (line.startsWith("data:")) {
+          data.append(data.length() > 0 ? "\n" : "").append(line, line.startsWith("data: ") ? 6 : 5, line.length());
+        } else if (line.isEmpty() && data.length() > 0) {
+          String message = data.toString();
+          data.setLength(0);
+          if (!dispatch(message, handler)) {
+            return false;
+          }
+        }
+      }
+      return true;
+    }
+  }
+
+  private boolean dispatch(String message, Handler handler) {
+    try {
+      return handler.onMessage(ActivityMessage.parse(message.getBytes(StandardCharsets.UTF_8)));
+    } catch (NotificationException e) {
+      log.accept("ignoring a malformed message: " + e.getMessage());
+      return true;
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package io.ephemeral.cvmfs.dataplane.notify;
+
+import io.ephemeral.cvmfs.dataplane.http.HttpServer;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import java.util.Set;
+
+/**
+ * {@code GET /api/v1/notifications/subscribe} with the body {@code {"version":1,"repository":
+ * "<fqrn>"}} (spec 10.4; the stock client sends a body with its GET, {@code POST} is accepted
+ * too): turns the connection into the repository's event stream. Only a malformed body is
+ * refused; a repository this server does not know is held open (spec 10.7).
+ */
+public final class SubscribeRoute extends NotificationRoute {
+
+  private static final int MAX_BODY = 4096;
+
+  private final NotificationHub hub;
+
+  public SubscribeRoute(NotificationHub hub) {
+    super("subscribe", Set.of(HttpMethod.GET, HttpMethod.POST), MAX_BODY);
+    this.hub = hub;
+  }
+
+  @Override
+  protected void onBody(ChannelHandlerContext ctx, HttpRequest request, byte[] body) throws NotificationException {
+    SubscribeRequest subscription = SubscribeRequest.parse(body);
+    // On the event loop, ahead of the routes: from here on the stream owns the connection.
+    ctx.pipeline().addAfter(HttpServer.KEEP_ALIVE_HANDLER, "event-stream",
+        new EventStreamHandler(hub, subscription.repository(), ctx.channel()));
+  }
+}
