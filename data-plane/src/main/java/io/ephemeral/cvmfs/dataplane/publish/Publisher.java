@@ -48,7 +48,9 @@ public final class Publisher implements AutoCloseable {
   public PublishResult publish(String path, TreeSource source, Instant expiresAt, boolean overwrite) throws IOException {
     String normalized = RepositoryPath.normalize(path);
     long start = System.nanoTime();
-    return commit(ingest.ingest(normalized, source), expiresAt, overwrite, start);
+    try (var write = repository.activeWrites().begin()) {
+      return commit(ingest.ingest(normalized, source), expiresAt, overwrite, start);
+    }
   }
 
   /** Publishes one file at {@code path}, which names the file itself. */
@@ -56,8 +58,10 @@ public final class Publisher implements AutoCloseable {
       throws IOException {
     String normalized = RepositoryPath.normalize(path);
     long start = System.nanoTime();
-    IngestedPublication ingested = ingest.ingestFile(normalized, content, size, 0644);
-    return commit(ingested, expiresAt, overwrite, start);
+    try (var write = repository.activeWrites().begin()) {
+      IngestedPublication ingested = ingest.ingestFile(normalized, content, size, 0644);
+      return commit(ingested, expiresAt, overwrite, start);
+    }
   }
 
   private PublishResult commit(IngestedPublication ingested, Instant expiresAt, boolean overwrite, long start)
