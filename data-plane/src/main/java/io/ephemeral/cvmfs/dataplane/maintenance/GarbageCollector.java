@@ -8,7 +8,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * Mark and sweep over one repository's object store, safe while publications go on (spec 12.2).
@@ -34,6 +37,7 @@ public final class GarbageCollector {
   private final Repository repository;
   private final Duration grace;
   private final ReentrantLock running = new ReentrantLock();
+  private final List<Consumer<GcResult>> listeners = new CopyOnWriteArrayList<>();
 
   public GarbageCollector(Repository repository, Duration grace) {
     this.repository = repository;
@@ -54,11 +58,18 @@ public final class GarbageCollector {
     return grace;
   }
 
+  /** Told about every finished collection, dry runs included. */
+  public void onResult(Consumer<GcResult> listener) {
+    listeners.add(listener);
+  }
+
   /** Runs one collection; a second caller waits for the first to finish. */
   public GcResult collect(boolean dryRun) throws IOException {
     running.lock();
     try {
-      return collectLocked(dryRun);
+      GcResult result = collectLocked(dryRun);
+      listeners.forEach(listener -> listener.accept(result));
+      return result;
     } finally {
       running.unlock();
     }

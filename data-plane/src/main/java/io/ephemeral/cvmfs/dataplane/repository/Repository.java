@@ -72,6 +72,15 @@ public final class Repository implements AutoCloseable {
     this.certificateObject = certificateObject;
   }
 
+  /**
+   * The options a repository was created with, read without opening it (and so without its
+   * lock); empty if it was never opened.
+   */
+  public static Optional<RepositoryOptions> storedOptions(DataLayout layout, String fqrn) throws IOException {
+    Path file = layout.state(Fqrn.require(fqrn)).resolve("options.json");
+    return OptionsFile.exists(file) ? Optional.of(OptionsFile.read(file)) : Optional.empty();
+  }
+
   public static Builder at(DataLayout layout, String fqrn) {
     return new Builder(layout, Fqrn.require(fqrn));
   }

@@ -5,7 +5,17 @@ import io.ephemeral.cvmfs.dataplane.api.ApiRoute;
 import io.ephemeral.cvmfs.dataplane.http.HttpServer;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
+import io.ephemeral.cvmfs.dataplane.api.MaintenanceRoute;
+import io.ephemeral.cvmfs.dataplane.format.Pem;
+import io.ephemeral.cvmfs.dataplane.maintenance.GarbageCollector;
+import io.ephemeral.cvmfs.dataplane.maintenance.GcScheduler;
 import io.ephemeral.cvmfs.dataplane.maintenance.Housekeeper;
+import io.ephemeral.cvmfs.dataplane.maintenance.InvalidWhitelistException;
+import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
+import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistCheck;
+import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistInstaller;
+import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistWatcher;
+import io.ephemeral.cvmfs.dataplane.observability.HealthRoute;
 import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
@@ -13,6 +23,9 @@ import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.PublishToken;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,6 +49,8 @@ public final class DataPlane implements AutoCloseable {
   private final DataPlaneConfig config;
   private final ObjectPipeline pipeline = ObjectPipeline.forThisMachine();
   private final Map<String, Publisher> publishers = new LinkedHashMap<>();
+  private final Map<String, GarbageCollector> collectors = new LinkedHashMap<>();
+  private final Map<String, WhitelistInstaller> whitelists = new LinkedHashMap<>();
   private final List<AutoCloseable> resources = new ArrayList<>();
   private PublishService service;
   private int port;
@@ -61,7 +76,9 @@ public final class DataPlane implements AutoCloseable {
     DataLayout layout = new DataLayout(config.dataDirectory().toAbsolutePath().normalize());
     Map<String, Repository> repositories = new LinkedHashMap<>();
     Map<String, PublishToken> tokens = new LinkedHashMap<>();
+    MaintenanceSettings maintenance = config.maintenance();
     for (String fqrn : config.repositories()) {
+      installExternalWhitelist(layout, fqrn);
       Repository repository = Repository.at(layout, fqrn).creationOptions(config.creationOptions())
           .minRevision(config.minRevision()).open();
       Publisher publisher;
@@ -73,6 +90,9 @@ public final class DataPlane implements AutoCloseable {
       }
       publishers.put(fqrn, publisher);
       repositories.put(fqrn, repository);
+      collectors.put(fqrn, new GarbageCollector(repository, maintenance.gcGrace() != null ? maintenance.gcGrace()
+          : GarbageCollector.defaultGrace(repository.options().manifestTtl())));
+      whitelists.put(fqrn, WhitelistInstaller.of(repository));
       tokens.put(fqrn, token(layout, fqrn));
     }
     service = new PublishService(publishers, config.policy(), Clock.systemUTC());
@@ -82,6 +102,8 @@ public final class DataPlane implements AutoCloseable {
     ApiRepositoryInfo info = new ApiRepositoryInfo(service, Clock.systemUTC());
     HttpServer server = HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port()))
         .repositories(new LocalRepositories(repositories, () -> publicUrl))
+        .route(() -> new HealthRoute(whitelists, Duration.ofDays(maintenance.whitelistMinDays())))
+        .route(() -> new MaintenanceRoute(authorizer, workers, collectors, whitelists))
         .route(() -> new ApiRoute(service, authorizer, workers, info))
         .build();
     resources.add(server);
@@ -89,6 +111,35 @@ public final class DataPlane implements AutoCloseable {
     publicUrl = config.publicUrl() != null ? config.publicUrl()
         : "http://" + (config.bindAddress().equals("0.0.0.0") ? "localhost" : config.bindAddress()) + ":" + port;
     resources.add(Housekeeper.start(service, config.housekeepingInterval()));
+    if (!maintenance.gcInterval().isZero()) {
+      resources.add(GcScheduler.start(List.copyOf(collectors.values()), maintenance.gcInterval()));
+    }
+    for (String fqrn : config.repositories()) {
+      Path external = maintenance.whitelistFileOf(fqrn);
+      if (external != null) {
+        resources.add(WhitelistWatcher.start(external, whitelists.get(fqrn), maintenance.whitelistPollInterval()));
+      }
+    }
+  }
+
+  /**
+   * Serves the external whitelist before the repository opens, which then needs no master key:
+   * it signs a whitelist itself only when none is served.
+   */
+  private void installExternalWhitelist(DataLayout layout, String fqrn) throws IOException {
+    Path external = config.maintenance().whitelistFileOf(fqrn);
+    Path served = layout.served(fqrn).resolve(Repository.WHITELIST);
+    if (external == null || Files.exists(served) || !Files.exists(external) || !Files.exists(layout.certificate(fqrn))) {
+      return;
+    }
+    WhitelistCheck check = new WhitelistCheck(fqrn, Pem.readPublicKey(Files.readString(layout.masterPublicKey(fqrn))),
+        Pem.readCertificate(Files.readString(layout.certificate(fqrn))));
+    Files.createDirectories(served.getParent());
+    try {
+      new WhitelistInstaller(served, check).install(Files.readAllBytes(external));
+    } catch (InvalidWhitelistException e) {
+      System.err.println("warning: not serving the whitelist " + external + ": " + e.getMessage());
+    }
   }
 
   private PublishToken token(DataLayout layout, String fqrn) throws IOException {
@@ -125,6 +176,10 @@ public final class DataPlane implements AutoCloseable {
 
   public Publisher publisher(String fqrn) {
     return publishers.get(fqrn);
+  }
+
+  public GarbageCollector collector(String fqrn) {
+    return collectors.get(fqrn);
   }
 
   @Override
