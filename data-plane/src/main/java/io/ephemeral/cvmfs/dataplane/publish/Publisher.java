@@ -10,8 +10,11 @@ import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 
 /** Publishes trees into one repository: ingest on the caller's thread, then a group commit. */
 public final class Publisher implements AutoCloseable {
@@ -19,6 +22,7 @@ public final class Publisher implements AutoCloseable {
   private final Repository repository;
   private final Committer committer;
   private final PublicationIngest ingest;
+  private final List<Consumer<PublishResult>> listeners = new CopyOnWriteArrayList<>();
 
   private Publisher(Repository repository, Committer committer, ObjectPipeline pipeline) {
     this.repository = repository;
@@ -37,6 +41,11 @@ public final class Publisher implements AutoCloseable {
 
   public Committer committer() {
     return committer;
+  }
+
+  /** Told about every publication once its revision is served, on the publishing thread. */
+  public void onPublished(Consumer<PublishResult> listener) {
+    listeners.add(listener);
   }
 
   /**
@@ -68,8 +77,11 @@ public final class Publisher implements AutoCloseable {
       throws IOException {
     long ingestDone = System.nanoTime();
     Head head = await(committer.add(ingested, expiresAt, overwrite));
-    return new PublishResult(ingested.path(), head.revision(), ingested.files(), ingested.bytes(), ingested.objectsWritten(),
-        ingested.objectsReused(), expiresAt, Duration.ofNanos(ingestDone - start), Duration.ofNanos(System.nanoTime() - ingestDone));
+    PublishResult result = new PublishResult(ingested.path(), head.revision(), ingested.files(), ingested.bytes(),
+        ingested.objectsWritten(), ingested.objectsReused(), expiresAt, Duration.ofNanos(ingestDone - start),
+        Duration.ofNanos(System.nanoTime() - ingestDone));
+    listeners.forEach(listener -> listener.accept(result));
+    return result;
   }
 
   /** Removes the publication at {@code path} in a new revision. */

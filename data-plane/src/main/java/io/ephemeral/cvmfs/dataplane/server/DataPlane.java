@@ -16,6 +16,8 @@ import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistCheck;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistInstaller;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistWatcher;
 import io.ephemeral.cvmfs.dataplane.observability.HealthRoute;
+import io.ephemeral.cvmfs.dataplane.observability.Metrics;
+import io.ephemeral.cvmfs.dataplane.observability.MetricsRoute;
 import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
@@ -51,6 +53,7 @@ public final class DataPlane implements AutoCloseable {
   private final Map<String, Publisher> publishers = new LinkedHashMap<>();
   private final Map<String, GarbageCollector> collectors = new LinkedHashMap<>();
   private final Map<String, WhitelistInstaller> whitelists = new LinkedHashMap<>();
+  private final Metrics metrics = new Metrics();
   private final List<AutoCloseable> resources = new ArrayList<>();
   private PublishService service;
   private int port;
@@ -93,6 +96,9 @@ public final class DataPlane implements AutoCloseable {
       collectors.put(fqrn, new GarbageCollector(repository, maintenance.gcGrace() != null ? maintenance.gcGrace()
           : GarbageCollector.defaultGrace(repository.options().manifestTtl())));
       whitelists.put(fqrn, WhitelistInstaller.of(repository));
+      metrics.watchPublisher(fqrn, publisher);
+      metrics.watchCollector(fqrn, collectors.get(fqrn));
+      metrics.watchWhitelist(fqrn, whitelists.get(fqrn));
       tokens.put(fqrn, token(layout, fqrn));
     }
     service = new PublishService(publishers, config.policy(), Clock.systemUTC());
@@ -102,6 +108,7 @@ public final class DataPlane implements AutoCloseable {
     ApiRepositoryInfo info = new ApiRepositoryInfo(service, Clock.systemUTC());
     HttpServer server = HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port()))
         .repositories(new LocalRepositories(repositories, () -> publicUrl))
+        .route(() -> new MetricsRoute(metrics))
         .route(() -> new HealthRoute(whitelists, Duration.ofDays(maintenance.whitelistMinDays())))
         .route(() -> new MaintenanceRoute(authorizer, workers, collectors, whitelists))
         .route(() -> new ApiRoute(service, authorizer, workers, info))
@@ -176,6 +183,11 @@ public final class DataPlane implements AutoCloseable {
 
   public Publisher publisher(String fqrn) {
     return publishers.get(fqrn);
+  }
+
+  /** The meters; the notification hub registers its subscriber gauges here. */
+  public Metrics metrics() {
+    return metrics;
   }
 
   public GarbageCollector collector(String fqrn) {

@@ -175,6 +175,49 @@ class MaintenanceApiTest {
   }
 
   @Test
+  void metricsAreScrapedInThePrometheusFormat() throws Exception {
+    HttpResponse<String> published = send("PUT", "/api/v1/repos/" + REPO + "/paths/metrics/file.bin?format=file",
+        "twelve bytes".getBytes(), TOKEN);
+    assertEquals(201, published.statusCode(), published.body());
+    assertEquals(200, send("POST", "/api/v1/repos/" + REPO + "/gc", null, TOKEN).statusCode());
+    HttpResponse<String> scraped = send("GET", "/metrics", null, null);
+    assertEquals(200, scraped.statusCode());
+    assertTrue(scraped.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain; version=0.0.4"));
+    java.util.Map<String, Double> samples = parsePrometheus(scraped.body());
+    String tag = "{repository=\"" + REPO + "\"}";
+    assertTrue(samples.get("cvmfs_publishes_total" + tag) >= 1, scraped.body());
+    assertTrue(samples.get("cvmfs_published_bytes_total" + tag) >= 12);
+    assertTrue(samples.get("cvmfs_publish_duration_seconds_count" + tag) >= 1);
+    assertTrue(samples.keySet().stream().anyMatch(k -> k.startsWith("cvmfs_publish_duration_seconds_bucket{")));
+    assertTrue(samples.get("cvmfs_gc_runs_total" + tag) >= 1);
+    assertTrue(samples.containsKey("cvmfs_gc_freed_bytes_total" + tag));
+    assertTrue(samples.get("cvmfs_store_objects" + tag) >= 3);
+    assertTrue(samples.get("cvmfs_store_bytes" + tag) > 0);
+    assertTrue(samples.get("cvmfs_whitelist_seconds_left" + tag) > 86400);
+    dataPlane.metrics().registerSubscriberGauge(REPO, () -> 7);
+    assertEquals(7.0, parsePrometheus(send("GET", "/metrics", null, null).body()).get("cvmfs_subscribers" + tag));
+  }
+
+  /** Sample lines {@code name{labels} value}, keyed by everything before the value; comments checked for form. */
+  private static java.util.Map<String, Double> parsePrometheus(String text) {
+    java.util.Map<String, Double> samples = new java.util.HashMap<>();
+    for (String line : text.split("\n")) {
+      if (line.isBlank()) {
+        continue;
+      }
+      if (line.startsWith("#")) {
+        assertTrue(line.startsWith("# HELP ") || line.startsWith("# TYPE "), line);
+        continue;
+      }
+      int space = line.lastIndexOf(' ');
+      assertTrue(space > 0 && line.substring(0, space).matches("[a-zA-Z_:][a-zA-Z0-9_:]*(\\{.*\\})?"), line);
+      // The 0.0.4 format allows a comma after the last label.
+      samples.put(line.substring(0, space).replace(",}", "}"), Double.parseDouble(line.substring(space + 1)));
+    }
+    return samples;
+  }
+
+  @Test
   void servesWithoutTheMasterPrivateKey(@TempDir Path other) throws Exception {
     Path dir = other.resolve("data");
     String fqrn = "nomaster.example.org";
