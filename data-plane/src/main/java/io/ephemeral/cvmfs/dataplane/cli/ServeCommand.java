@@ -1,10 +1,12 @@
 package io.ephemeral.cvmfs.dataplane.cli;
 
+import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
 import io.ephemeral.cvmfs.dataplane.publish.PublicationPolicy;
 import io.ephemeral.cvmfs.dataplane.publish.Ttl;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -80,6 +82,28 @@ final class ServeCommand implements Callable<Integer> {
       description = "Let the earlier service's endpoints (/repos/…) write without a token (default ${DEFAULT-VALUE}).")
   boolean legacyApiWithoutToken;
 
+  @Option(names = "--gc-grace", paramLabel = "SECONDS", defaultValue = "${env:CVMFS_EPHEMERAL_GC_GRACE}",
+      description = "Garbage collection keeps every revision current within this many seconds "
+          + "(default: 2 x the manifest TTL, at least 300).")
+  Long gcGrace;
+
+  @Option(names = "--gc-interval", defaultValue = "${env:CVMFS_EPHEMERAL_GC_INTERVAL:-10m}",
+      description = "Time between automatic garbage collections; 0 disables them (default ${DEFAULT-VALUE}).")
+  String gcInterval;
+
+  @Option(names = "--whitelist-file", paramLabel = "PATH", defaultValue = "${env:CVMFS_EPHEMERAL_WHITELIST_FILE}",
+      description = "A whitelist signed elsewhere (e.g. a mounted Secret), served as soon as it changes and checks out;"
+          + " {fqrn} in PATH stands for the repository name.")
+  String whitelistFile;
+
+  @Option(names = "--whitelist-poll-interval", defaultValue = "${env:CVMFS_EPHEMERAL_WHITELIST_POLL_INTERVAL:-5s}",
+      description = "How often --whitelist-file is read (default ${DEFAULT-VALUE}).")
+  String whitelistPollInterval;
+
+  @Option(names = "--whitelist-min-days", defaultValue = "${env:CVMFS_EPHEMERAL_WHITELIST_MIN_DAYS:-3}",
+      description = "/readyz fails when a whitelist has fewer days left (default ${DEFAULT-VALUE}).")
+  int whitelistMinDays;
+
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private final CountDownLatch closed = new CountDownLatch(1);
 
@@ -88,7 +112,10 @@ final class ServeCommand implements Callable<Integer> {
         maxPublicationSize, maxEntries, maxExpansionRatio, Ttl.parse(uploadTtl));
     return new DataPlaneConfig(repository.data, fqrns, repository.creationOptions(), repository.minRevision, bind, port,
         notificationPort, publicUrl, tokenFile, System.getenv("CVMFS_EPHEMERAL_TOKEN"), policy,
-        Ttl.parse(housekeepingInterval), legacyApiWithoutToken);
+        Ttl.parse(housekeepingInterval), legacyApiWithoutToken, new MaintenanceSettings(
+            gcGrace == null ? null : Duration.ofSeconds(gcGrace),
+            gcInterval.strip().equals("0") ? Duration.ZERO : Ttl.parse(gcInterval),
+            whitelistFile, Ttl.parse(whitelistPollInterval), whitelistMinDays));
   }
 
   @Override

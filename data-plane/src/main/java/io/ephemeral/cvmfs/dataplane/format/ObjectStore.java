@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.util.HexFormat;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
@@ -60,7 +61,7 @@ public final class ObjectStore {
   /** Stores already encoded bytes under {@code encoded.hash()} unless an object of that name exists. */
   public StoredObject put(ObjectEncoder.Encoded encoded, ObjectKind kind, long plainSize) throws IOException {
     Path target = pathOf(encoded.hash(), kind);
-    if (Files.exists(target)) {
+    if (refresh(target)) {
       return new StoredObject(encoded.hash(), kind, plainSize, encoded.length(), false);
     }
     Path temp = newTempFile();
@@ -99,12 +100,26 @@ public final class ObjectStore {
     }
     ContentHash hash = new ContentHash(algorithm, hasher.digest());
     Path target = pathOf(hash, kind);
-    if (Files.exists(target)) {
+    if (refresh(target)) {
       Files.delete(temp);
       return new StoredObject(hash, kind, plainSize, storedSize, false);
     }
     moveIntoPlace(temp, target);
     return new StoredObject(hash, kind, plainSize, storedSize, true);
+  }
+
+  /**
+   * Whether {@code object} exists, renewing its modification time if so. The garbage collector
+   * never deletes an object modified after it started, so touching an object a publication reuses
+   * protects it, where a mere existence check could race with the sweep.
+   */
+  private static boolean refresh(Path object) throws IOException {
+    try {
+      Files.setLastModifiedTime(object, FileTime.fromMillis(System.currentTimeMillis()));
+      return true;
+    } catch (NoSuchFileException e) {
+      return false;
+    }
   }
 
   /** Removes leftovers of writes that a crash interrupted; call while no writer runs. */

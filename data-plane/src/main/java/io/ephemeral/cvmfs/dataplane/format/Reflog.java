@@ -5,8 +5,12 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 
 /**
  * The reference log (spec 9.2): every root catalog and certificate a repository has referenced,
@@ -45,6 +49,48 @@ public final class Reflog implements AutoCloseable {
       return new Reflog(connection);
     } catch (SQLException e) {
       throw new IOException("cannot open reflog " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** One row of {@code refs}: an object and the Unix time it was recorded. */
+  public record Entry(ContentHash hash, long timestampSeconds) {}
+
+  /** The rows of one type, oldest first. */
+  public List<Entry> entries(RefType type) throws IOException {
+    List<Entry> entries = new ArrayList<>();
+    try (PreparedStatement query = connection.prepareStatement(
+        "SELECT hash, timestamp FROM refs WHERE type = ? ORDER BY timestamp, hash")) {
+      query.setInt(1, type.ordinal());
+      try (ResultSet rows = query.executeQuery()) {
+        while (rows.next()) {
+          entries.add(new Entry(ContentHash.parse(rows.getString(1)), rows.getLong(2)));
+        }
+      }
+    } catch (SQLException e) {
+      throw new IOException("cannot read reflog: " + e.getMessage(), e);
+    }
+    return entries;
+  }
+
+  /** Removes the rows of {@code hashes}, all or none. */
+  public void remove(Collection<ContentHash> hashes) throws IOException {
+    try {
+      connection.setAutoCommit(false);
+      try (PreparedStatement delete = connection.prepareStatement("DELETE FROM refs WHERE hash = ?")) {
+        for (ContentHash hash : hashes) {
+          delete.setString(1, hash.toString());
+          delete.addBatch();
+        }
+        delete.executeBatch();
+        connection.commit();
+      } catch (SQLException e) {
+        connection.rollback();
+        throw e;
+      } finally {
+        connection.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw new IOException("cannot remove from reflog: " + e.getMessage(), e);
     }
   }
 

@@ -170,6 +170,12 @@ public final class Committer implements AutoCloseable {
   }
 
   private Head commit(List<Change> changes) throws IOException {
+    try (var write = repository.activeWrites().begin()) {
+      return commitRegistered(changes);
+    }
+  }
+
+  private Head commitRegistered(List<Change> changes) throws IOException {
     long revision = repository.nextRevision();
     long timestamp = repository.nextTimestamp();
     Map<String, Publication> upserts = new LinkedHashMap<>();

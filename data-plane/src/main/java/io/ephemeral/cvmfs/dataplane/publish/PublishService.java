@@ -176,6 +176,11 @@ public final class PublishService {
     return publications(fqrn).stream().filter(p -> p.path().equals(normalized)).findFirst();
   }
 
+  /** Removes the expired publications of one repository in one revision; returns their paths. */
+  public List<String> expire(String fqrn) throws IOException {
+    return Publisher.await(publisher(fqrn).committer().expire(clock.instant()));
+  }
+
   /** Removes expired publications and stale uploads of every repository; returns the removed paths. */
   public Map<String, List<String>> expire() throws IOException {
     Instant now = clock.instant();

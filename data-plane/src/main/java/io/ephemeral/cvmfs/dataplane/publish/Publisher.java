@@ -10,8 +10,11 @@ import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 
 /** Publishes trees into one repository: ingest on the caller's thread, then a group commit. */
 public final class Publisher implements AutoCloseable {
@@ -19,6 +22,7 @@ public final class Publisher implements AutoCloseable {
   private final Repository repository;
   private final Committer committer;
   private final PublicationIngest ingest;
+  private final List<Consumer<PublishResult>> listeners = new CopyOnWriteArrayList<>();
 
   private Publisher(Repository repository, Committer committer, ObjectPipeline pipeline) {
     this.repository = repository;
@@ -39,6 +43,11 @@ public final class Publisher implements AutoCloseable {
     return committer;
   }
 
+  /** Told about every publication once its revision is served, on the publishing thread. */
+  public void onPublished(Consumer<PublishResult> listener) {
+    listeners.add(listener);
+  }
+
   /**
    * Publishes {@code source} at {@code path} and returns once the revision carrying it is
    * served.
@@ -48,7 +57,9 @@ public final class Publisher implements AutoCloseable {
   public PublishResult publish(String path, TreeSource source, Instant expiresAt, boolean overwrite) throws IOException {
     String normalized = RepositoryPath.normalize(path);
     long start = System.nanoTime();
-    return commit(ingest.ingest(normalized, source), expiresAt, overwrite, start);
+    try (var write = repository.activeWrites().begin()) {
+      return commit(ingest.ingest(normalized, source), expiresAt, overwrite, start);
+    }
   }
 
   /** Publishes one file at {@code path}, which names the file itself. */
@@ -56,17 +67,21 @@ public final class Publisher implements AutoCloseable {
       throws IOException {
     String normalized = RepositoryPath.normalize(path);
     long start = System.nanoTime();
-    IngestedPublication ingested = ingest.ingestFile(normalized, content, size, 0644);
-    return commit(ingested, expiresAt, overwrite, start);
+    try (var write = repository.activeWrites().begin()) {
+      IngestedPublication ingested = ingest.ingestFile(normalized, content, size, 0644);
+      return commit(ingested, expiresAt, overwrite, start);
+    }
   }
 
   private PublishResult commit(IngestedPublication ingested, Instant expiresAt, boolean overwrite, long start)
       throws IOException {
     long ingestDone = System.nanoTime();
     Head head = await(committer.add(ingested, expiresAt, overwrite));
-    return new PublishResult(ingested.path(), head.revision(), ingested.files(), ingested.bytes(), ingested.objectsWritten(),
-        ingested.objectsReused(), expiresAt, Duration.ofNanos(ingestDone - start), Duration.ofNanos(System.nanoTime() - ingestDone),
-        0);
+    PublishResult result = new PublishResult(ingested.path(), head.revision(), ingested.files(), ingested.bytes(),
+        ingested.objectsWritten(), ingested.objectsReused(), expiresAt, Duration.ofNanos(ingestDone - start),
+        Duration.ofNanos(System.nanoTime() - ingestDone), 0);
+    listeners.forEach(listener -> listener.accept(result));
+    return result;
   }
 
   /** Removes the publication at {@code path} in a new revision. */

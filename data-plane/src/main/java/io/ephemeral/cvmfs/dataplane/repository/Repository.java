@@ -53,6 +53,7 @@ public final class Repository implements AutoCloseable {
   private final long minRevision;
   private final FileChannel lockChannel;
   private final FileLock lock;
+  private final ActiveWrites activeWrites = new ActiveWrites();
 
   private Repository(Builder b, FileChannel lockChannel, FileLock lock, RepositoryOptions options, RepositoryKeys keys,
       boolean freshKeys, ObjectStore objects, StateStore state, Reflog reflog, ContentHash certificateObject) {
@@ -69,6 +70,15 @@ public final class Repository implements AutoCloseable {
     this.state = state;
     this.reflog = reflog;
     this.certificateObject = certificateObject;
+  }
+
+  /**
+   * The options a repository was created with, read without opening it (and so without its
+   * lock); empty if it was never opened.
+   */
+  public static Optional<RepositoryOptions> storedOptions(DataLayout layout, String fqrn) throws IOException {
+    Path file = layout.state(Fqrn.require(fqrn)).resolve("options.json");
+    return OptionsFile.exists(file) ? Optional.of(OptionsFile.read(file)) : Optional.empty();
   }
 
   public static Builder at(DataLayout layout, String fqrn) {
@@ -97,6 +107,29 @@ public final class Repository implements AutoCloseable {
 
   public Clock clock() {
     return clock;
+  }
+
+  /** The object-store writes under way, which garbage collection must not race with. */
+  public ActiveWrites activeWrites() {
+    return activeWrites;
+  }
+
+  /** The certificate object the manifest names. */
+  public ContentHash certificateObject() {
+    return certificateObject;
+  }
+
+  /** The root catalogs in the reflog and when each became current. */
+  public synchronized List<Reflog.Entry> reflogCatalogs() throws IOException {
+    return reflog.entries(Reflog.RefType.CATALOG);
+  }
+
+  /**
+   * Removes collected root catalogs from the reflog. The served copy keeps them until the next
+   * revision, so that it still matches the digest in the current manifest.
+   */
+  public synchronized void forgetCatalogs(Collection<ContentHash> catalogs) throws IOException {
+    reflog.remove(catalogs);
   }
 
   public Path served() {
@@ -269,6 +302,7 @@ public final class Repository implements AutoCloseable {
       Path served = Files.createDirectories(layout.served(fqrn));
       ObjectStore objects = new ObjectStore(served).initialize();
       objects.clearTemporaryFiles();
+      deleteAtomicLeftovers(served);
       deleteScratch(stateDirectory.resolve("tmp"));
       if (!Files.exists(served.resolve(MASTER_REPLICA))) {
         Files.write(served.resolve(MASTER_REPLICA), new byte[0]);
@@ -291,6 +325,15 @@ public final class Repository implements AutoCloseable {
       }
       repository.recover();
       return repository;
+    }
+
+    // A crash during an atomic replacement leaves its temporary file (.NAME.tmp) next to NAME.
+    private static void deleteAtomicLeftovers(Path served) throws IOException {
+      try (var leftovers = Files.newDirectoryStream(served, ".*.tmp")) {
+        for (Path leftover : leftovers) {
+          Files.deleteIfExists(leftover);
+        }
+      }
     }
 
     private static void deleteScratch(Path scratch) throws IOException {

@@ -2,14 +2,27 @@ package io.ephemeral.cvmfs.dataplane.server;
 
 import io.ephemeral.cvmfs.dataplane.api.ApiRepositoryInfo;
 import io.ephemeral.cvmfs.dataplane.api.ApiRoute;
+import io.ephemeral.cvmfs.dataplane.api.LegacyApiRoute;
 import io.ephemeral.cvmfs.dataplane.http.HttpServer;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
+import io.ephemeral.cvmfs.dataplane.api.MaintenanceRoute;
+import io.ephemeral.cvmfs.dataplane.format.Pem;
+import io.ephemeral.cvmfs.dataplane.maintenance.GarbageCollector;
+import io.ephemeral.cvmfs.dataplane.maintenance.GcScheduler;
 import io.ephemeral.cvmfs.dataplane.maintenance.Housekeeper;
 import io.ephemeral.cvmfs.dataplane.notify.NotificationHub;
 import io.ephemeral.cvmfs.dataplane.notify.PublishRoute;
 import io.ephemeral.cvmfs.dataplane.notify.RevisionAnnouncer;
 import io.ephemeral.cvmfs.dataplane.notify.SubscribeRoute;
+import io.ephemeral.cvmfs.dataplane.maintenance.InvalidWhitelistException;
+import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
+import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistCheck;
+import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistInstaller;
+import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistWatcher;
+import io.ephemeral.cvmfs.dataplane.observability.HealthRoute;
+import io.ephemeral.cvmfs.dataplane.observability.Metrics;
+import io.ephemeral.cvmfs.dataplane.observability.MetricsRoute;
 import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
@@ -17,6 +30,9 @@ import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.PublishToken;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -43,7 +59,10 @@ public final class DataPlane implements AutoCloseable {
   private final NotificationHub hub = new NotificationHub();
   private final List<HttpServer> servers = new ArrayList<>();
   private ExecutorService workers;
-  private Housekeeper housekeeper;
+  private final Map<String, GarbageCollector> collectors = new LinkedHashMap<>();
+  private final Map<String, WhitelistInstaller> whitelists = new LinkedHashMap<>();
+  private final Metrics metrics = new Metrics();
+  private final List<AutoCloseable> resources = new ArrayList<>();
   private PublishService service;
   private int port;
   private int notificationPort = -1;
@@ -69,7 +88,9 @@ public final class DataPlane implements AutoCloseable {
     DataLayout layout = new DataLayout(config.dataDirectory().toAbsolutePath().normalize());
     Map<String, Repository> repositories = new LinkedHashMap<>();
     Map<String, PublishToken> tokens = new LinkedHashMap<>();
+    MaintenanceSettings maintenance = config.maintenance();
     for (String fqrn : config.repositories()) {
+      installExternalWhitelist(layout, fqrn);
       Repository repository = Repository.at(layout, fqrn).creationOptions(config.creationOptions())
           .minRevision(config.minRevision()).open();
       Publisher publisher;
@@ -81,6 +102,13 @@ public final class DataPlane implements AutoCloseable {
       }
       publishers.put(fqrn, publisher);
       repositories.put(fqrn, repository);
+      collectors.put(fqrn, new GarbageCollector(repository, maintenance.gcGrace() != null ? maintenance.gcGrace()
+          : GarbageCollector.defaultGrace(repository.options().manifestTtl())));
+      whitelists.put(fqrn, WhitelistInstaller.of(repository));
+      metrics.watchPublisher(fqrn, publisher);
+      metrics.watchCollector(fqrn, collectors.get(fqrn));
+      metrics.watchWhitelist(fqrn, whitelists.get(fqrn));
+      metrics.registerSubscriberGauge(fqrn, () -> hub.subscribers(fqrn));
       tokens.put(fqrn, token(layout, fqrn));
     }
     service = new PublishService(publishers, config.policy(), Clock.systemUTC());
@@ -92,7 +120,11 @@ public final class DataPlane implements AutoCloseable {
     HttpServer server = withNotificationApi(
         HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port())), authorizer, announcer)
         .repositories(new LocalRepositories(repositories, () -> publicUrl))
+        .route(() -> new MetricsRoute(metrics))
+        .route(() -> new HealthRoute(whitelists, Duration.ofDays(maintenance.whitelistMinDays())))
+        .route(() -> new MaintenanceRoute(authorizer, workers, collectors, whitelists))
         .route(() -> new ApiRoute(service, authorizer, workers, info))
+        .route(() -> new LegacyApiRoute(service, authorizer, config.legacyApiWithoutToken(), workers, collectors, announcer))
         .build();
     servers.add(server);
     port = server.start();
@@ -104,7 +136,16 @@ public final class DataPlane implements AutoCloseable {
       servers.add(notifications);
       notificationPort = notifications.start();
     }
-    housekeeper = Housekeeper.start(service, config.housekeepingInterval());
+    resources.add(Housekeeper.start(service, config.housekeepingInterval()));
+    if (!maintenance.gcInterval().isZero()) {
+      resources.add(GcScheduler.start(List.copyOf(collectors.values()), maintenance.gcInterval()));
+    }
+    for (String fqrn : config.repositories()) {
+      Path external = maintenance.whitelistFileOf(fqrn);
+      if (external != null) {
+        resources.add(WhitelistWatcher.start(external, whitelists.get(fqrn), maintenance.whitelistPollInterval()));
+      }
+    }
   }
 
   /** The notification API (spec 10) under /api/v1/notifications/. */
@@ -115,6 +156,26 @@ public final class DataPlane implements AutoCloseable {
 
   private static String stripSlash(String url) {
     return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  /**
+   * Serves the external whitelist before the repository opens, which then needs no master key:
+   * it signs a whitelist itself only when none is served.
+   */
+  private void installExternalWhitelist(DataLayout layout, String fqrn) throws IOException {
+    Path external = config.maintenance().whitelistFileOf(fqrn);
+    Path served = layout.served(fqrn).resolve(Repository.WHITELIST);
+    if (external == null || Files.exists(served) || !Files.exists(external) || !Files.exists(layout.certificate(fqrn))) {
+      return;
+    }
+    WhitelistCheck check = new WhitelistCheck(fqrn, Pem.readPublicKey(Files.readString(layout.masterPublicKey(fqrn))),
+        Pem.readCertificate(Files.readString(layout.certificate(fqrn))));
+    Files.createDirectories(served.getParent());
+    try {
+      new WhitelistInstaller(served, check).install(Files.readAllBytes(external));
+    } catch (InvalidWhitelistException e) {
+      System.err.println("warning: not serving the whitelist " + external + ": " + e.getMessage());
+    }
   }
 
   private PublishToken token(DataLayout layout, String fqrn) throws IOException {
@@ -158,13 +219,26 @@ public final class DataPlane implements AutoCloseable {
     return publishers.get(fqrn);
   }
 
+  /** The meters of this data plane, as {@code /metrics} exposes them. */
+  public Metrics metrics() {
+    return metrics;
+  }
+
+  public GarbageCollector collector(String fqrn) {
+    return collectors.get(fqrn);
+  }
+
   /** Stops in the order that lets clients fail over: no new connections, streams cut, then the rest. */
   @Override
   public void close() {
     servers.forEach(HttpServer::stopListening);
     hub.close();
-    if (housekeeper != null) {
-      housekeeper.close();
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      try {
+        resources.get(i).close();
+      } catch (Exception e) {
+        System.err.println("warning: while stopping: " + e);
+      }
     }
     servers.forEach(HttpServer::close);
     if (workers != null) {

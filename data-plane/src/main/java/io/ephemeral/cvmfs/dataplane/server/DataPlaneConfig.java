@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.server;
 
+import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
 import io.ephemeral.cvmfs.dataplane.publish.PublicationPolicy;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.List;
  * @param token the publish token itself, or {@code null}; else tokens live in {@code keys/FQRN.token}
  * @param housekeepingInterval how often expired publications and stale uploads are removed
  * @param legacyApiWithoutToken let the earlier service's endpoints write without a token
+ * @param maintenance garbage collection and whitelist handling
  */
 public record DataPlaneConfig(
     Path dataDirectory,
@@ -30,7 +32,8 @@ public record DataPlaneConfig(
     String token,
     PublicationPolicy policy,
     Duration housekeepingInterval,
-    boolean legacyApiWithoutToken) {
+    boolean legacyApiWithoutToken,
+    MaintenanceSettings maintenance) {
 
   public DataPlaneConfig {
     repositories = List.copyOf(repositories);
@@ -48,16 +51,27 @@ public record DataPlaneConfig(
   /** A configuration for tests and embedding: loopback, free ports, defaults elsewhere. */
   public static DataPlaneConfig local(Path dataDirectory, List<String> repositories) {
     return new DataPlaneConfig(dataDirectory, repositories, RepositoryOptions.DEFAULT, 0, "127.0.0.1", 0, 0,
-        null, null, null, PublicationPolicy.DEFAULT, Duration.ofSeconds(5), false);
+        null, null, null, PublicationPolicy.DEFAULT, Duration.ofSeconds(5), false,
+        MaintenanceSettings.DEFAULT);
   }
 
   public DataPlaneConfig withHousekeepingInterval(Duration interval) {
     return new DataPlaneConfig(dataDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, interval, legacyApiWithoutToken);
+        publicUrl, tokenFile, token, policy, interval, legacyApiWithoutToken, maintenance);
   }
 
   public DataPlaneConfig withPolicy(PublicationPolicy newPolicy) {
     return new DataPlaneConfig(dataDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, newPolicy, housekeepingInterval, legacyApiWithoutToken);
+        publicUrl, tokenFile, token, newPolicy, housekeepingInterval, legacyApiWithoutToken, maintenance);
+  }
+
+  public DataPlaneConfig withMaintenance(MaintenanceSettings settings) {
+    return new DataPlaneConfig(dataDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, settings);
+  }
+
+  public DataPlaneConfig withLegacyApiWithoutToken(boolean withoutToken) {
+    return new DataPlaneConfig(dataDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
+        publicUrl, tokenFile, token, policy, housekeepingInterval, withoutToken, maintenance);
   }
 }

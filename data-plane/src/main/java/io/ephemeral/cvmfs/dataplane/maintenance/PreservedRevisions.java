@@ -1,0 +1,46 @@
+package io.ephemeral.cvmfs.dataplane.maintenance;
+
+import io.ephemeral.cvmfs.dataplane.format.ContentHash;
+import io.ephemeral.cvmfs.dataplane.format.Reflog;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Which root catalogs a client may still be reading: the current one, every one that became
+ * current after the cutoff, and the newest one before it, which was current at the cutoff
+ * (as {@code cvmfs_server gc -t} decides, spec 12.1). The others are condemned.
+ */
+record PreservedRevisions(Set<ContentHash> preserved, List<ContentHash> condemned) {
+
+  PreservedRevisions {
+    preserved = Set.copyOf(preserved);
+    condemned = List.copyOf(condemned);
+  }
+
+  /** @param reflog root catalogs with the Unix time each became current, in any order */
+  static PreservedRevisions select(ContentHash current, List<Reflog.Entry> reflog, long cutoffSeconds) {
+    Reflog.Entry currentAtCutoff = null;
+    for (Reflog.Entry entry : reflog) {
+      if (entry.timestampSeconds() < cutoffSeconds
+          && (currentAtCutoff == null || entry.timestampSeconds() > currentAtCutoff.timestampSeconds())) {
+        currentAtCutoff = entry;
+      }
+    }
+    Set<ContentHash> preserved = new LinkedHashSet<>();
+    preserved.add(current);
+    List<ContentHash> condemned = new ArrayList<>();
+    for (Reflog.Entry entry : reflog) {
+      if (entry.timestampSeconds() >= cutoffSeconds || entry == currentAtCutoff) {
+        preserved.add(entry.hash());
+      }
+    }
+    for (Reflog.Entry entry : reflog) {
+      if (!preserved.contains(entry.hash())) {
+        condemned.add(entry.hash());
+      }
+    }
+    return new PreservedRevisions(preserved, condemned);
+  }
+}
