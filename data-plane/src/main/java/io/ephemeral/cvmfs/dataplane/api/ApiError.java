@@ -17,6 +17,17 @@ public record ApiError(HttpResponseStatus status, String code, String detail) {
     return new ApiError(status, code, detail);
   }
 
+  /** The answer to a write refused by the authorizer: unknown repository, no token, or another one. */
+  public static ApiError refusal(HttpResponseStatus status, String fqrn) {
+    if (status.equals(HttpResponseStatus.NOT_FOUND)) {
+      return of(status, "not_found", "unknown repository " + fqrn);
+    }
+    if (status.equals(HttpResponseStatus.UNAUTHORIZED)) {
+      return of(status, "unauthorized", "this needs Authorization: Bearer <token of " + fqrn + ">");
+    }
+    return of(status, "forbidden", "the token is not valid for " + fqrn);
+  }
+
   /** Maps what a publish operation threw to the answer the client gets. */
   public static ApiError from(Throwable failure) {
     Throwable cause = unwrap(failure);

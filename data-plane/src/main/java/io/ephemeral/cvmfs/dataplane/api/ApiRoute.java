@@ -28,7 +28,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The publish API under {@code /api/v1/repos/}. Bodies are streamed to a worker thread, which
@@ -71,7 +70,7 @@ public final class ApiRoute extends RouteHandler {
     if (write) {
       Optional<HttpResponseStatus> refusal = authorizer.check(request, fqrn);
       if (refusal.isPresent()) {
-        JsonResponses.error(ctx, refusalError(refusal.get(), fqrn), !hasBody);
+        JsonResponses.error(ctx, ApiError.refusal(refusal.get(), fqrn), !hasBody);
         return true;
       }
     } else if (!authorizer.knows(fqrn)) {
@@ -233,31 +232,12 @@ public final class ApiRoute extends RouteHandler {
   }
 
   // Runs blocking work on a worker and turns any failure into a JSON error.
-  private void run(ChannelHandlerContext ctx, boolean bodyComplete, Work work) {
-    try {
-      workers.execute(() -> {
-        try {
-          work.run();
-        } catch (Exception | Error e) {
-          if (ctx.channel().isActive()) {
-            JsonResponses.error(ctx, ApiError.from(e), bodyComplete || stream == null);
-          }
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      JsonResponses.error(ctx, ApiError.of(HttpResponseStatus.SERVICE_UNAVAILABLE, "busy",
-          "too many requests in progress; retry later"), false);
-    }
-  }
-
-  private static ApiError refusalError(HttpResponseStatus status, String fqrn) {
-    if (status.equals(HttpResponseStatus.NOT_FOUND)) {
-      return ApiError.of(status, "not_found", "unknown repository " + fqrn);
-    }
-    if (status.equals(HttpResponseStatus.UNAUTHORIZED)) {
-      return ApiError.of(status, "unauthorized", "writing needs Authorization: Bearer <token of " + fqrn + ">");
-    }
-    return ApiError.of(status, "forbidden", "the token is not valid for " + fqrn);
+  private void run(ChannelHandlerContext ctx, boolean bodyComplete, BlockingWork.Work work) {
+    BlockingWork.run(workers, work, error -> {
+      if (ctx.channel().isActive()) {
+        JsonResponses.error(ctx, error, bodyComplete || stream == null);
+      }
+    });
   }
 
   private static String query(QueryStringDecoder uri, String name) {
@@ -268,10 +248,6 @@ public final class ApiRoute extends RouteHandler {
   private static String text(JsonNode node, String field) {
     JsonNode value = node.get(field);
     return value == null || value.isNull() ? null : value.asText();
-  }
-
-  private interface Work {
-    void run() throws Exception;
   }
 
   private interface BodyAction {

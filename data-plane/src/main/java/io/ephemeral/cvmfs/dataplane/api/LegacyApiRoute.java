@@ -37,7 +37,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The endpoints of the earlier cvmfs-ephemeral service ({@code /repos/…}, {@code /gc}, {@code
@@ -287,8 +286,7 @@ public final class LegacyApiRoute extends RouteHandler {
       return true;
     }
     Optional<HttpResponseStatus> refusal = authorizer.check(request, repo);
-    refusal.ifPresent(status -> detail(ctx, status, status.equals(HttpResponseStatus.UNAUTHORIZED)
-        ? "writing needs Authorization: Bearer <token of " + repo + ">" : "the token is not valid for " + repo));
+    refusal.ifPresent(status -> detail(ctx, status, ApiError.refusal(status, repo).detail()));
     return refusal.isEmpty();
   }
 
@@ -303,21 +301,10 @@ public final class LegacyApiRoute extends RouteHandler {
   }
 
   // Runs blocking work off the route executor and answers failures in the earlier service's shape.
-  private void run(ChannelHandlerContext ctx, Work work) {
-    try {
-      workers.execute(() -> {
-        try {
-          work.run();
-        } catch (Exception | Error e) {
-          ApiError error = ApiError.from(e);
-          HttpResponseStatus status = error.status().code() >= 500 && error.status().code() != 507
-              ? HttpResponseStatus.INTERNAL_SERVER_ERROR : error.status();
-          detail(ctx, status, error.detail());
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      detail(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "too many requests in progress; retry later");
-    }
+  private void run(ChannelHandlerContext ctx, BlockingWork.Work work) {
+    BlockingWork.run(workers, work, error -> detail(ctx,
+        error.status().code() >= 500 && error.status().code() != 507 && error.status().code() != 503
+            ? HttpResponseStatus.INTERNAL_SERVER_ERROR : error.status(), error.detail()));
   }
 
   private static Optional<Long> integer(ChannelHandlerContext ctx, QueryStringDecoder uri, String name, Long fallback) {
@@ -371,10 +358,6 @@ public final class LegacyApiRoute extends RouteHandler {
     ObjectNode body = JsonResponses.JSON.createObjectNode();
     body.putArray("detail").add(error);
     JsonResponses.send(ctx, HttpResponseStatus.UNPROCESSABLE_ENTITY, body, true);
-  }
-
-  private interface Work {
-    void run() throws Exception;
   }
 
   private record UploadRequest(String repo, long ttlSeconds, boolean unpack, boolean overwrite, HttpRequest request) {}

@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The maintenance endpoints: {@code POST /api/v1/repos/{fqrn}/gc[?dryRun=true]} and {@code PUT
@@ -71,7 +70,7 @@ public final class MaintenanceRoute extends RouteHandler {
     }
     Optional<HttpResponseStatus> refusal = authorizer.check(request, fqrn);
     if (refusal.isPresent()) {
-      JsonResponses.error(ctx, refusal(refusal.get(), fqrn), !hasBody);
+      JsonResponses.error(ctx, ApiError.refusal(refusal.get(), fqrn), !hasBody);
       return true;
     }
     if (gc) {
@@ -140,34 +139,12 @@ public final class MaintenanceRoute extends RouteHandler {
     }
   }
 
-  private void run(ChannelHandlerContext ctx, boolean keepAlive, Work work) {
-    try {
-      workers.execute(() -> {
-        try {
-          work.run();
-        } catch (Exception | Error e) {
-          if (ctx.channel().isActive()) {
-            JsonResponses.error(ctx, ApiError.from(e), keepAlive);
-          }
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      JsonResponses.error(ctx, ApiError.of(HttpResponseStatus.SERVICE_UNAVAILABLE, "busy",
-          "too many requests in progress; retry later"), false);
-    }
+  private void run(ChannelHandlerContext ctx, boolean keepAlive, BlockingWork.Work work) {
+    BlockingWork.run(workers, work, error -> {
+      if (ctx.channel().isActive()) {
+        JsonResponses.error(ctx, error, keepAlive);
+      }
+    });
   }
 
-  private static ApiError refusal(HttpResponseStatus status, String fqrn) {
-    if (status.equals(HttpResponseStatus.NOT_FOUND)) {
-      return ApiError.of(status, "not_found", "unknown repository " + fqrn);
-    }
-    if (status.equals(HttpResponseStatus.UNAUTHORIZED)) {
-      return ApiError.of(status, "unauthorized", "this needs Authorization: Bearer <token of " + fqrn + ">");
-    }
-    return ApiError.of(status, "forbidden", "the token is not valid for " + fqrn);
-  }
-
-  private interface Work {
-    void run() throws Exception;
-  }
 }
