@@ -58,11 +58,11 @@ public final class DataPlane implements AutoCloseable {
   private final Map<String, Publisher> publishers = new LinkedHashMap<>();
   private final NotificationHub hub = new NotificationHub();
   private final List<HttpServer> servers = new ArrayList<>();
-  private ExecutorService workers;
   private final Map<String, GarbageCollector> collectors = new LinkedHashMap<>();
   private final Map<String, WhitelistInstaller> whitelists = new LinkedHashMap<>();
   private final Metrics metrics = new Metrics();
   private final List<AutoCloseable> resources = new ArrayList<>();
+  private ExecutorService workers;
   private PublishService service;
   private int port;
   private int notificationPort = -1;
