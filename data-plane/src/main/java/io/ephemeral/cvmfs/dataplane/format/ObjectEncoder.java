@@ -10,8 +10,10 @@ import java.util.zip.Deflater;
  */
 public final class ObjectEncoder {
 
+  private static final int RETAINED = 64 * 1024;
+
   private final Deflater deflater;
-  private byte[] out = new byte[64 * 1024];
+  private byte[] out = new byte[RETAINED];
 
   public ObjectEncoder(int zlibLevel) {
     this.deflater = new Deflater(zlibLevel);
@@ -25,14 +27,26 @@ public final class ObjectEncoder {
     deflater.reset();
     deflater.setInput(data, offset, length);
     deflater.finish();
+    // zlib's own bound for incompressible input: one allocation of the right size, not doublings.
+    int bound = length + (length >> 12) + (length >> 14) + (length >> 25) + 64;
+    if (out.length < bound) {
+      out = new byte[bound];
+    }
     int size = 0;
     while (!deflater.finished()) {
       if (size == out.length) {
-        out = Arrays.copyOf(out, out.length * 2);
+        out = Arrays.copyOf(out, out.length + RETAINED);
       }
       size += deflater.deflate(out, size, out.length - size);
     }
     return new Encoded(algorithm.hash(out, 0, size), out, 0, size);
+  }
+
+  /** Lets go of a large output buffer once its bytes are stored, so idle encoders stay small. */
+  public void shrink() {
+    if (out.length > RETAINED) {
+      out = new byte[RETAINED];
+    }
   }
 
   /** Releases the native zlib state. */

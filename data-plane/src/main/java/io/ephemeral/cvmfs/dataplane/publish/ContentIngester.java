@@ -67,7 +67,7 @@ public final class ContentIngester {
         // A single piece: stored as an ordinary file, without chunk rows.
         return storeWhole(Arrays.copyOf(window, available), available);
       }
-      pipeline.reserve(cut);
+      pipeline.reserve(cut, options.compression());
       byte[] chunk = Arrays.copyOf(window, cut);
       pieces.add(pipeline.store(store, chunk, cut, ObjectKind.CHUNK, options.compression(), options.hash(), options.zlibLevel()));
       ranges.add(new long[] {consumed, cut});
@@ -89,7 +89,7 @@ public final class ContentIngester {
   }
 
   private CompletableFuture<FileContent> storeWhole(byte[] data, int length) throws IOException {
-    pipeline.reserve(length);
+    pipeline.reserve(length, options.compression());
     return pipeline.store(store, data, length, ObjectKind.FILE, options.compression(), options.hash(), options.zlibLevel())
         .thenApply(object -> new FileContent(length, object.hash(), List.of(), object.written() ? 1 : 0, object.written() ? 0 : 1));
   }

@@ -48,12 +48,13 @@ public final class ObjectPipeline implements AutoCloseable {
   }
 
   /**
-   * Reserves room for {@code size} bytes; blocks while the pipeline is full. The reservation is
-   * released when the object handed to {@link #store} with the same size is stored.
+   * Reserves room for an object of {@code size} bytes; blocks while the pipeline is full. The
+   * reservation is released when the object handed to {@link #store} with the same size and
+   * compression is stored.
    */
-  public void reserve(int size) throws InterruptedIOException {
+  public void reserve(int size, Compression compression) throws InterruptedIOException {
     try {
-      budgetKib.acquire(permits(size));
+      budgetKib.acquire(permits(cost(size, compression)));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while waiting for the object pipeline");
@@ -66,11 +67,15 @@ public final class ObjectPipeline implements AutoCloseable {
     return CompletableFuture.supplyAsync(() -> {
       try {
         ObjectEncoder encoder = encoder(zlibLevel);
-        return store.put(encoder.encode(data, 0, length, compression, algorithm), kind, length);
+        try {
+          return store.put(encoder.encode(data, 0, length, compression, algorithm), kind, length);
+        } finally {
+          encoder.shrink();
+        }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       } finally {
-        budgetKib.release(permits(length));
+        budgetKib.release(permits(cost(length, compression)));
       }
     }, workers);
   }
@@ -83,9 +88,14 @@ public final class ObjectPipeline implements AutoCloseable {
     return byLevel[level];
   }
 
+  // Compressing holds the output next to the input until both are written.
+  private static long cost(int size, Compression compression) {
+    return compression == Compression.ZLIB ? 2L * size : size;
+  }
+
   // An object larger than the whole budget takes all of it rather than waiting forever.
-  private int permits(int size) {
-    return Math.min(budgetPermits, Math.max(1, (size + KIB - 1) / KIB));
+  private int permits(long size) {
+    return (int) Math.min(budgetPermits, Math.max(1, (size + KIB - 1) / KIB));
   }
 
   @Override
