@@ -18,86 +18,37 @@
 #   BENCH_REQUESTS (per client), BENCH_WARMUP (per client), BENCH_STEP_TIMEOUT (seconds for
 #   the measured run, default 900), BENCH_PORT (default: first free port from 18120), TMPDIR.
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-JAR=${JAR:-$HERE/../data-plane/target/cvmfs-ephemeral-data-plane.jar}
 CLIENTS=${BENCH_CLIENTS:-16}
 REQUESTS=${BENCH_REQUESTS:-200}
 WARMUP=${BENCH_WARMUP:-10}
 STEP_TIMEOUT=${BENCH_STEP_TIMEOUT:-900}
-FQRN=bench.example.org
-HOST=127.0.0.1
 GOAL_RATE=200
 GOAL_P99_MS=250
 
-die() { echo "api-concurrent-small: $*" >&2; exit 1; }
-note() { echo "$*" >&2; }
-
-for v in CLIENTS REQUESTS WARMUP STEP_TIMEOUT; do
-  [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer"
-done
+require_integers CLIENTS REQUESTS WARMUP STEP_TIMEOUT
 (( CLIENTS >= 1 && REQUESTS >= 1 && STEP_TIMEOUT >= 1 )) \
   || die "need BENCH_CLIENTS >= 1, BENCH_REQUESTS >= 1, BENCH_STEP_TIMEOUT >= 1"
 
-need() { # need COMMAND PACKAGE
-  command -v "$1" >/dev/null 2>&1 && return 0
-  note "installing $2 (for $1)"
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-  command -v "$1" >/dev/null 2>&1 || die "cannot install $2"
-}
 need java openjdk-17-jre-headless
 need timeout coreutils
 need curl curl
 need python3 python3
 
-[[ -f $JAR ]] || die "no jar at $JAR (build it with ./mvnw -q -DskipTests package, or set JAR=...)"
+require_jar
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/api-concurrent-small.XXXXXX")
-SERVER_PID=
-stop() { # stop PID: TERM, wait up to 20 s, then KILL
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    sleep 0.2
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-  [[ -n $SERVER_PID ]] && stop "$SERVER_PID"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work
+require_free_kib $(( CLIENTS * (REQUESTS + WARMUP) * 64 + 1024 * 1024 ))   # objects, catalogs, slack
 
-free_kib=$(df -Pk "$WORK" | awk 'NR == 2 { print $4 }')
-need_kib=$(( CLIENTS * (REQUESTS + WARMUP) * 64 + 1024 * 1024 ))   # objects, catalogs, slack
-(( free_kib >= need_kib )) || die "only $((free_kib / 1024)) MiB free under $WORK, need $((need_kib / 1024)) MiB"
-
-listening() { (: <> "/dev/tcp/$HOST/$1") 2>/dev/null; }
-free_port() { # free_port FIRST: first port from FIRST on which nothing listens
-  local p
-  for ((p = $1; p < $1 + 100; p++)); do
-    listening "$p" || { echo "$p"; return 0; }
-  done
-  die "no free port in $1..$(($1 + 99))"
-}
 PORT=${BENCH_PORT:-$(free_port 18120)}
 listening "$PORT" && die "port $PORT is in use"
 
 # --- Server ---------------------------------------------------------------------------------
-TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+TOKEN=$(random_token)
 DATA=$WORK/data
-CVMFS_EPHEMERAL_TOKEN=$TOKEN java -jar "$JAR" serve --data "$DATA" --repository "$FQRN" \
-  --bind "$HOST" --port "$PORT" --notification-port -1 > "$WORK/serve.log" 2>&1 &
-SERVER_PID=$!
-for ((i = 0; ; i++)); do
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; die "server exited before answering"; }
-  curl -fsS -o /dev/null "http://$HOST:$PORT/cvmfs/$FQRN/.cvmfspublished" 2>/dev/null && break
-  (( i < 300 )) || { cat "$WORK/serve.log" >&2; die "no answer from the server within 60 s"; }
-  sleep 0.2
-done
+CVMFS_EPHEMERAL_TOKEN=$TOKEN start_serve "$DATA" "$PORT" "$WORK/serve.log" --notification-port -1
 
 # --- Client ---------------------------------------------------------------------------------
 # Reads the token from the environment; writes one line per measured request to LATENCIES
@@ -215,8 +166,7 @@ echo "all $total answers 201; $wall_s s from the common start to the last answer
 echo
 printf '%-34s %10s %10s %8s  %s\n' "measure" "value" "goal" "ratio" "vs goal"
 printf '%-34s %10s %10s %8s  %s\n' "publishes/s" "$rate" ">= $GOAL_RATE" \
-  "$(awk -v r="$rate" -v g="$GOAL_RATE" 'BEGIN { printf "%.2f", r / g }')" \
-  "$(awk -v r="$rate" -v g="$GOAL_RATE" 'BEGIN { print (r >= g) ? "ok" : "BELOW" }')"
+  "$(ratio "$rate" "$GOAL_RATE")" "$(verdict "$rate" "$GOAL_RATE")"
 printf '%-34s %10s %10s %8s  %s\n' "p99 latency ms (goal / p99)" "$p99" "< $GOAL_P99_MS" \
-  "$(awk -v p="$p99" -v g="$GOAL_P99_MS" 'BEGIN { printf "%.2f", (p > 0) ? g / p : 0 }')" \
+  "$(ratio "$GOAL_P99_MS" "$p99")" \
   "$(awk -v p="$p99" -v g="$GOAL_P99_MS" 'BEGIN { print (p < g) ? "ok" : "BELOW" }')"

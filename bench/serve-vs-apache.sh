@@ -16,9 +16,9 @@
 #   BENCH_CONNECTIONS_SMALL (default 64), BENCH_CONNECTIONS_LARGE (default 4),
 #   BENCH_PORT_OURS, BENCH_PORT_APACHE (default: first free port from 18080 / 18090), TMPDIR.
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-JAR=${JAR:-$HERE/../data-plane/target/cvmfs-ephemeral-data-plane.jar}
 DURATION=${BENCH_DURATION:-15}
 ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP_SMALL=${BENCH_WARMUP_SMALL:-30}
@@ -26,28 +26,16 @@ WARMUP_LARGE=${BENCH_WARMUP_LARGE:-10}
 THREADS=${BENCH_THREADS:-2}
 CONN_SMALL=${BENCH_CONNECTIONS_SMALL:-64}
 CONN_LARGE=${BENCH_CONNECTIONS_LARGE:-4}
-FQRN=bench.example.org
-HOST=127.0.0.1
+STEP_TIMEOUT=300   # seconds for the publish and for verify
 SMALL_BYTES=4096
 LARGE_BYTES=$((64 * 1024 * 1024))
 APACHE=/usr/sbin/apache2
 APACHE_MODULES=/usr/lib/apache2/modules
 
-die() { echo "serve-vs-apache: $*" >&2; exit 1; }
-note() { echo "$*" >&2; }
-
-for v in DURATION ROUNDS WARMUP_SMALL WARMUP_LARGE THREADS CONN_SMALL CONN_LARGE; do
-  [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer"
-done
+require_integers DURATION ROUNDS WARMUP_SMALL WARMUP_LARGE THREADS CONN_SMALL CONN_LARGE
 (( DURATION >= 1 && ROUNDS >= 1 && THREADS >= 1 && CONN_SMALL >= THREADS && CONN_LARGE >= THREADS )) \
   || die "need BENCH_DURATION >= 1, BENCH_ROUNDS >= 1 and connections >= threads"
 
-need() { # need COMMAND PACKAGE
-  command -v "$1" >/dev/null 2>&1 && return 0
-  note "installing $2 (for $1)"
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-  command -v "$1" >/dev/null 2>&1 || die "cannot install $2"
-}
 need java openjdk-17-jre-headless
 need timeout coreutils
 need curl curl
@@ -55,37 +43,10 @@ need wrk wrk
 [[ -x $APACHE ]] || need apache2 apache2
 [[ -x $APACHE && -f $APACHE_MODULES/mod_mpm_event.so ]] || die "no $APACHE with mod_mpm_event after installing apache2"
 
-[[ -f $JAR ]] || die "no jar at $JAR (build it with ./mvnw -q -DskipTests package, or set JAR=...)"
+require_jar
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/serve-vs-apache.XXXXXX")
-OURS_PID=
-APACHE_PID=
-stop() { # stop PID: TERM, wait up to 20 s, then KILL
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    sleep 0.2
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-  [[ -n $OURS_PID ]] && stop "$OURS_PID"
-  [[ -n $APACHE_PID ]] && stop "$APACHE_PID"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work
 
-listening() { (: <> "/dev/tcp/$HOST/$1") 2>/dev/null; }
-free_port() { # free_port FIRST: first port from FIRST on which nothing listens
-  local p
-  for ((p = $1; p < $1 + 100; p++)); do
-    listening "$p" || { echo "$p"; return 0; }
-  done
-  die "no free port in $1..$(($1 + 99))"
-}
 PORT_OURS=${BENCH_PORT_OURS:-$(free_port 18080)}
 PORT_APACHE=${BENCH_PORT_APACHE:-$(free_port 18090)}
 PORT_NOTIFY=$(free_port 18100)
@@ -100,32 +61,19 @@ DATA=$WORK/data
 mkdir -p "$SRC"
 head -c "$SMALL_BYTES" /dev/urandom > "$SRC/small.bin"
 head -c "$LARGE_BYTES" /dev/urandom > "$SRC/large.bin"
-timeout 300 java -jar "$JAR" publish --data "$DATA" --repository "$FQRN" --path objects \
-  --compression none --chunk-min 96MiB --chunk-avg 112MiB --chunk-max 128MiB "$SRC" > /dev/null
+publish "$DATA" objects "$SRC" \
+  --compression none --chunk-min 96MiB --chunk-avg 112MiB --chunk-max 128MiB > /dev/null
 
 # --- Our server -----------------------------------------------------------------------------
-wait_ready() { # wait_ready PID URL LOG
-  local i
-  for ((i = 0; i < 300; i++)); do
-    kill -0 "$1" 2>/dev/null || { cat "$3" >&2; die "server exited before answering $2"; }
-    curl -fsS -o /dev/null "$2" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  cat "$3" >&2
-  die "no answer from $2 within 60 s"
-}
 OURS_BASE=http://$HOST:$PORT_OURS/cvmfs/$FQRN
-java -jar "$JAR" serve --data "$DATA" --repository "$FQRN" --bind "$HOST" --port "$PORT_OURS" \
-  --notification-port "$PORT_NOTIFY" > "$WORK/serve.log" 2>&1 &
-OURS_PID=$!
-wait_ready "$OURS_PID" "$OURS_BASE/.cvmfspublished" "$WORK/serve.log"
+start_serve "$DATA" "$PORT_OURS" "$WORK/serve.log" --notification-port "$PORT_NOTIFY"
 
 # --- Object paths ---------------------------------------------------------------------------
 # From the catalog via `verify --list` ("f MODE SIZE PATH HASH"); if verify is unavailable,
 # by size: with compression none and no chunking, the two objects have exactly the files' sizes.
 OBJ_SMALL=
 OBJ_LARGE=
-if listing=$(timeout 300 java -jar "$JAR" verify "$OURS_BASE" --key "$DATA/keys/$FQRN.pub" --list 2>"$WORK/verify.err"); then
+if listing=$(timeout "$STEP_TIMEOUT" java -jar "$JAR" verify "$OURS_BASE" --key "$DATA/keys/$FQRN.pub" --list 2>"$WORK/verify.err"); then
   for name in small large; do
     hash=$(awk -v p="/objects/$name.bin" '$1 == "f" && $4 == p { print $5 }' <<< "$listing")
     if [[ $hash =~ ^[0-9a-f]{40} ]]; then
@@ -192,6 +140,7 @@ CONF
   || { cat "$WORK/apache/configtest.log" >&2; die "apache configuration rejected"; }
 "$APACHE" -f "$WORK/apache/httpd.conf" -DFOREGROUND > "$WORK/apache/stdout.log" 2>&1 &
 APACHE_PID=$!
+track "$APACHE_PID"
 APACHE_BASE=http://$HOST:$PORT_APACHE/$FQRN
 wait_ready "$APACHE_PID" "$APACHE_BASE/.cvmfspublished" "$WORK/apache/error.log"
 
@@ -299,6 +248,6 @@ printf '%-30s %10s %8s  %s\n' "ratio of medians ours / apache" "ratio" "goal" "v
 for object in small large; do
   label="4 KiB requests/s"
   [[ $object == large ]] && label="64 MiB transfer MiB/s"
-  r=$(awk -v a="$(median "ours.$object")" -v b="$(median "apache.$object")" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
-  printf '%-30s %10s %8s  %s\n' "$label" "$r" ">= 1.0" "$(awk -v r="$r" 'BEGIN { print (r >= 1.0) ? "ok" : "BELOW" }')"
+  r=$(ratio "$(median "ours.$object")" "$(median "apache.$object")")
+  printf '%-30s %10s %8s  %s\n' "$label" "$r" ">= 1.0" "$(verdict "$r" 1.0)"
 done

@@ -1,0 +1,242 @@
+# shellcheck shell=bash
+# Helpers shared by the benchmark scripts, sourced after `set -euo pipefail`.
+#
+# Sets BENCH_NAME (the script's name), JAR (default: the jar the build writes), FQRN and HOST.
+# The functions use WORK (see make_work) and the calling script's STEP_TIMEOUT (seconds per
+# step); generate_usr_files also the sizes that usr_input_size sets.
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BENCH_NAME=$(basename "${BASH_SOURCE[1]}" .sh)
+JAR=${JAR:-$BENCH_DIR/../data-plane/target/cvmfs-ephemeral-data-plane.jar}
+FQRN=bench.example.org
+HOST=127.0.0.1   # loopback only
+BENCH_PIDS=()    # background processes still to stop on exit
+
+# --- Messages and prerequisites -------------------------------------------------------------
+
+# Failures name the script, as several often run one after the other.
+die() { echo "$BENCH_NAME: $*" >&2; exit 1; }
+
+# Progress goes to stderr, so that stdout carries only the results.
+note() { echo "$*" >&2; }
+
+# need COMMAND PACKAGE: the scripts are meant for a plain Debian, so install what is missing.
+need() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  note "installing $2 (for $1)"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+  command -v "$1" >/dev/null 2>&1 || die "cannot install $2"
+}
+
+# Every benchmark runs the built jar; say how to get one rather than fail on `java -jar`.
+require_jar() {
+  [[ -f $JAR ]] || die "no jar at $JAR (build it with ./mvnw -q -DskipTests package, or set JAR=...)"
+}
+
+# require_integers NAME...: the named settings go into shell arithmetic, so reject anything else.
+require_integers() {
+  local v
+  for v in "$@"; do
+    [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer"
+  done
+}
+
+# --- Work directory and background processes ------------------------------------------------
+
+# make_work: a fresh WORK under TMPDIR; it and every tracked process go on exit, interrupt or
+# failure, so no run leaves files or servers behind.
+make_work() {
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/$BENCH_NAME.XXXXXX")
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+cleanup() {
+  local pid
+  for pid in "${BENCH_PIDS[@]}"; do
+    stop "$pid"
+  done
+  rm -rf "$WORK"
+}
+
+# track PID: a background process for cleanup to stop.
+track() { BENCH_PIDS+=("$1"); }
+
+# stop PID: TERM, wait up to 20 s, then KILL. Also untracks PID, as the system may reuse it.
+stop() {
+  local pid=$1 i p keep=()
+  for p in "${BENCH_PIDS[@]}"; do
+    [[ $p == "$pid" ]] || keep+=("$p")
+  done
+  BENCH_PIDS=("${keep[@]}")
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.2
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# require_free_kib KIB [WHAT]: refuse to start a run that would fill the disk halfway through.
+# WHAT says how much is needed (default: KIB in MiB).
+require_free_kib() {
+  local free_kib
+  free_kib=$(df -Pk "$WORK" | awk 'NR == 2 { print $4 }')
+  (( free_kib >= $1 )) || die "only $((free_kib / 1024)) MiB free under $WORK, need ${2:-$(($1 / 1024)) MiB}"
+}
+
+# --- Ports and servers ----------------------------------------------------------------------
+
+# listening PORT: whether something accepts connections on HOST:PORT.
+listening() { (: <> "/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+# free_port FIRST: the first port from FIRST on which nothing listens, so that the benchmark
+# does not collide with other servers on the machine.
+free_port() {
+  local p
+  for ((p = $1; p < $1 + 100; p++)); do
+    listening "$p" || { echo "$p"; return 0; }
+  done
+  die "no free port in $1..$(($1 + 99))"
+}
+
+# wait_ready PID URL LOG: poll URL until it answers, at most 60 s; a server that exits or does
+# not answer shows its LOG, so the reason is on screen.
+wait_ready() {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$1" 2>/dev/null || { cat "$3" >&2; die "server exited before answering $2"; }
+    curl -fsS -o /dev/null "$2" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  cat "$3" >&2
+  die "no answer from $2 within 60 s"
+}
+
+# start_serve DATA PORT LOG [OPTIONS...]: `serve` of DATA on HOST:PORT in the background (its
+# pid in SERVER_PID, stopped on exit), returning once it serves the manifest, so that no timed
+# request meets a server still starting. Call it as CVMFS_EPHEMERAL_TOKEN=... start_serve to
+# enable the publish API without putting the token on a command line.
+start_serve() {
+  local data=$1 port=$2 log=$3
+  shift 3
+  java -jar "$JAR" serve --data "$data" --repository "$FQRN" --bind "$HOST" --port "$port" \
+    "$@" > "$log" 2>&1 &
+  SERVER_PID=$!
+  track "$SERVER_PID"
+  wait_ready "$SERVER_PID" "http://$HOST:$port/cvmfs/$FQRN/.cvmfspublished" "$log"
+}
+
+# random_token: a fresh publish token per run for the API's bearer authentication.
+random_token() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# --- Publishing -----------------------------------------------------------------------------
+
+# publish DATA PATH DIR [OPTIONS...]: one `publish` of DIR at PATH; prints its JSON line.
+publish() {
+  timeout "$STEP_TIMEOUT" java -jar "$JAR" publish --data "$1" --repository "$FQRN" --path "$2" \
+    "${@:4}" "$3"
+}
+
+# make_tiny_tree: WORK/tiny with one small file, for untimed warm-up publishes.
+make_tiny_tree() {
+  mkdir -p "$WORK/tiny"
+  echo tiny > "$WORK/tiny/file"
+}
+
+# create_repository DATA [OPTIONS...]: a tiny publish into DATA with the repository's creation
+# OPTIONS, so that key generation and the first revision are not timed.
+create_repository() {
+  make_tiny_tree
+  publish "$1" warmup "$WORK/tiny" "${@:2}" > /dev/null
+}
+
+# timed_publish DATA PATH DIR: a publish timed both ways; sets PUBLISH_OUT (its JSON line),
+# PUBLISH_WALL_MS (the whole command, JVM start included) and PUBLISH_JSON_MS (its own
+# timings.ingestMs + commitMs).
+# shellcheck disable=SC2034  # the results are for the calling script
+timed_publish() {
+  local t0 ingest commit
+  t0=$(now_ms)
+  PUBLISH_OUT=$(publish "$1" "$2" "$3")
+  PUBLISH_WALL_MS=$(( $(now_ms) - t0 ))
+  ingest=$(json_field "$PUBLISH_OUT" ingestMs)
+  commit=$(json_field "$PUBLISH_OUT" commitMs)
+  [[ -n $ingest && -n $commit ]] || die "unexpected publish output: $PUBLISH_OUT"
+  PUBLISH_JSON_MS=$(( ingest + commit ))
+}
+
+# json_field JSON NAME: the numeric field NAME of a publish's JSON, without needing jq.
+json_field() { sed -n "s/.*\"$2\":\([0-9][0-9]*\).*/\1/p" <<< "$1"; }
+
+# --- Input from /usr ------------------------------------------------------------------------
+
+# generate_usr_files DIR: FILES files part-000... of FILE_BYTES bytes each (TOTAL_BYTES in all)
+# in DIR, cut from the binaries and libraries under /usr, so that compression and chunking see
+# content like build outputs. The same on every run on one machine while /usr does not change.
+generate_usr_files() {
+  local dir=$1 list=$WORK/corpus.list corpus_bytes count
+  mkdir -p "$dir"
+  note "generating $FILES files of $((FILE_BYTES / 1048576)) MiB from /usr ..."
+  find /usr -type f -size +64k -readable -print0 2>/dev/null | LC_ALL=C sort -z > "$list"
+  corpus_bytes=$(du -cb --files0-from="$list" 2>/dev/null | tail -1 | cut -f1)
+  (( corpus_bytes > 0 )) || die "no input files found under /usr"
+  set +o pipefail   # head closes the stream early
+  usr_stream "$list" $(( TOTAL_BYTES / corpus_bytes + 2 )) | head -c "$TOTAL_BYTES" \
+    | (cd "$dir" && timeout "$STEP_TIMEOUT" split -b "$FILE_BYTES" -d -a 3 - part-)
+  set -o pipefail
+  count=$(find "$dir" -type f -size "${FILE_BYTES}c" | wc -l)
+  (( count == FILES )) || die "generated $count files of $FILE_BYTES bytes, expected $FILES"
+  rm -f "$list"
+}
+
+# usr_stream LIST PASSES: the files of LIST concatenated PASSES times. Pass 1 keeps LIST's sorted
+# order; each further pass (only needed when /usr holds less than the total) has its own fixed
+# shuffled order, so that content-defined chunks do not repeat and deduplication does not
+# flatter the publish.
+usr_stream() {
+  local pass
+  for ((pass = 1; pass <= $2; pass++)); do
+    if (( pass == 1 )); then
+      xargs -0 cat -- < "$1" 2>/dev/null || return 0
+    else
+      LC_ALL=C sort -z -R --random-source=<(yes "cvmfs-ephemeral-bench-$pass") "$1" \
+        | xargs -0 cat -- 2>/dev/null || return 0
+    fi
+  done
+}
+
+# usr_input_size: the size of the input from /usr, the same settings wherever it is used:
+# TOTAL_MIB and FILES from BENCH_TOTAL_MIB (default 2048) and BENCH_FILES (default 8), checked,
+# and from them FILE_BYTES and TOTAL_BYTES.
+usr_input_size() {
+  TOTAL_MIB=${BENCH_TOTAL_MIB:-2048}
+  FILES=${BENCH_FILES:-8}
+  [[ $TOTAL_MIB =~ ^[0-9]+$ && $FILES =~ ^[0-9]+$ && $FILES -ge 1 && $TOTAL_MIB -ge $FILES ]] \
+    || die "BENCH_TOTAL_MIB and BENCH_FILES must be integers, BENCH_TOTAL_MIB >= BENCH_FILES >= 1"
+  FILE_BYTES=$((TOTAL_MIB * 1024 * 1024 / FILES))
+  TOTAL_BYTES=$((FILE_BYTES * FILES))
+}
+
+# --- Timing and results ---------------------------------------------------------------------
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# elapsed_ms COMMAND...: runs COMMAND with its output discarded and prints its wall-clock
+# milliseconds; fails as COMMAND fails, since errexit does not reach into $(...).
+elapsed_ms() {
+  local t0
+  t0=$(now_ms)
+  "$@" > /dev/null || return
+  echo $(( $(now_ms) - t0 ))
+}
+
+# ms_to_s MS: milliseconds as seconds, for the tables.
+ms_to_s() { awk -v ms="$1" 'BEGIN { print ms / 1000 }'; }
+
+# ratio A B: A / B to two places (0 when B is not positive), as every table prints its ratios.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
+
+# verdict VALUE GOAL: "ok" when VALUE reaches GOAL, else "BELOW", the mark every table uses.
+verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r >= g) ? "ok" : "BELOW" }'; }
