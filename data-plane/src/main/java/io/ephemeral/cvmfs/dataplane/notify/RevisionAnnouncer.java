@@ -3,7 +3,8 @@ package io.ephemeral.cvmfs.dataplane.notify;
 import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.dataplane.format.SignedDocument;
 import io.ephemeral.cvmfs.dataplane.format.Signatures;
-import io.ephemeral.cvmfs.dataplane.format.Whitelist;
+import io.ephemeral.cvmfs.dataplane.maintenance.InvalidWhitelistException;
+import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistCheck;
 import io.ephemeral.cvmfs.dataplane.publish.Committer;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
@@ -116,22 +117,15 @@ public final class RevisionAnnouncer {
     return manifest;
   }
 
+  // Clients verify the whitelist with every notification: announce only while it holds, with a margin.
   private void requireAnnounceableWhitelist(Repository repository) throws IOException, NotificationException {
-    SignedDocument document = SignedDocument.parse(Files.readAllBytes(repository.served().resolve(Repository.WHITELIST)));
-    Whitelist whitelist = Whitelist.parse(document);
-    String fault = null;
-    if (!Signatures.verifyWhitelist(document, repository.keys().masterPublicKey())) {
-      fault = "its signature does not verify with the master public key";
-    } else if (!repository.fqrn().equals(whitelist.fqrn())) {
-      fault = "it is for repository " + whitelist.fqrn();
-    } else if (!whitelist.lists(repository.keys().certificate())) {
-      fault = "it does not list the repository certificate";
-    } else if (whitelist.clientExpiry().isBefore(clock.instant().plus(WHITELIST_MARGIN))) {
-      fault = "clients take it as expired from " + whitelist.clientExpiry();
-    }
-    if (fault != null) {
+    byte[] file = Files.readAllBytes(repository.served().resolve(Repository.WHITELIST));
+    try {
+      new WhitelistCheck(repository.fqrn(), repository.keys().masterPublicKey(), repository.keys().certificate())
+          .check(file, clock.instant().plus(WHITELIST_MARGIN));
+    } catch (InvalidWhitelistException e) {
       throw new NotificationException(503, "whitelist_not_valid",
-          "clients would reject a notification for " + repository.fqrn() + ": the whitelist is not valid, " + fault);
+          "clients would reject a notification for " + repository.fqrn() + ": " + e.getMessage());
     }
   }
 
