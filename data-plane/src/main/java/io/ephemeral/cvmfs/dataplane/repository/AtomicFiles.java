@@ -25,8 +25,4 @@ public final class AtomicFiles {
     }
     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
-
-  public static void copy(Path source, Path target) throws IOException {
-    write(target, Files.readAllBytes(source));
-  }
 }

@@ -189,9 +189,10 @@ public final class Repository implements AutoCloseable {
   private void publishManifest(Head head) throws IOException {
     reflog.add(head.rootCatalog(), Reflog.RefType.CATALOG, head.timestamp());
     reflog.add(certificateObject, Reflog.RefType.CERTIFICATE, head.timestamp());
-    Path servedReflog = served().resolve(REFLOG);
-    AtomicFiles.copy(reflogFile(), servedReflog);
-    ContentHash reflogDigest = options.hash().hash(Files.readAllBytes(servedReflog));
+    // Read once: the bytes served are the bytes the manifest's Y names.
+    byte[] reflogBytes = Files.readAllBytes(reflogFile());
+    AtomicFiles.write(served().resolve(REFLOG), reflogBytes);
+    ContentHash reflogDigest = options.hash().hash(reflogBytes);
     Manifest manifest = new Manifest(head.rootCatalog(), head.catalogSize(), options.manifestTtl(), head.revision(), true,
         fqrn, certificateObject, null, head.timestamp(), null, reflogDigest);
     AtomicFiles.write(served().resolve(MANIFEST), manifest.sign(Signatures.manifestSigner(keys.repositoryKey())).toBytes());
