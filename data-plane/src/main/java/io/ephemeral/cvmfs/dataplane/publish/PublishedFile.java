@@ -8,10 +8,11 @@ import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
+import java.nio.file.Path;
+import java.util.Enumeration;
+import java.util.Iterator;
 import java.util.zip.Inflater;
 import java.util.zip.InflaterInputStream;
 
@@ -20,20 +21,48 @@ public final class PublishedFile {
 
   private PublishedFile() {}
 
-  /** The plain bytes of {@code entry}, its objects inflated and its chunks joined in order. */
+  /**
+   * The plain bytes of {@code entry}, its objects inflated and its chunks joined in order. Chunks
+   * are opened one at a time, so a file of thousands of chunks holds one descriptor.
+   */
   public static InputStream open(ObjectStore store, DirectoryEntry entry) throws IOException {
     if (!entry.isChunked()) {
-      return decode(entry, Files.newInputStream(store.pathOf(entry.hash(), ObjectKind.FILE)));
+      return decode(entry, store.pathOf(entry.hash(), ObjectKind.FILE));
     }
-    List<InputStream> pieces = new ArrayList<>();
-    for (Chunk chunk : entry.chunks()) {
-      pieces.add(decode(entry, Files.newInputStream(store.pathOf(chunk.hash(), ObjectKind.CHUNK))));
-    }
-    return new SequenceInputStream(Collections.enumeration(pieces));
+    Iterator<Chunk> chunks = entry.chunks().iterator();
+    return new SequenceInputStream(new Enumeration<InputStream>() {
+      @Override
+      public boolean hasMoreElements() {
+        return chunks.hasNext();
+      }
+
+      @Override
+      public InputStream nextElement() {
+        try {
+          return decode(entry, store.pathOf(chunks.next().hash(), ObjectKind.CHUNK));
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    });
   }
 
-  private static InputStream decode(DirectoryEntry entry, InputStream stored) {
-    return entry.compression() == Compression.ZLIB ? new InflaterInputStream(stored, new Inflater(), 1 << 16)
-        : stored;
+  private static InputStream decode(DirectoryEntry entry, Path object) throws IOException {
+    InputStream stored = Files.newInputStream(object);
+    if (entry.compression() != Compression.ZLIB) {
+      return stored;
+    }
+    // A 64 KiB buffer instead of the default 512 bytes; closing ends the inflater's native state.
+    Inflater inflater = new Inflater();
+    return new InflaterInputStream(stored, inflater, 1 << 16) {
+      @Override
+      public void close() throws IOException {
+        try {
+          super.close();
+        } finally {
+          inflater.end();
+        }
+      }
+    };
   }
 }
