@@ -20,6 +20,10 @@ final class RepositoryArguments {
       description = "Data directory (env CVMFS_EPHEMERAL_DATA; default ${DEFAULT-VALUE}).")
   Path data;
 
+  @Option(names = "--keys", paramLabel = "DIR", defaultValue = "${env:CVMFS_EPHEMERAL_KEYS}",
+      description = "Directory with the key files, e.g. a mounted Secret (env CVMFS_EPHEMERAL_KEYS; default DATA/keys).")
+  Path keys;
+
   @Option(names = "--hash", defaultValue = "${env:CVMFS_EPHEMERAL_HASH:-sha1}",
       description = "Content hash of a new repository: sha1, rmd160 or shake128 (default ${DEFAULT-VALUE}).")
   String hash;
@@ -65,7 +69,7 @@ final class RepositoryArguments {
   }
 
   DataLayout layout() {
-    return new DataLayout(data.toAbsolutePath().normalize());
+    return DataLayout.of(data, keys);
   }
 
   Repository open(String fqrn) throws IOException {

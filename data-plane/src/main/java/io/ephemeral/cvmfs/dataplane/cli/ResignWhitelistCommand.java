@@ -31,10 +31,14 @@ final class ResignWhitelistCommand implements Callable<Integer> {
       description = "Data directory (env CVMFS_EPHEMERAL_DATA; default ${DEFAULT-VALUE}).")
   Path data;
 
+  @Option(names = "--keys", paramLabel = "DIR", defaultValue = "${env:CVMFS_EPHEMERAL_KEYS}",
+      description = "Directory with the key files (env CVMFS_EPHEMERAL_KEYS; default DATA/keys).")
+  Path keys;
+
   @Option(names = "--repository", required = true, description = "Repository name.")
   String fqrn;
 
-  @Option(names = "--master-key", paramLabel = "FILE", description = "Master private key (default DATA/keys/FQRN.masterkey).")
+  @Option(names = "--master-key", paramLabel = "FILE", description = "Master private key (default KEYS/FQRN.masterkey).")
   Path masterKey;
 
   @Option(names = "--days", defaultValue = "30", description = "Validity in days (default ${DEFAULT-VALUE}).")
@@ -49,7 +53,7 @@ final class ResignWhitelistCommand implements Callable<Integer> {
     if (days < 1) {
       throw new IllegalArgumentException("--days must be at least 1");
     }
-    DataLayout layout = new DataLayout(data.toAbsolutePath().normalize());
+    DataLayout layout = DataLayout.of(data, keys);
     Fqrn.require(fqrn);
     HashAlgorithm algorithm = Repository.storedOptions(layout, fqrn).orElse(RepositoryOptions.DEFAULT).hash();
     WhitelistSigner signer = new WhitelistSigner(fqrn,

@@ -110,7 +110,7 @@ final class ServeCommand implements Callable<Integer> {
   DataPlaneConfig config() {
     PublicationPolicy policy = new PublicationPolicy(Ttl.parse(defaultTtl), Ttl.parse(maxTtl), maxFileSize,
         maxPublicationSize, maxEntries, maxExpansionRatio, Ttl.parse(uploadTtl));
-    return new DataPlaneConfig(repository.data, fqrns, repository.creationOptions(), repository.minRevision, bind, port,
+    return new DataPlaneConfig(repository.data, repository.keys, fqrns, repository.creationOptions(), repository.minRevision, bind, port,
         notificationPort, publicUrl, tokenFile, System.getenv("CVMFS_EPHEMERAL_TOKEN"), policy,
         Ttl.parse(housekeepingInterval), legacyApiWithoutToken, new MaintenanceSettings(
             gcGrace == null ? null : Duration.ofSeconds(gcGrace),

@@ -3,14 +3,22 @@ package io.ephemeral.cvmfs.dataplane.repository;
 import java.nio.file.Path;
 
 /**
- * Where things live under the data directory: {@code keys/} with the key files under the names
- * cvmfs_server uses, {@code <fqrn>/} exactly as a stratum 0 web server serves it, and {@code
+ * Where things live: the key files under the names cvmfs_server uses (by default in {@code
+ * keys/} under the data directory, in Kubernetes a mounted Secret), and under the data
+ * directory {@code <fqrn>/} exactly as a stratum 0 web server serves it and {@code
  * state/<fqrn>/} with the data plane's own bookkeeping, outside the served tree.
  */
-public record DataLayout(Path dataDirectory) {
+public record DataLayout(Path dataDirectory, Path keys) {
 
-  public Path keys() {
-    return dataDirectory.resolve("keys");
+  /** The default layout: keys in {@code keys/} under the data directory. */
+  public DataLayout(Path dataDirectory) {
+    this(dataDirectory, dataDirectory.resolve("keys"));
+  }
+
+  /** A layout whose keys live in {@code keys}, or in the default place when it is {@code null}. */
+  public static DataLayout of(Path dataDirectory, Path keys) {
+    Path data = dataDirectory.toAbsolutePath().normalize();
+    return keys == null ? new DataLayout(data) : new DataLayout(data, keys.toAbsolutePath().normalize());
   }
 
   public Path served(String fqrn) {

@@ -85,7 +85,7 @@ public final class DataPlane implements AutoCloseable {
   }
 
   private void open() throws IOException {
-    DataLayout layout = new DataLayout(config.dataDirectory().toAbsolutePath().normalize());
+    DataLayout layout = config.layout();
     Map<String, Repository> repositories = new LinkedHashMap<>();
     Map<String, PublishToken> tokens = new LinkedHashMap<>();
     MaintenanceSettings maintenance = config.maintenance();

@@ -2,6 +2,7 @@ package io.ephemeral.cvmfs.dataplane.server;
 
 import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
 import io.ephemeral.cvmfs.dataplane.publish.PublicationPolicy;
+import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,6 +12,7 @@ import java.util.List;
  * Everything a running data plane is configured with, gathered in one place from flags and
  * environment by the {@code serve} command.
  *
+ * @param keysDirectory where the key files are, or {@code null} for {@code keys/} under the data directory
  * @param notificationPort second port serving only the notification API; 0 picks one, -1 disables it
  * @param publicUrl base URL clients reach this server at, written into client configurations
  * @param tokenFile file holding the publish token of every repository, or {@code null}
@@ -21,6 +23,7 @@ import java.util.List;
  */
 public record DataPlaneConfig(
     Path dataDirectory,
+    Path keysDirectory,
     List<String> repositories,
     RepositoryOptions creationOptions,
     long minRevision,
@@ -50,28 +53,38 @@ public record DataPlaneConfig(
 
   /** A configuration for tests and embedding: loopback, free ports, defaults elsewhere. */
   public static DataPlaneConfig local(Path dataDirectory, List<String> repositories) {
-    return new DataPlaneConfig(dataDirectory, repositories, RepositoryOptions.DEFAULT, 0, "127.0.0.1", 0, 0,
+    return new DataPlaneConfig(dataDirectory, null, repositories, RepositoryOptions.DEFAULT, 0, "127.0.0.1", 0, 0,
         null, null, null, PublicationPolicy.DEFAULT, Duration.ofSeconds(5), false,
         MaintenanceSettings.DEFAULT);
   }
 
+  /** Where the data plane finds its data and keys. */
+  public DataLayout layout() {
+    return DataLayout.of(dataDirectory, keysDirectory);
+  }
+
+  public DataPlaneConfig withKeysDirectory(Path keys) {
+    return new DataPlaneConfig(dataDirectory, keys, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance);
+  }
+
   public DataPlaneConfig withHousekeepingInterval(Duration interval) {
-    return new DataPlaneConfig(dataDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
+    return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
         publicUrl, tokenFile, token, policy, interval, legacyApiWithoutToken, maintenance);
   }
 
   public DataPlaneConfig withPolicy(PublicationPolicy newPolicy) {
-    return new DataPlaneConfig(dataDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
+    return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
         publicUrl, tokenFile, token, newPolicy, housekeepingInterval, legacyApiWithoutToken, maintenance);
   }
 
   public DataPlaneConfig withMaintenance(MaintenanceSettings settings) {
-    return new DataPlaneConfig(dataDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
+    return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
         publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, settings);
   }
 
   public DataPlaneConfig withLegacyApiWithoutToken(boolean withoutToken) {
-    return new DataPlaneConfig(dataDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
+    return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
         publicUrl, tokenFile, token, policy, housekeepingInterval, withoutToken, maintenance);
   }
 }

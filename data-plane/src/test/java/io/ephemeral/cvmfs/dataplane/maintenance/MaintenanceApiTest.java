@@ -50,7 +50,7 @@ class MaintenanceApiTest {
     data = temp.resolve("data");
     secret = Files.createDirectories(temp.resolve("secret"));
     Files.writeString(temp.resolve("token"), TOKEN);
-    DataPlaneConfig config = new DataPlaneConfig(data, List.of(REPO), DataPlaneConfig.local(data, List.of(REPO))
+    DataPlaneConfig config = new DataPlaneConfig(data, null, List.of(REPO), DataPlaneConfig.local(data, List.of(REPO))
         .creationOptions(), 0, "127.0.0.1", 0, -1, null, temp.resolve("token"), null,
         DataPlaneConfig.local(data, List.of(REPO)).policy(), Duration.ofSeconds(5), false,
         MaintenanceSettings.DEFAULT.withGc(null, Duration.ZERO)
@@ -233,6 +233,33 @@ class MaintenanceApiTest {
         MaintenanceSettings.DEFAULT.withWhitelistFile(other.resolve("whitelist").toString(), Duration.ofSeconds(1))))) {
       assertArrayEquals(external, Files.readAllBytes(dir.resolve(fqrn).resolve(Repository.WHITELIST)));
       assertTrue(restarted.port() > 0);
+    }
+  }
+
+  @Test
+  void startsOnAnEmptyVolumeWithKeysFromAReadOnlySecret(@TempDir Path other) throws Exception {
+    String fqrn = "mounted.example.org";
+    Path first = other.resolve("first");
+    DataPlane.start(DataPlaneConfig.local(first, List.of(fqrn))).close();
+    // What the operator mounts: key, certificate, public master key and whitelist, no master key.
+    Path secretDir = Files.createDirectories(other.resolve("secret"));
+    for (String name : List.of(fqrn + ".key", fqrn + ".crt", fqrn + ".pub")) {
+      Files.copy(first.resolve("keys").resolve(name), secretDir.resolve(name));
+    }
+    Files.copy(first.resolve(fqrn).resolve(Repository.WHITELIST), secretDir.resolve(fqrn + ".cvmfswhitelist"));
+    Files.setPosixFilePermissions(secretDir, java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
+    Path empty = other.resolve("empty");
+    try (DataPlane dataPlane = DataPlane.start(DataPlaneConfig.local(empty, List.of(fqrn)).withKeysDirectory(secretDir)
+        .withMaintenance(MaintenanceSettings.DEFAULT.withWhitelistFile(
+            secretDir.resolve("{fqrn}.cvmfswhitelist").toString(), Duration.ofSeconds(1))))) {
+      assertArrayEquals(Files.readAllBytes(secretDir.resolve(fqrn + ".cvmfswhitelist")),
+          Files.readAllBytes(empty.resolve(fqrn).resolve(Repository.WHITELIST)));
+      assertFalse(Files.exists(empty.resolve("keys")), "no key is written beside the data");
+      CliRunner.Result verify = CliRunner.run("verify", "http://127.0.0.1:" + dataPlane.port() + "/cvmfs/" + fqrn,
+          "--key", secretDir.resolve(fqrn + ".pub").toString());
+      assertEquals(0, verify.exitCode(), verify.stderr());
+    } finally {
+      Files.setPosixFilePermissions(secretDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     }
   }
 
