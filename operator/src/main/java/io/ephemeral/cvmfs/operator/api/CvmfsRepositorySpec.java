@@ -1,0 +1,88 @@
+package io.ephemeral.cvmfs.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+
+/**
+ * What a repository should be. Every field has a default, filled in here as well as in the
+ * schema, so that the operator behaves the same whether or not the API server applied them.
+ */
+public record CvmfsRepositorySpec(
+    @JsonPropertyDescription("Fully qualified repository name, e.g. builds.example.org; default: metadata.name."
+        + " Fixed once the repository exists.")
+    @Pattern(Patterns.FQRN)
+    String fqrn,
+
+    @JsonPropertyDescription("Data-plane replicas. One process owns a repository's data, so this is 1.")
+    @Min(1) @Max(1) @Default("1")
+    Integer replicas,
+
+    @JsonPropertyDescription("Content hash of the repository; fixed once the repository exists.")
+    @Default("sha1")
+    HashName hashAlgorithm,
+
+    @JsonPropertyDescription("Object compression; fixed once the repository exists.")
+    @Default("zlib")
+    CompressionName compression,
+
+    @JsonPropertyDescription("Content-defined chunking of large files.")
+    Chunking chunking,
+
+    @JsonPropertyDescription("How long clients keep a revision before they look for a new one, e.g. 4m.")
+    @Pattern(Patterns.DURATION) @Default("4m")
+    String manifestTtl,
+
+    @JsonPropertyDescription("Lifetimes and limits of publications.")
+    PublicationLimits publications,
+
+    @JsonPropertyDescription("Validity of the signed whitelist.")
+    WhitelistSettings whitelist,
+
+    @JsonPropertyDescription("When garbage is collected and the whitelist re-signed.")
+    MaintenanceSchedule maintenance,
+
+    @JsonPropertyDescription("Where the repository's data lives.")
+    Storage storage,
+
+    @JsonPropertyDescription("How the data plane is exposed.")
+    ServiceExposure service,
+
+    @JsonPropertyDescription("Resources of the data-plane container.")
+    ResourceRequirements resources) {
+
+  public CvmfsRepositorySpec {
+    replicas = replicas == null ? 1 : replicas;
+    hashAlgorithm = hashAlgorithm == null ? HashName.SHA1 : hashAlgorithm;
+    compression = compression == null ? CompressionName.ZLIB : compression;
+    chunking = chunking == null ? Chunking.DEFAULT : chunking;
+    manifestTtl = manifestTtl == null ? "4m" : manifestTtl;
+    publications = publications == null ? PublicationLimits.DEFAULT : publications;
+    whitelist = whitelist == null ? WhitelistSettings.DEFAULT : whitelist;
+    maintenance = maintenance == null ? MaintenanceSchedule.DEFAULT : maintenance;
+    storage = storage == null ? Storage.DEFAULT : storage;
+    service = service == null ? ServiceExposure.DEFAULT : service;
+  }
+
+  public static CvmfsRepositorySpec defaults() {
+    return new CvmfsRepositorySpec(null, null, null, null, null, null, null, null, null, null, null, null);
+  }
+
+  public CvmfsRepositorySpec withFqrn(String newFqrn) {
+    return new CvmfsRepositorySpec(newFqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
+        whitelist, maintenance, storage, service, resources);
+  }
+
+  public CvmfsRepositorySpec withPublications(PublicationLimits limits) {
+    return new CvmfsRepositorySpec(fqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, limits,
+        whitelist, maintenance, storage, service, resources);
+  }
+
+  public CvmfsRepositorySpec withStorage(Storage newStorage) {
+    return new CvmfsRepositorySpec(fqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
+        whitelist, maintenance, newStorage, service, resources);
+  }
+}

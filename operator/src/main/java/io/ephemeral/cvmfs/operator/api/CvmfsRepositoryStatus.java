@@ -1,0 +1,24 @@
+package io.ephemeral.cvmfs.operator.api;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.List;
+
+/**
+ * What the operator observed of a repository.
+ *
+ * @param publicKeyFingerprint SHA-1 fingerprint of the repository certificate, as the whitelist lists it
+ */
+public record CvmfsRepositoryStatus(
+    List<Condition> conditions,
+    Long observedGeneration,
+    String fqrn,
+    Long revision,
+    String repositoryUrl,
+    String notificationUrl,
+    String publicKeyFingerprint,
+    String whitelistExpiresAt) {
+
+  public CvmfsRepositoryStatus {
+    conditions = conditions == null ? List.of() : List.copyOf(conditions);
+  }
+}

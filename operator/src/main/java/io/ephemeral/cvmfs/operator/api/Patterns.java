@@ -1,0 +1,30 @@
+package io.ephemeral.cvmfs.operator.api;
+
+/** Schema patterns, in the RE2 syntax the API server checks them with. */
+public final class Patterns {
+
+  /** Dot-separated DNS labels, at least two, as CVMFS repository names are. */
+  public static final String FQRN = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$";
+
+  /** Seconds, or a number with s, m, h or d. */
+  public static final String DURATION = "^[0-9]{1,9}[smhd]?$";
+
+  /** Bytes, or a number with KiB, MiB, GiB or TiB. */
+  public static final String BYTES = "^[0-9]{1,15}(KiB|MiB|GiB|TiB)?$";
+
+  /** A relative path of names that do not start with a dot, so neither "." nor ".." can occur. */
+  public static final String PATH = "^[A-Za-z0-9_+@=,-][A-Za-z0-9._+@=,-]{0,254}(/[A-Za-z0-9_+@=,-][A-Za-z0-9._+@=,-]{0,254}){0,63}$";
+
+  /** A Kubernetes object name. */
+  public static final String NAME = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
+
+  public static final String SHA256 = "^[0-9a-f]{64}$";
+
+  public static final String HTTP_URL = "^https?://.+$";
+
+  /** Five cron fields, or a macro such as @daily. */
+  public static final String CRON = "^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\\S+\\s+){4}\\S+)$";
+
+  private Patterns() {
+  }
+}
