@@ -1,0 +1,42 @@
+package io.ephemeral.cvmfs.operator;
+
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * Everything the operator process is configured with, gathered from flags and environment by
+ * the {@code run} command.
+ *
+ * @param namespaces namespaces to watch; empty means all
+ * @param dataPlaneImage image of the data-plane workloads
+ * @param operatorImage the operator's own image, which the maintenance CronJob runs
+ * @param healthPort port of {@code /healthz} and {@code /readyz}; 0 picks one, -1 disables them
+ * @param statusInterval how often a repository's status (revision, whitelist) is refreshed
+ * @param publicationCheckInterval how often a published path is checked on the data plane
+ * @param retryInterval how long a publication waits for its repository or data plane
+ */
+public record OperatorConfig(
+    Set<String> namespaces,
+    String dataPlaneImage,
+    String operatorImage,
+    int healthPort,
+    Duration statusInterval,
+    Duration publicationCheckInterval,
+    Duration retryInterval) {
+
+  public static final String DEFAULT_DATA_PLANE_IMAGE = "ghcr.io/cvmfs-ephemeral/data-plane:0.1.0";
+  public static final String DEFAULT_OPERATOR_IMAGE = "ghcr.io/cvmfs-ephemeral/operator:0.1.0";
+
+  public OperatorConfig {
+    namespaces = Set.copyOf(namespaces);
+    if (healthPort < -1 || healthPort > 65535) {
+      throw new IllegalArgumentException("the health port must be -1 to 65535");
+    }
+  }
+
+  /** Defaults for tests and embedding: all namespaces, no health port, short intervals. */
+  public static OperatorConfig local() {
+    return new OperatorConfig(Set.of(), DEFAULT_DATA_PLANE_IMAGE, DEFAULT_OPERATOR_IMAGE, -1,
+        Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(1));
+  }
+}

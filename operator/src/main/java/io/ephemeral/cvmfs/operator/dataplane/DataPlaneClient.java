@@ -1,0 +1,123 @@
+package io.ephemeral.cvmfs.operator.dataplane;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublisher;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.time.Duration;
+import java.util.Optional;
+
+/** The data plane's HTTP API, as the operator and the maintenance job use it. */
+public final class DataPlaneClient {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HttpClient http;
+  private final Duration timeout;
+
+  public DataPlaneClient(Duration connectTimeout, Duration timeout) {
+    this.http = HttpClient.newBuilder().connectTimeout(connectTimeout).build();
+    this.timeout = timeout;
+  }
+
+  /** A publication body for {@code POST /api/v1/repos/FQRN/paths/PATH}. */
+  public static ObjectNode publishBody() {
+    return JSON.createObjectNode();
+  }
+
+  public RepositoryInfo repository(URI base, String fqrn) throws DataPlaneException {
+    return RepositoryInfo.fromJson(send(request(base, "/api/v1/repos/" + fqrn, null).GET()));
+  }
+
+  public PublicationInfo publish(URI base, String fqrn, String path, String token, ObjectNode body)
+      throws DataPlaneException {
+    return PublicationInfo.fromJson(send(request(base, paths(fqrn, path), token).POST(json(body))));
+  }
+
+  public Optional<PublicationInfo> publication(URI base, String fqrn, String path) throws DataPlaneException {
+    try {
+      return Optional.of(PublicationInfo.fromJson(send(request(base, paths(fqrn, path), null).GET())));
+    } catch (DataPlaneException e) {
+      if (e.status() == 404) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  public PublicationInfo setTtl(URI base, String fqrn, String path, String token, String ttl) throws DataPlaneException {
+    ObjectNode body = JSON.createObjectNode().put("ttl", ttl);
+    return PublicationInfo.fromJson(send(request(base, paths(fqrn, path), token).method("PATCH", json(body))));
+  }
+
+  /** Removes a publication; returns false when there was none. */
+  public boolean delete(URI base, String fqrn, String path, String token) throws DataPlaneException {
+    try {
+      send(request(base, paths(fqrn, path), token).DELETE());
+      return true;
+    } catch (DataPlaneException e) {
+      if (e.status() == 404) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  public JsonNode collectGarbage(URI base, String fqrn, String token) throws DataPlaneException {
+    return send(request(base, "/api/v1/repos/" + fqrn + "/gc", token).POST(BodyPublishers.noBody()));
+  }
+
+  public JsonNode putWhitelist(URI base, String fqrn, String token, byte[] whitelist) throws DataPlaneException {
+    return send(request(base, "/api/v1/repos/" + fqrn + "/whitelist", token).PUT(BodyPublishers.ofByteArray(whitelist)));
+  }
+
+  private static String paths(String fqrn, String path) {
+    return "/api/v1/repos/" + fqrn + "/paths/" + path;
+  }
+
+  private HttpRequest.Builder request(URI base, String path, String token) {
+    String root = base.toString().endsWith("/") ? base.toString().substring(0, base.toString().length() - 1) : base.toString();
+    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(root + path)).timeout(timeout)
+        .header("Accept", "application/json");
+    if (token != null) {
+      builder.header("Authorization", "Bearer " + token);
+    }
+    return builder;
+  }
+
+  private static BodyPublisher json(ObjectNode body) {
+    return BodyPublishers.ofString(body.toString());
+  }
+
+  private JsonNode send(HttpRequest.Builder builder) throws DataPlaneException {
+    HttpRequest request = builder.build();
+    HttpResponse<String> response;
+    try {
+      response = http.send(request, BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new DataPlaneException(0, "unreachable", "the data plane at " + request.uri().getAuthority()
+          + " did not answer: " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DataPlaneException(0, "interrupted", "interrupted while calling the data plane");
+    }
+    JsonNode body;
+    try {
+      body = response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
+    } catch (IOException e) {
+      body = JSON.createObjectNode().put("detail", response.body());
+    }
+    if (response.statusCode() / 100 != 2) {
+      throw new DataPlaneException(response.statusCode(), body.path("error").asText("http_" + response.statusCode()),
+          body.path("detail").asText("HTTP " + response.statusCode()));
+    }
+    return body;
+  }
+}

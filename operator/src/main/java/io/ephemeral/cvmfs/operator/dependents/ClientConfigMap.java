@@ -1,0 +1,46 @@
+package io.ephemeral.cvmfs.operator.dependents;
+
+import io.ephemeral.cvmfs.dataplane.repository.ClientConfiguration;
+import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
+import io.ephemeral.cvmfs.operator.keys.SecretFiles;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+
+/**
+ * The client configuration in the shape cvmfs-csi mounts as {@code /etc/cvmfs/config.d}: the
+ * repository's {@code .conf} file and, beside it, the master public key.
+ */
+public final class ClientConfigMap extends OwnedResource<ConfigMap> {
+
+  public static final String NAME = "client-config";
+
+  private final RepositoryKeysSecret keysSecret;
+
+  public ClientConfigMap(RepositoryKeysSecret keysSecret) {
+    super(ConfigMap.class, NAME);
+    this.keysSecret = keysSecret;
+  }
+
+  @Override
+  String resourceName(CvmfsRepository repository) {
+    return RepositoryResources.clientConfig(repository);
+  }
+
+  @Override
+  protected ConfigMap desired(CvmfsRepository repository, Context<CvmfsRepository> context) {
+    String fqrn = repository.fqrn();
+    Secret keys = keysSecret.getSecondaryResource(repository, context)
+        .orElseThrow(() -> new IllegalStateException("the keys Secret is not there yet"));
+    String publicKey = SecretFiles.readString(keys, SecretFiles.masterPublicKey(fqrn))
+        .orElseThrow(() -> new IllegalStateException("the keys Secret has no " + SecretFiles.masterPublicKey(fqrn)));
+    ClientConfiguration configuration = new ClientConfiguration(fqrn, RepositoryResources.publicUrl(repository),
+        RepositoryResources.CLIENT_KEYS_DIRECTORY, RepositoryResources.notificationUrl(repository));
+    return new ConfigMapBuilder()
+        .withMetadata(RepositoryResources.metadata(repository, resourceName(repository), "client-config"))
+        .addToData(fqrn + ".conf", configuration.render())
+        .addToData(SecretFiles.masterPublicKey(fqrn), publicKey)
+        .build();
+  }
+}

@@ -1,0 +1,165 @@
+package io.ephemeral.cvmfs.operator.dependents;
+
+import io.ephemeral.cvmfs.dataplane.publish.Ttl;
+import io.ephemeral.cvmfs.operator.OperatorConfig;
+import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
+import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
+import io.ephemeral.cvmfs.operator.api.Storage;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The data plane serving the repository: keys from the keys Secret mounted read-only, the token
+ * from its Secret, data on an emptyDir or the claim. A hash of the spec in the pod template
+ * rolls the pods whenever the spec changes.
+ */
+public final class DataPlaneDeployment extends OwnedResource<Deployment> {
+
+  public static final String NAME = "data-plane";
+  static final String DATA_PATH = "/var/lib/cvmfs-ephemeral";
+  static final String KEYS_PATH = "/etc/cvmfs-ephemeral/keys";
+  static final long RUN_AS = 65532;
+
+  private final OperatorConfig config;
+
+  public DataPlaneDeployment(OperatorConfig config) {
+    super(Deployment.class, NAME);
+    this.config = config;
+  }
+
+  @Override
+  String resourceName(CvmfsRepository repository) {
+    return RepositoryResources.dataPlane(repository);
+  }
+
+  @Override
+  protected Deployment desired(CvmfsRepository repository, Context<CvmfsRepository> context) {
+    CvmfsRepositorySpec spec = repository.getSpec();
+    return new DeploymentBuilder()
+        .withMetadata(RepositoryResources.metadata(repository, resourceName(repository), "data-plane"))
+        .withNewSpec()
+        .withReplicas(spec.replicas())
+        // One process owns the repository's data: never two at once, not even during a rollout.
+        .withNewStrategy().withType("Recreate").endStrategy()
+        .withNewSelector().withMatchLabels(RepositoryResources.selector(repository)).endSelector()
+        .withNewTemplate()
+        .withNewMetadata()
+        .withLabels(RepositoryResources.labels(repository, "data-plane"))
+        .addToAnnotations(RepositoryResources.SPEC_HASH_ANNOTATION, specHash(spec))
+        .endMetadata()
+        .withNewSpec()
+        .withEnableServiceLinks(false)
+        .withAutomountServiceAccountToken(false)
+        .withNewSecurityContext()
+        .withRunAsNonRoot(true).withRunAsUser(RUN_AS).withRunAsGroup(RUN_AS).withFsGroup(RUN_AS)
+        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+        .endSecurityContext()
+        .withContainers(container(repository))
+        .withVolumes(volumes(repository))
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  private Container container(CvmfsRepository repository) {
+    return new ContainerBuilder()
+        .withName("data-plane")
+        .withImage(config.dataPlaneImage())
+        .withArgs("serve")
+        .withEnv(environment(repository))
+        .addNewPort().withName("http").withContainerPort(RepositoryResources.DATA_PLANE_PORT).endPort()
+        .addNewPort().withName("notifications").withContainerPort(RepositoryResources.NOTIFICATION_PORT).endPort()
+        .withReadinessProbe(probe("/readyz", 5))
+        .withLivenessProbe(probe("/healthz", 10))
+        .withResources(repository.getSpec().resources())
+        .withNewSecurityContext()
+        .withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true)
+        .withNewCapabilities().withDrop("ALL").endCapabilities()
+        .endSecurityContext()
+        .addNewVolumeMount().withName("data").withMountPath(DATA_PATH).endVolumeMount()
+        .addNewVolumeMount().withName("keys").withMountPath(KEYS_PATH).withReadOnly(true).endVolumeMount()
+        .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+        .build();
+  }
+
+  private static List<EnvVar> environment(CvmfsRepository repository) {
+    CvmfsRepositorySpec spec = repository.getSpec();
+    List<EnvVar> env = new ArrayList<>();
+    env.add(env("CVMFS_EPHEMERAL_REPOSITORIES", repository.fqrn()));
+    env.add(env("CVMFS_EPHEMERAL_DATA", DATA_PATH));
+    env.add(env("CVMFS_EPHEMERAL_KEYS", KEYS_PATH));
+    env.add(env("CVMFS_EPHEMERAL_WHITELIST_FILE", KEYS_PATH + "/{fqrn}.cvmfswhitelist"));
+    env.add(new EnvVarBuilder().withName("CVMFS_EPHEMERAL_TOKEN").withNewValueFrom().withNewSecretKeyRef()
+        .withName(RepositoryResources.tokenSecret(repository)).withKey(RepositoryResources.TOKEN_KEY)
+        .endSecretKeyRef().endValueFrom().build());
+    env.add(env("CVMFS_EPHEMERAL_PUBLIC_URL", RepositoryResources.publicUrl(repository)));
+    env.add(env("CVMFS_EPHEMERAL_HASH", spec.hashAlgorithm().flag()));
+    env.add(env("CVMFS_EPHEMERAL_COMPRESSION", spec.compression().flag()));
+    env.add(env("CVMFS_EPHEMERAL_CHUNK_MIN", spec.chunking().minSize()));
+    env.add(env("CVMFS_EPHEMERAL_CHUNK_AVG", spec.chunking().averageSize()));
+    env.add(env("CVMFS_EPHEMERAL_CHUNK_MAX", spec.chunking().maxSize()));
+    env.add(env("CVMFS_EPHEMERAL_MANIFEST_TTL", Long.toString(Ttl.parse(spec.manifestTtl()).toSeconds())));
+    env.add(env("CVMFS_EPHEMERAL_DEFAULT_TTL", spec.publications().defaultTtl()));
+    env.add(env("CVMFS_EPHEMERAL_MAX_TTL", spec.publications().maxTtl()));
+    env.add(env("CVMFS_EPHEMERAL_MAX_FILE_SIZE", spec.publications().maxFileSize()));
+    // The maintenance CronJob collects garbage; the server itself does not.
+    env.add(env("CVMFS_EPHEMERAL_GC_INTERVAL", "0"));
+    if (spec.maintenance().gcGrace() != null) {
+      env.add(env("CVMFS_EPHEMERAL_GC_GRACE", Long.toString(Ttl.parse(spec.maintenance().gcGrace()).toSeconds())));
+    }
+    return env;
+  }
+
+  private static List<Volume> volumes(CvmfsRepository repository) {
+    Storage storage = repository.getSpec().storage();
+    VolumeBuilder data = new VolumeBuilder().withName("data");
+    if (storage.type() == Storage.Type.PERSISTENT_VOLUME_CLAIM) {
+      data.withNewPersistentVolumeClaim().withClaimName(RepositoryResources.dataClaim(repository)).endPersistentVolumeClaim();
+    } else {
+      data.withNewEmptyDir().withSizeLimit(storage.size() == null ? null : new Quantity(storage.size())).endEmptyDir();
+    }
+    return List.of(
+        data.build(),
+        new VolumeBuilder().withName("keys").withNewSecret()
+            .withSecretName(RepositoryResources.keysSecret(repository)).withDefaultMode(0440).endSecret().build(),
+        new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
+  }
+
+  private static Probe probe(String path, int periodSeconds) {
+    return new ProbeBuilder().withNewHttpGet().withPath(path).withNewPort("http").endHttpGet()
+        .withPeriodSeconds(periodSeconds).withTimeoutSeconds(3).withFailureThreshold(3).build();
+  }
+
+  private static EnvVar env(String name, String value) {
+    return new EnvVar(name, value, null);
+  }
+
+  /** A short digest of the spec: any change to it changes the pod template, which rolls the pods. */
+  static String specHash(CvmfsRepositorySpec spec) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256")
+          .digest(Serialization.asJson(spec).getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+}

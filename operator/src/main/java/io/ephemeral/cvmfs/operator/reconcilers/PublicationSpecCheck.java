@@ -1,0 +1,56 @@
+package io.ephemeral.cvmfs.operator.reconcilers;
+
+import io.ephemeral.cvmfs.dataplane.publish.Ttl;
+import io.ephemeral.cvmfs.operator.api.CvmfsPublicationSpec;
+import io.ephemeral.cvmfs.operator.api.Patterns;
+import io.ephemeral.cvmfs.operator.api.PublicationSource;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/** The publication schema's checks, made again here where no schema may stand guard. */
+final class PublicationSpecCheck {
+
+  private static final Pattern NAME = Pattern.compile(Patterns.NAME);
+  private static final Pattern PATH = Pattern.compile(Patterns.PATH);
+  private static final Pattern DURATION = Pattern.compile(Patterns.DURATION);
+  private static final Pattern SHA256 = Pattern.compile(Patterns.SHA256);
+  private static final Pattern URL = Pattern.compile(Patterns.HTTP_URL);
+  private static final Pattern FORMAT = Pattern.compile("^(file|tar|tar\\.gz|tar\\.zst|docker-archive|oci-archive)$");
+
+  private PublicationSpecCheck() {
+  }
+
+  static Optional<String> problem(CvmfsPublicationSpec spec) {
+    if (spec == null || spec.repository() == null || !NAME.matcher(spec.repository()).matches()) {
+      return Optional.of("repository must name a CvmfsRepository in the same namespace");
+    }
+    if (spec.path() == null || !PATH.matcher(spec.path()).matches()) {
+      return Optional.of("path '" + spec.path() + "' is not a relative path of names (no leading /, no . or ..,"
+          + " letters, digits and ._+@=,- only)");
+    }
+    PublicationSource source = spec.source();
+    if (source == null || (source.upload() == null) == (source.url() == null)) {
+      return Optional.of("source must name exactly one of upload and url");
+    }
+    if (source.url() != null && !URL.matcher(source.url()).matches()) {
+      return Optional.of("source.url must be an http or https URL");
+    }
+    if (source.sha256() != null && (source.url() == null || !SHA256.matcher(source.sha256()).matches())) {
+      return Optional.of("source.sha256 must be 64 lowercase hex digits and goes with source.url");
+    }
+    if (spec.ttl() != null) {
+      if (!DURATION.matcher(spec.ttl()).matches()) {
+        return Optional.of("ttl '" + spec.ttl() + "' is not a duration: use seconds or a number with s, m, h or d");
+      }
+      try {
+        Ttl.parse(spec.ttl());
+      } catch (IllegalArgumentException e) {
+        return Optional.of(e.getMessage());
+      }
+    }
+    if (spec.format() != null && !FORMAT.matcher(spec.format()).matches()) {
+      return Optional.of("format must be file, tar, tar.gz, tar.zst, docker-archive or oci-archive");
+    }
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,65 @@
+package io.ephemeral.cvmfs.operator.reconcilers;
+
+import io.ephemeral.cvmfs.dataplane.publish.Ttl;
+import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
+import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
+import io.ephemeral.cvmfs.operator.api.Patterns;
+import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
+import io.fabric8.kubernetes.api.model.Secret;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * What the schema checks on a real API server, checked again here (the schema may be missing
+ * or older), plus what a schema cannot say.
+ */
+final class RepositorySpecCheck {
+
+  private static final Pattern FQRN = Pattern.compile(Patterns.FQRN);
+  private static final Pattern DURATION = Pattern.compile(Patterns.DURATION);
+  private static final Pattern BYTES = Pattern.compile(Patterns.BYTES);
+  private static final Pattern CRON = Pattern.compile(Patterns.CRON);
+
+  private RepositorySpecCheck() {
+  }
+
+  /** Why the spec cannot be acted on, or empty if it can. */
+  static Optional<String> problem(CvmfsRepository repository, Optional<Secret> existingKeys) {
+    CvmfsRepositorySpec spec = repository.getSpec();
+    String fqrn = repository.fqrn();
+    if (fqrn.length() > 253 || !FQRN.matcher(fqrn).matches()) {
+      return Optional.of("fqrn '" + fqrn + "' is not a repository name: lowercase DNS labels joined by dots,"
+          + " at least two, e.g. builds.example.org");
+    }
+    String keysFor = existingKeys.map(s -> s.getMetadata().getAnnotations())
+        .map(a -> a.get(RepositoryResources.FQRN_ANNOTATION)).orElse(fqrn);
+    if (!keysFor.equals(fqrn)) {
+      return Optional.of("fqrn is fixed once the repository exists: its keys are for " + keysFor + ", not " + fqrn);
+    }
+    if (spec.replicas() != 1) {
+      return Optional.of("replicas must be 1: one data-plane process owns the repository's data");
+    }
+    for (String duration : new String[] {spec.manifestTtl(), spec.publications().defaultTtl(), spec.publications().maxTtl()}) {
+      if (!DURATION.matcher(duration).matches()) {
+        return Optional.of("'" + duration + "' is not a duration: use seconds or a number with s, m, h or d");
+      }
+    }
+    for (String size : new String[] {spec.chunking().minSize(), spec.chunking().averageSize(), spec.chunking().maxSize(),
+        spec.publications().maxFileSize()}) {
+      if (!BYTES.matcher(size).matches()) {
+        return Optional.of("'" + size + "' is not a size: use bytes or a number with KiB, MiB, GiB or TiB");
+      }
+    }
+    if (Ttl.parse(spec.publications().defaultTtl()).compareTo(Ttl.parse(spec.publications().maxTtl())) > 0) {
+      return Optional.of("publications.defaultTtl is longer than publications.maxTtl");
+    }
+    int days = spec.whitelist().validityDays();
+    if (days < 1 || days > 365) {
+      return Optional.of("whitelist.validityDays must be 1 to 365");
+    }
+    if (!CRON.matcher(spec.maintenance().schedule()).matches()) {
+      return Optional.of("maintenance.schedule '" + spec.maintenance().schedule() + "' is not a cron schedule");
+    }
+    return Optional.empty();
+  }
+}
