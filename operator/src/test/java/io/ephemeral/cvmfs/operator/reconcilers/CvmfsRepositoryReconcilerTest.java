@@ -1,7 +1,10 @@
 package io.ephemeral.cvmfs.operator.reconcilers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ephemeral.cvmfs.operator.CvmfsOperator;
@@ -9,44 +12,259 @@ import io.ephemeral.cvmfs.operator.MockCluster;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
-import io.ephemeral.cvmfs.operator.dataplane.DataPlaneLocator;
+import io.ephemeral.cvmfs.operator.api.PublicationLimits;
+import io.ephemeral.cvmfs.operator.api.Storage;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 @EnableKubernetesMockClient(crud = true)
 class CvmfsRepositoryReconcilerTest {
 
   static final String NS = "ci";
+  static final String FQRN = "builds.example.org";
+  static final Duration WAIT = Duration.ofSeconds(30);
+
   KubernetesClient client;
+  CvmfsOperator operator;
+
+  @BeforeEach
+  void start() throws Exception {
+    MockCluster.installCrds(client);
+    operator = MockCluster.startOperator(client, OperatorConfig.local(), r -> URI.create("http://127.0.0.1:1"));
+  }
+
+  @AfterEach
+  void stop() {
+    operator.close();
+  }
 
   @Test
-  void firstReconcileCreatesEveryDependent() throws Exception {
-    MockCluster.installCrds(client);
-    try (CvmfsOperator operator = MockCluster.startOperator(client, OperatorConfig.local(),
-        r -> URI.create("http://127.0.0.1:1"))) {
-      CvmfsRepository repository = new CvmfsRepository();
-      repository.setMetadata(new ObjectMetaBuilder().withName("builds").withNamespace(NS).build());
-      repository.setSpec(CvmfsRepositorySpec.defaults().withFqrn("builds.example.org"));
-      client.resource(repository).create();
-      MockCluster.await("the keys Secret", Duration.ofSeconds(20),
-          () -> client.secrets().inNamespace(NS).withName("builds-keys").get() != null);
-      MockCluster.await("the CronJob", Duration.ofSeconds(20),
-          () -> client.batch().v1().cronjobs().inNamespace(NS).withName("builds-maintenance").get() != null);
-      Secret keys = client.secrets().inNamespace(NS).withName("builds-keys").get();
-      assertNotNull(keys.getData().get("builds.example.org.cvmfswhitelist"));
-      MockCluster.await("a status", Duration.ofSeconds(20), () -> {
-        CvmfsRepository r = client.resources(CvmfsRepository.class).inNamespace(NS).withName("builds").get();
-        return r.getStatus() != null && r.getStatus().publicKeyFingerprint() != null;
-      });
-      CvmfsRepository r = client.resources(CvmfsRepository.class).inNamespace(NS).withName("builds").get();
-      System.out.println(r.getStatus());
-      assertTrue(r.getStatus().conditions().size() >= 4);
-      assertEquals("builds.example.org", r.getStatus().fqrn());
+  void firstReconcileCreatesEveryDependentWithItsContent(@TempDir Path temp) throws Exception {
+    CvmfsRepository repository = create("builds", CvmfsRepositorySpec.defaults().withFqrn(FQRN));
+    CvmfsRepository observed = awaitStatus("builds", s -> s.publicKeyFingerprint() != null);
+    String uid = observed.getMetadata().getUid();
+
+    Secret keys = awaitSecret("builds-keys");
+    assertEquals(Set.of(FQRN + ".key", FQRN + ".crt", FQRN + ".pub", FQRN + ".cvmfswhitelist"), keys.getData().keySet());
+    Secret master = awaitSecret("builds-master-key");
+    assertEquals(Set.of(FQRN + ".masterkey", FQRN + ".pub"), master.getData().keySet());
+    assertEquals(keys.getData().get(FQRN + ".pub"), master.getData().get(FQRN + ".pub"));
+    Secret token = awaitSecret("builds-token");
+    assertEquals(64, decode(token, "token").strip().length());
+
+    // openssl, not our own code, confirms the certificate and the fingerprint in the status.
+    Path certificate = temp.resolve("cert.pem");
+    Files.writeString(certificate, decode(keys, FQRN + ".crt"));
+    String fingerprint = IndependentTools.run("openssl", "x509", "-in", certificate.toString(), "-noout",
+        "-fingerprint", "-sha1");
+    assertEquals(fingerprint.substring(fingerprint.indexOf('=') + 1).strip(), observed.getStatus().publicKeyFingerprint());
+    Path privateKey = temp.resolve("key.pem");
+    Files.writeString(privateKey, decode(keys, FQRN + ".key"));
+    assertEquals(IndependentTools.run("openssl", "x509", "-in", certificate.toString(), "-noout", "-modulus"),
+        IndependentTools.run("openssl", "rsa", "-in", privateKey.toString(), "-noout", "-modulus"));
+
+    Deployment deployment = await(Deployment.class, "builds-data-plane");
+    Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertEquals(OperatorConfig.DEFAULT_DATA_PLANE_IMAGE, container.getImage());
+    assertEquals(List.of("serve"), container.getArgs());
+    Map<String, EnvVar> env = container.getEnv().stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
+    assertEquals(FQRN, env.get("CVMFS_EPHEMERAL_REPOSITORIES").getValue());
+    assertEquals("builds-token", env.get("CVMFS_EPHEMERAL_TOKEN").getValueFrom().getSecretKeyRef().getName());
+    assertEquals("240", env.get("CVMFS_EPHEMERAL_MANIFEST_TTL").getValue());
+    assertEquals("/readyz", container.getReadinessProbe().getHttpGet().getPath());
+    assertEquals("/healthz", container.getLivenessProbe().getHttpGet().getPath());
+    assertEquals("Recreate", deployment.getSpec().getStrategy().getType());
+    var volumes = deployment.getSpec().getTemplate().getSpec().getVolumes();
+    assertNotNull(volumes.stream().filter(v -> v.getName().equals("data")).findFirst().orElseThrow().getEmptyDir());
+    assertTrue(volumes.stream().noneMatch(v -> v.getSecret() != null
+        && v.getSecret().getSecretName().equals("builds-master-key")), "the master key never enters the data plane");
+    assertEquals("builds-keys", volumes.stream().filter(v -> v.getName().equals("keys")).findFirst().orElseThrow()
+        .getSecret().getSecretName());
+
+    Service service = await(Service.class, "builds");
+    assertEquals(Set.of(80, 4929), service.getSpec().getPorts().stream().map(p -> p.getPort()).collect(Collectors.toSet()));
+    assertEquals("ClusterIP", service.getSpec().getType());
+
+    ConfigMap clientConfig = await(ConfigMap.class, "builds-client-config");
+    String conf = clientConfig.getData().get(FQRN + ".conf");
+    assertTrue(conf.contains("CVMFS_SERVER_URL=\"http://builds.ci.svc.cluster.local/cvmfs/@fqrn@\""), conf);
+    assertTrue(conf.contains("CVMFS_KEYS_DIR=/etc/cvmfs/config.d"), conf);
+    assertTrue(conf.contains("CVMFS_HTTP_PROXY=DIRECT"), conf);
+    assertTrue(conf.contains("CVMFS_NOTIFICATION_SERVER=http://builds.ci.svc.cluster.local:4929/api/v1"), conf);
+    assertEquals(decode(keys, FQRN + ".pub"), clientConfig.getData().get(FQRN + ".pub"));
+
+    Role role = await(Role.class, "builds-maintenance");
+    assertEquals(List.of("builds-keys"), role.getRules().get(0).getResourceNames());
+    assertEquals(List.of("secrets"), role.getRules().get(0).getResources());
+    RoleBinding binding = await(RoleBinding.class, "builds-maintenance");
+    assertEquals("builds-maintenance", binding.getSubjects().get(0).getName());
+    CronJob cronJob = await(CronJob.class, "builds-maintenance");
+    var jobPod = cronJob.getSpec().getJobTemplate().getSpec().getTemplate().getSpec();
+    assertEquals("builds-maintenance", jobPod.getServiceAccountName());
+    assertEquals("builds-master-key", jobPod.getVolumes().stream().filter(v -> v.getSecret() != null)
+        .findFirst().orElseThrow().getSecret().getSecretName());
+    assertEquals("maintain", jobPod.getContainers().get(0).getArgs().get(0));
+    assertNull(client.persistentVolumeClaims().inNamespace(NS).withName("builds-data").get(), "emptyDir by default");
+
+    // Deletion cascades through owner references, which the API server's garbage collector follows.
+    for (HasMetadata owned : List.of(keys, master, token, deployment, service, clientConfig, role, binding, cronJob,
+        await(io.fabric8.kubernetes.api.model.ServiceAccount.class, "builds-maintenance"))) {
+      assertEquals(uid, owned.getMetadata().getOwnerReferences().get(0).getUid(), owned.getKind());
+      assertEquals("CvmfsRepository", owned.getMetadata().getOwnerReferences().get(0).getKind());
     }
+
+    assertTrue(condition(observed, "KeysReady").getStatus().equals("True"));
+    assertTrue(condition(observed, "WhitelistValid").getStatus().equals("True"));
+    assertEquals("False", condition(observed, "DataPlaneReady").getStatus());
+    assertEquals("False", condition(observed, "Ready").getStatus());
+    assertEquals("http://builds.ci.svc.cluster.local/cvmfs/" + FQRN, observed.getStatus().repositoryUrl());
+    assertEquals(1L, observed.getStatus().observedGeneration());
+    assertTrue(events(repository).contains("KeysGenerated"));
+  }
+
+  @Test
+  void keysSurviveASecondReconcileAndAnOperatorRestart() throws Exception {
+    create("keep", CvmfsRepositorySpec.defaults().withFqrn("keep.example.org"));
+    awaitStatus("keep", s -> s.publicKeyFingerprint() != null);
+    Map<String, String> keys = awaitSecret("keep-keys").getData();
+    Map<String, String> master = awaitSecret("keep-master-key").getData();
+    Map<String, String> token = awaitSecret("keep-token").getData();
+
+    client.resources(CvmfsRepository.class).inNamespace(NS).withName("keep")
+        .edit(r -> { r.setSpec(r.getSpec().withPublications(new PublicationLimits("1h", "2d", null))); return r; });
+    awaitStatus("keep", s -> s.observedGeneration() == 2);
+    operator.close();
+    client.resources(CvmfsRepository.class).inNamespace(NS).withName("keep")
+        .edit(r -> { r.setSpec(r.getSpec().withPublications(new PublicationLimits("2h", "3d", null))); return r; });
+    operator = MockCluster.startOperator(client, OperatorConfig.local(), r -> URI.create("http://127.0.0.1:1"));
+    awaitStatus("keep", s -> s.observedGeneration() == 3);
+
+    assertEquals(keys, client.secrets().inNamespace(NS).withName("keep-keys").get().getData());
+    assertEquals(master, client.secrets().inNamespace(NS).withName("keep-master-key").get().getData());
+    assertEquals(token, client.secrets().inNamespace(NS).withName("keep-token").get().getData());
+  }
+
+  @Test
+  void aSpecChangeRollsTheDataPlane() throws Exception {
+    create("roll", CvmfsRepositorySpec.defaults().withFqrn("roll.example.org"));
+    awaitStatus("roll", s -> s.publicKeyFingerprint() != null);
+    Deployment before = await(Deployment.class, "roll-data-plane");
+    String hashBefore = before.getSpec().getTemplate().getMetadata().getAnnotations().get("cvmfs.ephemeral.io/spec-hash");
+
+    client.resources(CvmfsRepository.class).inNamespace(NS).withName("roll")
+        .edit(r -> { r.setSpec(r.getSpec().withPublications(new PublicationLimits("30m", "1d", "1GiB"))); return r; });
+    MockCluster.await("a new pod template", WAIT, () -> !hashBefore.equals(client.apps().deployments().inNamespace(NS)
+        .withName("roll-data-plane").get().getSpec().getTemplate().getMetadata().getAnnotations()
+        .get("cvmfs.ephemeral.io/spec-hash")));
+    Container container = client.apps().deployments().inNamespace(NS).withName("roll-data-plane").get()
+        .getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertEquals("1d", container.getEnv().stream().filter(e -> e.getName().equals("CVMFS_EPHEMERAL_MAX_TTL"))
+        .findFirst().orElseThrow().getValue());
+    MockCluster.await("a SpecChanged event", WAIT,
+        () -> events(client.resources(CvmfsRepository.class).inNamespace(NS).withName("roll").get()).contains("SpecChanged"));
+  }
+
+  @Test
+  void aClaimIsMadeWhenTheSpecAsksForOne() throws Exception {
+    create("kept", CvmfsRepositorySpec.defaults().withFqrn("kept.example.org")
+        .withStorage(new Storage(Storage.Type.PERSISTENT_VOLUME_CLAIM, "20Gi", "fast")));
+    var claim = await(io.fabric8.kubernetes.api.model.PersistentVolumeClaim.class, "kept-data");
+    assertEquals("20Gi", claim.getSpec().getResources().getRequests().get("storage").toString());
+    assertEquals("fast", claim.getSpec().getStorageClassName());
+    Deployment deployment = await(Deployment.class, "kept-data-plane");
+    assertEquals("kept-data", deployment.getSpec().getTemplate().getSpec().getVolumes().stream()
+        .filter(v -> v.getName().equals("data")).findFirst().orElseThrow().getPersistentVolumeClaim().getClaimName());
+  }
+
+  @Test
+  void anInvalidSpecGetsAConditionAndNothingIsCreated() throws Exception {
+    CvmfsRepository repository = create("bad", CvmfsRepositorySpec.defaults().withFqrn("Not_A_Name"));
+    CvmfsRepository observed = awaitStatus("bad", s -> !s.conditions().isEmpty());
+    Condition ready = condition(observed, "Ready");
+    assertEquals("False", ready.getStatus());
+    assertEquals("InvalidSpec", ready.getReason());
+    assertTrue(ready.getMessage().contains("Not_A_Name"), ready.getMessage());
+    assertTrue(events(repository).contains("InvalidSpec"));
+    assertTrue(client.secrets().inNamespace(NS).list().getItems().isEmpty(), "no Secret is made for an invalid spec");
+    assertTrue(client.apps().deployments().inNamespace(NS).list().getItems().isEmpty());
+  }
+
+  @Test
+  void theFqrnCannotChangeOnceKeysExist() throws Exception {
+    create("fixed", CvmfsRepositorySpec.defaults().withFqrn("fixed.example.org"));
+    awaitStatus("fixed", s -> s.publicKeyFingerprint() != null);
+    client.resources(CvmfsRepository.class).inNamespace(NS).withName("fixed")
+        .edit(r -> { r.setSpec(r.getSpec().withFqrn("other.example.org")); return r; });
+    CvmfsRepository observed = awaitStatus("fixed", s -> s.observedGeneration() == 2);
+    assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
+    assertFalse(client.apps().deployments().inNamespace(NS).withName("fixed-data-plane").get().getSpec().getTemplate()
+        .getSpec().getContainers().get(0).getEnv().stream().anyMatch(e -> "other.example.org".equals(e.getValue())));
+    assertNotEquals(null, client.secrets().inNamespace(NS).withName("fixed-keys").get());
+  }
+
+  private CvmfsRepository create(String name, CvmfsRepositorySpec spec) {
+    CvmfsRepository repository = new CvmfsRepository();
+    repository.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
+    repository.setSpec(spec);
+    return client.resource(repository).create();
+  }
+
+  private CvmfsRepository awaitStatus(String name, java.util.function.Predicate<io.ephemeral.cvmfs.operator.api
+      .CvmfsRepositoryStatus> test) throws InterruptedException {
+    MockCluster.await("the status of " + name, WAIT, () -> {
+      CvmfsRepository r = client.resources(CvmfsRepository.class).inNamespace(NS).withName(name).get();
+      return r.getStatus() != null && test.test(r.getStatus());
+    });
+    return client.resources(CvmfsRepository.class).inNamespace(NS).withName(name).get();
+  }
+
+  private Secret awaitSecret(String name) throws InterruptedException {
+    return await(Secret.class, name);
+  }
+
+  private <T extends HasMetadata> T await(Class<T> type, String name) throws InterruptedException {
+    MockCluster.await(type.getSimpleName() + " " + name, WAIT,
+        () -> client.resources(type).inNamespace(NS).withName(name).get() != null);
+    return client.resources(type).inNamespace(NS).withName(name).get();
+  }
+
+  static Condition condition(CvmfsRepository repository, String type) {
+    return repository.getStatus().conditions().stream().filter(c -> c.getType().equals(type)).findFirst().orElseThrow();
+  }
+
+  private Set<String> events(HasMetadata object) {
+    return client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> e.getInvolvedObject().getName().equals(object.getMetadata().getName()))
+        .map(io.fabric8.kubernetes.api.model.Event::getReason).collect(Collectors.toSet());
+  }
+
+  private static String decode(Secret secret, String key) {
+    return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.US_ASCII);
   }
 }
