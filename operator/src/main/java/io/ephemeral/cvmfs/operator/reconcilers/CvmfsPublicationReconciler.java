@@ -238,6 +238,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
 
   private static String failureReason(DataPlaneException e) {
     return switch (e.status()) {
+      case 400 -> "InvalidSource";
       case 404 -> "NotFound";
       case 409 -> "Conflict";
       case 413 -> "TooLarge";

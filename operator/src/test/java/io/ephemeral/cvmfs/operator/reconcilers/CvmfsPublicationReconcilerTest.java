@@ -1,0 +1,292 @@
+package io.ephemeral.cvmfs.operator.reconcilers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
+import io.ephemeral.cvmfs.dataplane.publish.PublicationPolicy;
+import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
+import io.ephemeral.cvmfs.dataplane.server.DataPlane;
+import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
+import io.ephemeral.cvmfs.operator.CvmfsOperator;
+import io.ephemeral.cvmfs.operator.MockCluster;
+import io.ephemeral.cvmfs.operator.OperatorConfig;
+import io.ephemeral.cvmfs.operator.api.CvmfsPublication;
+import io.ephemeral.cvmfs.operator.api.CvmfsPublicationSpec;
+import io.ephemeral.cvmfs.operator.api.CvmfsPublicationStatus;
+import io.ephemeral.cvmfs.operator.api.CvmfsPublicationStatus.Phase;
+import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
+import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
+import io.ephemeral.cvmfs.operator.api.PublicationLimits;
+import io.ephemeral.cvmfs.operator.api.PublicationSource;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.zip.GZIPOutputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The publication lifecycle against a real data plane, with the operator on a mock API server. */
+@EnableKubernetesMockClient(crud = true)
+class CvmfsPublicationReconcilerTest {
+
+  static final String NS = "pipelines";
+  static final String FQRN = "artifacts.example.org";
+  static final Duration WAIT = Duration.ofSeconds(30);
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  KubernetesClient client;
+  @TempDir
+  Path temp;
+
+  CvmfsOperator operator;
+  DataPlane dataPlane;
+  HttpServer sources;
+  final AtomicReference<URI> dataPlaneUrl = new AtomicReference<>(URI.create("http://127.0.0.1:1"));
+  final HttpClient http = HttpClient.newHttpClient();
+  byte[] archive;
+  String token;
+
+  @BeforeEach
+  void start() throws Exception {
+    MockCluster.installCrds(client);
+    operator = MockCluster.startOperator(client, OperatorConfig.local(), r -> dataPlaneUrl.get());
+    CvmfsRepository repository = new CvmfsRepository();
+    repository.setMetadata(new ObjectMetaBuilder().withName("artifacts").withNamespace(NS).build());
+    repository.setSpec(CvmfsRepositorySpec.defaults().withFqrn(FQRN).withPublications(new PublicationLimits("1h", "1d", null)));
+    client.resource(repository).create();
+    MockCluster.await("the Secrets", WAIT, () -> client.secrets().inNamespace(NS).withName("artifacts-keys").get() != null
+        && client.secrets().inNamespace(NS).withName("artifacts-token").get() != null);
+    // The data plane gets what its pod would mount: the keys Secret as a directory, the token.
+    Path keys = Files.createDirectories(temp.resolve("keys"));
+    Secret keysSecret = client.secrets().inNamespace(NS).withName("artifacts-keys").get();
+    for (var entry : keysSecret.getData().entrySet()) {
+      Files.write(keys.resolve(entry.getKey()), Base64.getDecoder().decode(entry.getValue()));
+    }
+    token = new String(Base64.getDecoder().decode(client.secrets().inNamespace(NS).withName("artifacts-token").get()
+        .getData().get("token")), StandardCharsets.UTF_8).strip();
+    startDataPlane(temp.resolve("data"));
+
+    archive = tarGz();
+    sources = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    sources.createContext("/out.tar.gz", exchange -> {
+      exchange.sendResponseHeaders(200, archive.length);
+      exchange.getResponseBody().write(archive);
+      exchange.close();
+    });
+    sources.start();
+  }
+
+  private void startDataPlane(Path data) throws Exception {
+    Path keys = temp.resolve("keys");
+    dataPlane = DataPlane.start(new DataPlaneConfig(data, keys, List.of(FQRN), RepositoryOptions.DEFAULT, 0,
+        "127.0.0.1", 0, -1, null, null, token, PublicationPolicy.DEFAULT, Duration.ofMillis(300), false,
+        MaintenanceSettings.DEFAULT.withGc(null, Duration.ZERO)
+            .withWhitelistFile(keys.resolve("{fqrn}.cvmfswhitelist").toString(), Duration.ofSeconds(1))));
+    dataPlaneUrl.set(URI.create("http://127.0.0.1:" + dataPlane.port()));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    operator.close();
+    sources.stop(0);
+    dataPlane.close();
+  }
+
+  @Test
+  void aUrlSourceIsPublishedUntilItsTtlRunsOut() throws Exception {
+    create("build-1", "builds/1", url(), sha256(archive), "4s");
+    CvmfsPublication published = awaitPhase("build-1", Phase.Published);
+    CvmfsPublicationStatus status = published.getStatus();
+    assertTrue(status.revision() > 0);
+    assertEquals(2L, status.files());
+    assertEquals(11L, status.bytes());
+    assertTrue(published.getMetadata().getFinalizers().stream().anyMatch(f -> f.contains("cvmfs")),
+        "a finalizer guards the path");
+    assertEquals(200, get("/api/v1/repos/" + FQRN + "/paths/builds/1").statusCode());
+    assertTrue(events("build-1").contains("Published"));
+
+    CvmfsPublication expired = awaitPhase("build-1", Phase.Expired);
+    assertEquals(status.revision(), expired.getStatus().revision());
+    MockCluster.await("the data plane to drop the path", WAIT,
+        () -> get("/api/v1/repos/" + FQRN + "/paths/builds/1").statusCode() == 404);
+  }
+
+  @Test
+  void deletingThePublicationRemovesThePath() throws Exception {
+    create("build-2", "builds/2", url(), null, "1h");
+    awaitPhase("build-2", Phase.Published);
+    client.resources(CvmfsPublication.class).inNamespace(NS).withName("build-2").delete();
+    MockCluster.await("the object to go", WAIT,
+        () -> client.resources(CvmfsPublication.class).inNamespace(NS).withName("build-2").get() == null);
+    assertEquals(404, get("/api/v1/repos/" + FQRN + "/paths/builds/2").statusCode());
+  }
+
+  @Test
+  void aUrlSourceIsPublishedAgainWhenTheDataPlaneLostIt() throws Exception {
+    create("build-3", "builds/3", url(), sha256(archive), "1h");
+    CvmfsPublication first = awaitPhase("build-3", Phase.Published);
+    // A restart on an empty volume: same keys, no content.
+    dataPlane.close();
+    startDataPlane(temp.resolve("empty"));
+    CvmfsPublication again = awaitStatus("build-3", s -> s.phase() == Phase.Published
+        && !s.revision().equals(first.getStatus().revision()));
+    assertTrue(again.getStatus().revision() > first.getStatus().revision(), "revisions never go back");
+    assertEquals(200, get("/api/v1/repos/" + FQRN + "/paths/builds/3").statusCode());
+    assertTrue(events("build-3").contains("Republishing"));
+    // Published for what was left of the lifetime, not a new one.
+    assertFalse(java.time.Instant.parse(again.getStatus().expiresAt())
+        .isAfter(java.time.Instant.parse(first.getStatus().expiresAt()).plusSeconds(2)));
+  }
+
+  @Test
+  void aStagedUploadIsPublished() throws Exception {
+    HttpResponse<String> staged = http.send(HttpRequest.newBuilder(dataPlaneUrl.get().resolve("/api/v1/repos/" + FQRN
+        + "/uploads")).header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.ofByteArray(archive))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(201, staged.statusCode(), staged.body());
+    String id = JSON.readTree(staged.body()).get("id").asText();
+    CvmfsPublication publication = new CvmfsPublication();
+    publication.setMetadata(new ObjectMetaBuilder().withName("staged").withNamespace(NS).build());
+    publication.setSpec(new CvmfsPublicationSpec("artifacts", "staged/x", new PublicationSource(id, null, null), null,
+        null, null));
+    client.resource(publication).create();
+    assertEquals(2L, awaitPhase("staged", Phase.Published).getStatus().files());
+  }
+
+  @Test
+  void theRepositoryTurnsReadyWithItsServedRevision() throws Exception {
+    create("build-4", "builds/4", url(), null, "1h");
+    long revision = awaitPhase("build-4", Phase.Published).getStatus().revision();
+    // The mock API server runs no pods; report the data plane's Deployment as available.
+    Deployment deployment = client.apps().deployments().inNamespace(NS).withName("artifacts-data-plane").get();
+    deployment.setStatus(new DeploymentStatusBuilder().withAvailableReplicas(1).withReplicas(1).build());
+    client.resource(deployment).updateStatus();
+    MockCluster.await("Ready", WAIT, () -> {
+      CvmfsRepository r = client.resources(CvmfsRepository.class).inNamespace(NS).withName("artifacts").get();
+      return r.getStatus() != null && r.getStatus().conditions().stream()
+          .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
+    });
+    CvmfsRepository ready = client.resources(CvmfsRepository.class).inNamespace(NS).withName("artifacts").get();
+    assertTrue(ready.getStatus().revision() >= revision);
+    JsonNode info = JSON.readTree(get("/api/v1/repos/" + FQRN).body());
+    assertEquals(info.get("revision").asLong(), ready.getStatus().revision());
+  }
+
+  @Test
+  void badInputGetsAClearConditionAndPublishesNothing() throws Exception {
+    create("wrong-digest", "bad/digest", url(), "0".repeat(64), "1h");
+    create("too-long", "bad/ttl", url(), null, "30d");
+    create("escaping", "../etc", url(), null, "1h");
+    create("broken-url", "bad/url", "http://127.0.0.1:" + sources.getAddress().getPort() + "/missing.tar.gz", null, "1h");
+    CvmfsPublication orphan = new CvmfsPublication();
+    orphan.setMetadata(new ObjectMetaBuilder().withName("orphan").withNamespace(NS).build());
+    orphan.setSpec(new CvmfsPublicationSpec("nowhere", "x", new PublicationSource(null, url(), null), null, "1h", null));
+    client.resource(orphan).create();
+
+    assertFailed("wrong-digest", "InvalidSource", "sha256");
+    assertFailed("too-long", "TtlTooLong", "1d");
+    assertFailed("escaping", "InvalidSpec", "path");
+    assertFailed("broken-url", "SourceUnavailable", "404");
+    CvmfsPublication pending = awaitStatus("orphan", s -> s.phase() == Phase.Pending);
+    assertEquals("RepositoryNotFound", pending.getStatus().conditions().get(0).getReason());
+    assertTrue(events("orphan").contains("RepositoryNotFound"));
+    assertEquals(0, JSON.readTree(get("/api/v1/repos/" + FQRN + "/paths").body()).get("publications").size(),
+        "nothing was published");
+  }
+
+  private void assertFailed(String name, String reason, String messagePart) throws Exception {
+    CvmfsPublication failed = awaitPhase(name, Phase.Failed);
+    var condition = failed.getStatus().conditions().get(0);
+    assertEquals(reason, condition.getReason(), condition.getMessage());
+    assertTrue(failed.getStatus().message().toLowerCase().contains(messagePart.toLowerCase()), failed.getStatus().message());
+    assertTrue(events(name).contains(reason));
+  }
+
+  private void create(String name, String path, String url, String sha256, String ttl) {
+    CvmfsPublication publication = new CvmfsPublication();
+    publication.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
+    publication.setSpec(new CvmfsPublicationSpec("artifacts", path, new PublicationSource(null, url, sha256), null, ttl,
+        null));
+    client.resource(publication).create();
+  }
+
+  private CvmfsPublication awaitPhase(String name, Phase phase) throws InterruptedException {
+    return awaitStatus(name, s -> s.phase() == phase);
+  }
+
+  private CvmfsPublication awaitStatus(String name, Predicate<CvmfsPublicationStatus> test) throws InterruptedException {
+    MockCluster.await("the status of " + name, WAIT, () -> {
+      CvmfsPublication p = client.resources(CvmfsPublication.class).inNamespace(NS).withName(name).get();
+      return p != null && p.getStatus() != null && test.test(p.getStatus());
+    });
+    return client.resources(CvmfsPublication.class).inNamespace(NS).withName(name).get();
+  }
+
+  private java.util.Set<String> events(String name) {
+    return client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> e.getInvolvedObject().getName().equals(name))
+        .map(io.fabric8.kubernetes.api.model.Event::getReason).collect(Collectors.toSet());
+  }
+
+  private HttpResponse<String> get(String path) {
+    try {
+      return http.send(HttpRequest.newBuilder(dataPlaneUrl.get().resolve(path)).build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private String url() {
+    return "http://127.0.0.1:" + sources.getAddress().getPort() + "/out.tar.gz";
+  }
+
+  private static String sha256(byte[] bytes) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+
+  private static byte[] tarGz() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(bytes))) {
+      for (String[] file : new String[][] {{"bin/tool", "hello"}, {"README", "readme"}}) {
+        byte[] content = file[1].getBytes(StandardCharsets.UTF_8);
+        TarArchiveEntry entry = new TarArchiveEntry(file[0]);
+        entry.setSize(content.length);
+        tar.putArchiveEntry(entry);
+        tar.write(content);
+        tar.closeArchiveEntry();
+      }
+    }
+    return bytes.toByteArray();
+  }
+}
