@@ -5,12 +5,17 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 
 /**
  * What a repository should be. Every field has a default, filled in here as well as in the
  * schema, so that the operator behaves the same whether or not the API server applied them.
  */
+@ValidationRule(value = "has(self.fqrn) == has(oldSelf.fqrn) && (!has(self.fqrn) || self.fqrn == oldSelf.fqrn)",
+    message = "fqrn is fixed once the repository exists")
+@ValidationRule(value = "!has(oldSelf.hashAlgorithm) || (has(self.hashAlgorithm) && self.hashAlgorithm == oldSelf.hashAlgorithm)",
+    message = "hashAlgorithm is fixed once the repository exists")
 public record CvmfsRepositorySpec(
     @JsonPropertyDescription("Fully qualified repository name, e.g. builds.example.org; default: metadata.name."
         + " Fixed once the repository exists.")

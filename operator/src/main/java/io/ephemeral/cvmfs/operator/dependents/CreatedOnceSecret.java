@@ -31,6 +31,8 @@ abstract class CreatedOnceSecret extends KubernetesDependentResource<Secret, Cvm
   protected Secret desired(CvmfsRepository repository, Context<CvmfsRepository> context) {
     return new SecretBuilder()
         .withMetadata(RepositoryResources.metadata(repository, secretName(repository), "keys"))
+        .editMetadata().addToAnnotations(RepositoryResources.HASH_ANNOTATION, repository.getSpec().hashAlgorithm().flag())
+        .endMetadata()
         .withType("Opaque")
         .withData(generate(repository, context))
         .build();

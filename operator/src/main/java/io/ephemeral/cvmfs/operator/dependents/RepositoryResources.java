@@ -13,6 +13,8 @@ public final class RepositoryResources {
   /** Selects the objects this operator manages, so that its informers watch nothing else. */
   public static final String MANAGED_SELECTOR = MANAGED_BY + "=" + OPERATOR;
   public static final String FQRN_ANNOTATION = "cvmfs.ephemeral.io/fqrn";
+  /** On the keys Secret: the hash algorithm its whitelist fingerprints the certificate with. */
+  public static final String HASH_ANNOTATION = "cvmfs.ephemeral.io/hash-algorithm";
   public static final String SPEC_HASH_ANNOTATION = "cvmfs.ephemeral.io/spec-hash";
 
   public static final int HTTP_PORT = 80;

@@ -28,6 +28,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.javaoperatorsdk.operator.api.config.informer.InformerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -153,6 +154,24 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
       events.normal(repository, "SpecChanged", "rolling the data plane to the new spec");
     }
     return status(repository, observe(repository, context, dataPlaneDeployment, previous, now));
+  }
+
+  /** Says in the status why the last attempt failed; the framework retries with backoff. */
+  @Override
+  public ErrorStatusUpdateControl<CvmfsRepository> updateErrorStatus(CvmfsRepository repository,
+      Context<CvmfsRepository> context, Exception e) {
+    CvmfsRepositoryStatus previous = repository.getStatus();
+    Conditions conditions = new Conditions(previous == null ? null : previous.conditions(),
+        repository.getMetadata().getGeneration(), clock.instant())
+        .set(READY, false, "ReconcileFailed", String.valueOf(e.getMessage()));
+    CvmfsRepository update = new CvmfsRepository();
+    update.setMetadata(repository.getMetadata());
+    update.setSpec(repository.getSpec());
+    update.setStatus(new CvmfsRepositoryStatus(conditions.list(), previous == null ? null : previous.observedGeneration(),
+        repository.fqrn(), previous == null ? null : previous.revision(), previous == null ? null : previous.repositoryUrl(),
+        previous == null ? null : previous.notificationUrl(), previous == null ? null : previous.publicKeyFingerprint(),
+        previous == null ? null : previous.whitelistExpiresAt()));
+    return ErrorStatusUpdateControl.patchStatus(update);
   }
 
   private CvmfsRepositoryStatus observe(CvmfsRepository repository, Context<CvmfsRepository> context,

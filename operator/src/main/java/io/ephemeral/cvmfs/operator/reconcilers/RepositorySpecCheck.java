@@ -36,6 +36,11 @@ final class RepositorySpecCheck {
     if (!keysFor.equals(fqrn)) {
       return Optional.of("fqrn is fixed once the repository exists: its keys are for " + keysFor + ", not " + fqrn);
     }
+    String hashOfKeys = existingKeys.map(s -> s.getMetadata().getAnnotations())
+        .map(a -> a.get(RepositoryResources.HASH_ANNOTATION)).orElse(spec.hashAlgorithm().flag());
+    if (!hashOfKeys.equals(spec.hashAlgorithm().flag())) {
+      return Optional.of("hashAlgorithm is fixed once the repository exists: it is " + hashOfKeys);
+    }
     if (spec.replicas() != 1) {
       return Optional.of("replicas must be 1: one data-plane process owns the repository's data");
     }

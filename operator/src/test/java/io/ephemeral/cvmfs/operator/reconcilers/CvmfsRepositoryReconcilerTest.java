@@ -228,6 +228,22 @@ class CvmfsRepositoryReconcilerTest {
     assertNotEquals(null, client.secrets().inNamespace(NS).withName("fixed-keys").get());
   }
 
+  @Test
+  void theHashAlgorithmCannotChangeOnceKeysExist() throws Exception {
+    create("hashed", CvmfsRepositorySpec.defaults().withFqrn("hashed.example.org"));
+    awaitStatus("hashed", s -> s.publicKeyFingerprint() != null);
+    client.resources(CvmfsRepository.class).inNamespace(NS).withName("hashed").edit(r -> {
+      CvmfsRepositorySpec s = r.getSpec();
+      r.setSpec(new CvmfsRepositorySpec(s.fqrn(), s.replicas(), io.ephemeral.cvmfs.operator.api.HashName.SHAKE128,
+          s.compression(), s.chunking(), s.manifestTtl(), s.publications(), s.whitelist(), s.maintenance(), s.storage(),
+          s.service(), s.resources()));
+      return r;
+    });
+    CvmfsRepository observed = awaitStatus("hashed", s -> s.observedGeneration() == 2);
+    assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
+    assertTrue(condition(observed, "Ready").getMessage().contains("hashAlgorithm"));
+  }
+
   private CvmfsRepository create(String name, CvmfsRepositorySpec spec) {
     CvmfsRepository repository = new CvmfsRepository();
     repository.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
