@@ -1,0 +1,61 @@
+{{/* Name of the chart, or nameOverride. */}}
+{{- define "cvmfs-ephemeral.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Base name of the release's objects: the release name if it contains the chart name,
+else RELEASE-CHART; 63 characters at most, as DNS labels are.
+*/}}
+{{- define "cvmfs-ephemeral.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Name of the Deployment, ClusterRole and bindings: FULLNAME-operator, as config/ names them. */}}
+{{- define "cvmfs-ephemeral.operatorName" -}}
+{{- printf "%s-operator" (include "cvmfs-ephemeral.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "cvmfs-ephemeral.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "cvmfs-ephemeral.operatorName" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "cvmfs-ephemeral.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels: fixed for the life of a release, since a Deployment's selector is immutable. */}}
+{{- define "cvmfs-ephemeral.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "cvmfs-ephemeral.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end }}
+
+{{- define "cvmfs-ephemeral.labels" -}}
+helm.sh/chart: {{ include "cvmfs-ephemeral.chart" . }}
+{{ include "cvmfs-ephemeral.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: cvmfs-ephemeral
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "cvmfs-ephemeral.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+
+{{- define "cvmfs-ephemeral.dataPlaneImage" -}}
+{{- printf "%s:%s" .Values.dataPlaneImage.repository (.Values.dataPlaneImage.tag | default .Chart.AppVersion) }}
+{{- end }}
