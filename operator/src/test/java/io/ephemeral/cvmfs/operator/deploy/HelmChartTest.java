@@ -114,8 +114,6 @@ class HelmChartTest {
     assertEquals(DATA_PLANE_IMAGE, env.get("CVMFS_OPERATOR_DATA_PLANE_IMAGE").getValue());
     assertEquals(OPERATOR_IMAGE, env.get("CVMFS_OPERATOR_IMAGE").getValue());
     assertEquals("8081", env.get("CVMFS_OPERATOR_HEALTH_PORT").getValue());
-    assertEquals("metadata.namespace",
-        env.get("CVMFS_OPERATOR_POD_NAMESPACE").getValueFrom().getFieldRef().getFieldPath());
     assertTrue(env.get("JDK_JAVA_OPTIONS").getValue().contains("-Dorg.slf4j.simpleLogger.defaultLogLevel=info"));
 
     assertEquals(1, container.getPorts().size());
