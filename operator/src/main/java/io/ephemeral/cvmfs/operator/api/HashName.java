@@ -1,20 +1,16 @@
 package io.ephemeral.cvmfs.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.Locale;
 
 /** Content hashes as the data plane's {@code --hash} names them. */
 public enum HashName {
-  @JsonProperty("sha1") SHA1("sha1"),
-  @JsonProperty("rmd160") RMD160("rmd160"),
-  @JsonProperty("shake128") SHAKE128("shake128");
+  @JsonProperty("sha1") SHA1,
+  @JsonProperty("rmd160") RMD160,
+  @JsonProperty("shake128") SHAKE128;
 
-  private final String flag;
-
-  HashName(String flag) {
-    this.flag = flag;
-  }
-
+  /** The name the data plane's flag takes, which is also the schema's. */
   public String flag() {
-    return flag;
+    return name().toLowerCase(Locale.ROOT);
   }
 }
