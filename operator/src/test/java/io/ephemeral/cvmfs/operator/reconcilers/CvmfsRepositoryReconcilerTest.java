@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
+import io.ephemeral.cvmfs.dataplane.format.Pem;
+import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistSigner;
 import io.ephemeral.cvmfs.operator.CvmfsOperator;
 import io.ephemeral.cvmfs.operator.MockCluster;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
@@ -14,6 +17,9 @@ import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
 import io.ephemeral.cvmfs.operator.api.PublicationLimits;
 import io.ephemeral.cvmfs.operator.api.Storage;
+import io.ephemeral.cvmfs.operator.dataplane.DataPlaneClient;
+import io.ephemeral.cvmfs.operator.keys.MasterKey;
+import io.ephemeral.cvmfs.operator.maintenance.RepositoryMaintenance;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
@@ -32,7 +38,9 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -242,6 +250,38 @@ class CvmfsRepositoryReconcilerTest {
     CvmfsRepository observed = awaitStatus("hashed", s -> s.observedGeneration() == 2);
     assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
     assertTrue(condition(observed, "Ready").getMessage().contains("hashAlgorithm"));
+  }
+
+  @Test
+  void anExpiredWhitelistIsReportedUntilTheMaintenanceJobReSignsIt(@TempDir Path temp) throws Exception {
+    String fqrn = "stale.example.org";
+    create("stale", CvmfsRepositorySpec.defaults().withFqrn(fqrn));
+    awaitStatus("stale", s -> s.whitelistExpiresAt() != null);
+    Secret master = awaitSecret("stale-master-key");
+    MasterKey masterKey = MasterKey.fromPem(decode(master, fqrn + ".masterkey"), decode(master, fqrn + ".pub"));
+    Secret keys = awaitSecret("stale-keys");
+    X509Certificate certificate = Pem.readCertificate(decode(keys, fqrn + ".crt"));
+    byte[] expired = new WhitelistSigner(fqrn, certificate, masterKey.privateKey(), HashAlgorithm.SHA1)
+        .sign(Instant.now().minus(Duration.ofDays(40)), Duration.ofDays(30));
+    client.secrets().inNamespace(NS).withName("stale-keys").edit(secret -> {
+      secret.getData().put(fqrn + ".cvmfswhitelist", Base64.getEncoder().encodeToString(expired));
+      return secret;
+    });
+    CvmfsRepository observed = awaitStatus("stale", s -> s.conditions().stream()
+        .anyMatch(c -> c.getType().equals("WhitelistValid") && c.getStatus().equals("False")));
+    assertTrue(condition(observed, "WhitelistValid").getMessage().contains("expired"));
+    assertEquals("False", condition(observed, "Ready").getStatus());
+
+    // What the CronJob runs; no data plane answers here, which fails only the garbage collection.
+    Path masterKeyFile = temp.resolve("master.key");
+    Files.writeString(masterKeyFile, masterKey.privatePem());
+    RepositoryMaintenance.Result result = new RepositoryMaintenance(client,
+        new DataPlaneClient(Duration.ofSeconds(1), Duration.ofSeconds(2)), java.time.Clock.systemUTC())
+        .run(new RepositoryMaintenance.Request(NS, "stale-keys", fqrn, HashAlgorithm.SHA1,
+            URI.create("http://127.0.0.1:1"), masterKeyFile, Duration.ofDays(30), "token"));
+    assertNotNull(result.whitelistExpiresAt());
+    awaitStatus("stale", s -> s.conditions().stream()
+        .anyMatch(c -> c.getType().equals("WhitelistValid") && c.getStatus().equals("True")));
   }
 
   private CvmfsRepository create(String name, CvmfsRepositorySpec spec) {
