@@ -164,12 +164,10 @@ class CvmfsRepositoryReconcilerTest {
     Map<String, String> master = awaitSecret("keep-master-key").getData();
     Map<String, String> token = awaitSecret("keep-token").getData();
 
-    client.resources(CvmfsRepository.class).inNamespace(NS).withName("keep")
-        .edit(r -> { r.setSpec(r.getSpec().withPublications(new PublicationLimits("1h", "2d", null))); return r; });
+    editSpec("keep", spec -> spec.withPublications(new PublicationLimits("1h", "2d", null)));
     awaitStatus("keep", s -> s.observedGeneration() == 2);
     operator.close();
-    client.resources(CvmfsRepository.class).inNamespace(NS).withName("keep")
-        .edit(r -> { r.setSpec(r.getSpec().withPublications(new PublicationLimits("2h", "3d", null))); return r; });
+    editSpec("keep", spec -> spec.withPublications(new PublicationLimits("2h", "3d", null)));
     operator = MockCluster.startOperator(client, OperatorConfig.local(), r -> URI.create("http://127.0.0.1:1"));
     awaitStatus("keep", s -> s.observedGeneration() == 3);
 
@@ -185,8 +183,7 @@ class CvmfsRepositoryReconcilerTest {
     Deployment before = await(Deployment.class, "roll-data-plane");
     String hashBefore = before.getSpec().getTemplate().getMetadata().getAnnotations().get("cvmfs.ephemeral.io/spec-hash");
 
-    client.resources(CvmfsRepository.class).inNamespace(NS).withName("roll")
-        .edit(r -> { r.setSpec(r.getSpec().withPublications(new PublicationLimits("30m", "1d", "1GiB"))); return r; });
+    editSpec("roll", spec -> spec.withPublications(new PublicationLimits("30m", "1d", "1GiB")));
     MockCluster.await("a new pod template", WAIT, () -> !hashBefore.equals(client.apps().deployments().inNamespace(NS)
         .withName("roll-data-plane").get().getSpec().getTemplate().getMetadata().getAnnotations()
         .get("cvmfs.ephemeral.io/spec-hash")));
@@ -227,8 +224,7 @@ class CvmfsRepositoryReconcilerTest {
   void theFqrnCannotChangeOnceKeysExist() throws Exception {
     create("fixed", CvmfsRepositorySpec.defaults().withFqrn("fixed.example.org"));
     awaitStatus("fixed", s -> s.publicKeyFingerprint() != null);
-    client.resources(CvmfsRepository.class).inNamespace(NS).withName("fixed")
-        .edit(r -> { r.setSpec(r.getSpec().withFqrn("other.example.org")); return r; });
+    editSpec("fixed", spec -> spec.withFqrn("other.example.org"));
     CvmfsRepository observed = awaitStatus("fixed", s -> s.observedGeneration() == 2);
     assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
     assertFalse(client.apps().deployments().inNamespace(NS).withName("fixed-data-plane").get().getSpec().getTemplate()
@@ -240,13 +236,9 @@ class CvmfsRepositoryReconcilerTest {
   void theHashAlgorithmCannotChangeOnceKeysExist() throws Exception {
     create("hashed", CvmfsRepositorySpec.defaults().withFqrn("hashed.example.org"));
     awaitStatus("hashed", s -> s.publicKeyFingerprint() != null);
-    client.resources(CvmfsRepository.class).inNamespace(NS).withName("hashed").edit(r -> {
-      CvmfsRepositorySpec s = r.getSpec();
-      r.setSpec(new CvmfsRepositorySpec(s.fqrn(), s.replicas(), io.ephemeral.cvmfs.operator.api.HashName.SHAKE128,
-          s.compression(), s.chunking(), s.manifestTtl(), s.publications(), s.whitelist(), s.maintenance(), s.storage(),
-          s.service(), s.resources()));
-      return r;
-    });
+    editSpec("hashed", s -> new CvmfsRepositorySpec(s.fqrn(), s.replicas(),
+        io.ephemeral.cvmfs.operator.api.HashName.SHAKE128, s.compression(), s.chunking(), s.manifestTtl(),
+        s.publications(), s.whitelist(), s.maintenance(), s.storage(), s.service(), s.resources()));
     CvmfsRepository observed = awaitStatus("hashed", s -> s.observedGeneration() == 2);
     assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
     assertTrue(condition(observed, "Ready").getMessage().contains("hashAlgorithm"));
@@ -282,6 +274,22 @@ class CvmfsRepositoryReconcilerTest {
     assertNotNull(result.whitelistExpiresAt());
     awaitStatus("stale", s -> s.conditions().stream()
         .anyMatch(c -> c.getType().equals("WhitelistValid") && c.getStatus().equals("True")));
+  }
+
+  /** Changes the spec as a user would, again if the operator's status update came first. */
+  private void editSpec(String name, java.util.function.UnaryOperator<CvmfsRepositorySpec> change) {
+    for (int attempt = 0; ; attempt++) {
+      CvmfsRepository current = client.resources(CvmfsRepository.class).inNamespace(NS).withName(name).get();
+      current.setSpec(change.apply(current.getSpec()));
+      try {
+        client.resource(current).update();
+        return;
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 10) {
+          throw e;
+        }
+      }
+    }
   }
 
   private CvmfsRepository create(String name, CvmfsRepositorySpec spec) {
