@@ -8,6 +8,7 @@ import io.ephemeral.cvmfs.operator.reconcilers.CvmfsRepositoryReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
+import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.function.Consumer;
@@ -42,8 +43,7 @@ public final class CvmfsOperator implements AutoCloseable {
     return new CvmfsOperator(operator);
   }
 
-  private static void watch(io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider<?> overrider,
-      OperatorConfig config) {
+  private static void watch(ControllerConfigurationOverrider<?> overrider, OperatorConfig config) {
     if (!config.namespaces().isEmpty()) {
       overrider.settingNamespaces(config.namespaces());
     }

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
 import io.javaoperatorsdk.operator.processing.dependent.Creator;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
@@ -49,8 +50,8 @@ public final class DataVolumeClaim extends KubernetesDependentResource<Persisten
   /** Only repositories that ask for a claim get one. */
   public static final class Requested implements Condition<PersistentVolumeClaim, CvmfsRepository> {
     @Override
-    public boolean isMet(io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource<PersistentVolumeClaim,
-        CvmfsRepository> dependent, CvmfsRepository repository, Context<CvmfsRepository> context) {
+    public boolean isMet(DependentResource<PersistentVolumeClaim, CvmfsRepository> dependent,
+        CvmfsRepository repository, Context<CvmfsRepository> context) {
       return repository.getSpec().storage().type() == Storage.Type.PERSISTENT_VOLUME_CLAIM;
     }
   }

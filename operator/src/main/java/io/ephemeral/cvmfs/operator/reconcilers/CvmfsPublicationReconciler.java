@@ -15,6 +15,7 @@ import io.ephemeral.cvmfs.operator.dataplane.PublicationInfo;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
 import io.ephemeral.cvmfs.operator.events.EventRecorder;
 import io.ephemeral.cvmfs.operator.keys.SecretFiles;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -207,7 +208,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
 
   private CvmfsPublicationStatus status(CvmfsPublication publication, Phase phase, CvmfsPublicationStatus previous,
       String message, String conditionType, boolean conditionStatus, String reason) {
-    List<io.fabric8.kubernetes.api.model.Condition> conditions = new Conditions(conditionsOf(publication),
+    List<Condition> conditions = new Conditions(conditionsOf(publication),
         publication.getMetadata().getGeneration(), clock.instant())
         .set(conditionType, conditionStatus, reason, message).list();
     return previous == null
@@ -217,7 +218,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
             previous.files(), previous.bytes(), message, conditions, publication.getMetadata().getGeneration());
   }
 
-  private static List<io.fabric8.kubernetes.api.model.Condition> conditionsOf(CvmfsPublication publication) {
+  private static List<Condition> conditionsOf(CvmfsPublication publication) {
     return publication.getStatus() == null ? List.of() : publication.getStatus().conditions();
   }
 

@@ -23,6 +23,8 @@ import io.ephemeral.cvmfs.operator.dependents.RepositoryKeysSecret;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
 import io.ephemeral.cvmfs.operator.events.EventRecorder;
 import io.ephemeral.cvmfs.operator.keys.RepositoryKeySet;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.javaoperatorsdk.operator.api.config.informer.InformerConfiguration;
@@ -106,7 +108,7 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
   }
 
   /** Watches only the objects this operator made. */
-  private static <R extends io.fabric8.kubernetes.api.model.HasMetadata, D extends KubernetesDependentResource<R,
+  private static <R extends HasMetadata, D extends KubernetesDependentResource<R,
       CvmfsRepository>> D managed(D dependent) {
     dependent.configureWith(new KubernetesDependentResourceConfigBuilder<R>()
         .withKubernetesDependentInformerConfig(InformerConfiguration.builder(dependent.resourceType())
@@ -125,7 +127,7 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
   public UpdateControl<CvmfsRepository> reconcile(CvmfsRepository repository, Context<CvmfsRepository> context) {
     Instant now = clock.instant();
     CvmfsRepositoryStatus previous = repository.getStatus();
-    List<io.fabric8.kubernetes.api.model.Condition> before = previous == null ? List.of() : previous.conditions();
+    List<Condition> before = previous == null ? List.of() : previous.conditions();
     Optional<Secret> existingKeys = keysSecret.getSecondaryResource(repository, context);
     Optional<String> problem = RepositorySpecCheck.problem(repository, existingKeys);
     if (problem.isPresent()) {
