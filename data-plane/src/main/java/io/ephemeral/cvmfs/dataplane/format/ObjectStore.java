@@ -10,7 +10,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,20 +22,25 @@ import java.util.zip.DeflaterOutputStream;
 /**
  * The content-addressed store under {@code <repository>/data}: objects are immutable and named by
  * the digest of their stored bytes. Every object is written under a temporary name in {@code
- * data/txn} and renamed into place, so a reader never sees a partial object.
+ * data/txn} and renamed into place, so a reader never sees a partial object. Only plain files go
+ * into {@code data/txn}: {@code cvmfs_swissknife scrub} skips them there but rejects subdirectories.
  */
 public final class ObjectStore {
 
   private final Path root;
   private final Path txn;
+  // Unique per store instance, so that temporary names never collide with a crashed predecessor's.
+  private final String tempPrefix = UUID.randomUUID() + ".";
   private final AtomicLong tempCounter = new AtomicLong();
-  // One temporary directory per writing thread: creating files in a single shared directory
-  // serialises the writers on that directory's lock.
-  private final ThreadLocal<Path> threadTxn = ThreadLocal.withInitial(this::createThreadTxn);
+  // Renewing an object and deleting it as garbage exclude each other per name (see deleteIfOlderThan).
+  private final Object[] nameLocks = new Object[256];
 
   public ObjectStore(Path repositoryRoot) {
     this.root = repositoryRoot;
     this.txn = repositoryRoot.resolve("data").resolve("txn");
+    for (int i = 0; i < nameLocks.length; i++) {
+      nameLocks[i] = new Object();
+    }
   }
 
   /** Creates {@code data/00} .. {@code data/ff} and {@code data/txn}, as cvmfs_server does. */
@@ -113,13 +120,41 @@ public final class ObjectStore {
    * never deletes an object modified after it started, so touching an object a publication reuses
    * protects it, where a mere existence check could race with the sweep.
    */
-  private static boolean refresh(Path object) throws IOException {
-    try {
-      Files.setLastModifiedTime(object, FileTime.fromMillis(System.currentTimeMillis()));
-      return true;
-    } catch (NoSuchFileException e) {
-      return false;
+  private boolean refresh(Path object) throws IOException {
+    synchronized (lockOf(object)) {
+      try {
+        Files.setLastModifiedTime(object, FileTime.fromMillis(System.currentTimeMillis()));
+        return true;
+      } catch (NoSuchFileException e) {
+        return false;
+      }
     }
+  }
+
+  /**
+   * Deletes {@code object} unless it was modified at or after {@code fence}, and returns the bytes
+   * freed, or -1 if it stays. Checking and deleting happen under the lock {@link #put} renews an
+   * object under, so a publication either renews the object before the check (and it stays) or
+   * finds it gone afterwards (and writes it anew): one unlink, no window in between.
+   */
+  public long deleteIfOlderThan(Path object, FileTime fence) throws IOException {
+    synchronized (lockOf(object)) {
+      BasicFileAttributes attributes;
+      try {
+        attributes = Files.readAttributes(object, BasicFileAttributes.class);
+      } catch (NoSuchFileException e) {
+        return -1;
+      }
+      if (attributes.lastModifiedTime().compareTo(fence) >= 0) {
+        return -1;
+      }
+      Files.delete(object);
+      return attributes.size();
+    }
+  }
+
+  private Object lockOf(Path object) {
+    return nameLocks[Math.floorMod(object.getFileName().hashCode(), nameLocks.length)];
   }
 
   /** Removes leftovers of writes that a crash interrupted; call while no writer runs. */
@@ -127,8 +162,9 @@ public final class ObjectStore {
     if (!Files.isDirectory(txn)) {
       return;
     }
+    // Earlier versions kept per-thread subdirectories here: those go too.
     try (var leftovers = Files.walk(txn)) {
-      for (Path leftover : (Iterable<Path>) leftovers.sorted(java.util.Comparator.reverseOrder())::iterator) {
+      for (Path leftover : (Iterable<Path>) leftovers.sorted(Comparator.reverseOrder())::iterator) {
         if (!leftover.equals(txn)) {
           Files.deleteIfExists(leftover);
         }
@@ -137,15 +173,7 @@ public final class ObjectStore {
   }
 
   private Path newTempFile() {
-    return threadTxn.get().resolve(Long.toString(tempCounter.incrementAndGet()));
-  }
-
-  private Path createThreadTxn() {
-    try {
-      return Files.createDirectories(txn.resolve(UUID.randomUUID().toString()));
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    return txn.resolve(tempPrefix + tempCounter.incrementAndGet());
   }
 
   private static void moveIntoPlace(Path temp, Path target) throws IOException {

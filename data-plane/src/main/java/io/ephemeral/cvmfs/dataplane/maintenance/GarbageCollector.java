@@ -96,7 +96,7 @@ public final class GarbageCollector {
         throw new IOException("the current root catalog " + root + " is missing; not collecting " + repository.fqrn());
       }
     }
-    ObjectSweeper.Totals totals = new ObjectSweeper(data, keep, FileTime.from(fence), dryRun).sweep();
+    ObjectSweeper.Totals totals = new ObjectSweeper(repository.objects(), keep, FileTime.from(fence), dryRun).sweep();
     if (!dryRun && !revisions.condemned().isEmpty()) {
       repository.forgetCatalogs(revisions.condemned());
     }

@@ -1,42 +1,60 @@
 package io.ephemeral.cvmfs.dataplane.maintenance;
 
+import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.UUID;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The sweep phase: walks {@code data/00} .. {@code data/ff} and deletes each object that is
- * neither in the keep set nor modified since the fence. Publications touch the objects they
- * reuse, so an object is first moved aside and checked again: if a publication renewed it in
- * between, it goes back; if a publication looks for it after the move, it finds it missing and
- * writes it anew.
+ * neither in the keep set nor modified since the fence. Publications renew the objects they
+ * reuse; {@link ObjectStore#deleteIfOlderThan} makes renewal and deletion exclude each other, so
+ * one unlink per object suffices. The 256 directories are swept by one thread per core: the
+ * work is almost all file-system calls, which proceed in parallel on distinct directories.
  */
 final class ObjectSweeper {
 
   private static final HexFormat HEX = HexFormat.of();
   private static final int DIGEST_HEX = 40;
+  private static final int SHARDS = 256;
 
+  private final ObjectStore store;
   private final Path data;
   private final DigestBloomFilter keep;
   private final FileTime fence;
   private final boolean dryRun;
 
-  ObjectSweeper(Path data, DigestBloomFilter keep, FileTime fence, boolean dryRun) {
-    this.data = data;
+  ObjectSweeper(ObjectStore store, DigestBloomFilter keep, FileTime fence, boolean dryRun) {
+    this.store = store;
+    this.data = store.root().resolve("data");
     this.keep = keep;
     this.fence = fence;
     this.dryRun = dryRun;
   }
 
   /** Totals of one sweep. */
-  record Totals(long objectsFreed, long bytesFreed, long objectsKept, long bytesKept) {}
+  record Totals(long objectsFreed, long bytesFreed, long objectsKept, long bytesKept) {
+    static final Totals ZERO = new Totals(0, 0, 0, 0);
+
+    Totals plus(Totals other) {
+      return new Totals(objectsFreed + other.objectsFreed, bytesFreed + other.bytesFreed,
+          objectsKept + other.objectsKept, bytesKept + other.bytesKept);
+    }
+  }
 
   /** Estimates how many objects the store holds from the size of one of its 256 directories. */
   static long estimateObjects(Path data) throws IOException {
@@ -54,40 +72,68 @@ final class ObjectSweeper {
   }
 
   Totals sweep() throws IOException {
-    Path trash = dryRun ? null : Files.createDirectories(data.resolve("txn").resolve("gc-" + UUID.randomUUID()));
+    int threads = Math.max(1, Math.min(SHARDS, Runtime.getRuntime().availableProcessors()));
+    AtomicInteger nextShard = new AtomicInteger();
+    List<Callable<Totals>> sweepers = new ArrayList<>();
+    for (int i = 0; i < threads; i++) {
+      sweepers.add(() -> {
+        Totals totals = Totals.ZERO;
+        for (int shard = nextShard.getAndIncrement(); shard < SHARDS; shard = nextShard.getAndIncrement()) {
+          totals = totals.plus(sweepShard(HEX.toHexDigits((byte) shard)));
+        }
+        return totals;
+      });
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(threads, runnable -> {
+      Thread thread = new Thread(runnable, "gc-sweeper");
+      thread.setDaemon(true);
+      return thread;
+    });
+    try {
+      Totals totals = Totals.ZERO;
+      for (Future<Totals> part : pool.invokeAll(sweepers)) {
+        totals = totals.plus(part.get());
+      }
+      return totals;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while sweeping " + data);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException("sweeping " + data + " failed", e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private Totals sweepShard(String directory) throws IOException {
+    Path shard = data.resolve(directory);
+    if (!Files.isDirectory(shard)) {
+      return Totals.ZERO;
+    }
     long freed = 0;
     long bytesFreed = 0;
     long kept = 0;
     long bytesKept = 0;
-    try {
-      for (int prefix = 0; prefix < 256; prefix++) {
-        String directory = HEX.toHexDigits((byte) prefix);
-        Path shard = data.resolve(directory);
-        if (!Files.isDirectory(shard)) {
+    try (DirectoryStream<Path> objects = Files.newDirectoryStream(shard)) {
+      for (Path object : objects) {
+        byte[] digest = digestOf(directory, object.getFileName().toString());
+        BasicFileAttributes attributes;
+        try {
+          attributes = Files.readAttributes(object, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
           continue;
         }
-        try (DirectoryStream<Path> objects = Files.newDirectoryStream(shard)) {
-          for (Path object : objects) {
-            byte[] digest = digestOf(directory, object.getFileName().toString());
-            BasicFileAttributes attributes;
-            try {
-              attributes = Files.readAttributes(object, BasicFileAttributes.class);
-            } catch (NoSuchFileException e) {
-              continue;
-            }
-            if (digest == null || keep.mightContain(digest) || isFresh(attributes) || !remove(object, trash)) {
-              kept++;
-              bytesKept += attributes.size();
-            } else {
-              freed++;
-              bytesFreed += attributes.size();
-            }
-          }
+        long removed = digest == null || keep.mightContain(digest) || isFresh(attributes) ? -1 : remove(object, attributes);
+        if (removed < 0) {
+          kept++;
+          bytesKept += attributes.size();
+        } else {
+          freed++;
+          bytesFreed += removed;
         }
-      }
-    } finally {
-      if (trash != null) {
-        Files.deleteIfExists(trash);
       }
     }
     return new Totals(freed, bytesFreed, kept, bytesKept);
@@ -97,24 +143,9 @@ final class ObjectSweeper {
     return attributes.lastModifiedTime().compareTo(fence) >= 0;
   }
 
-  // Returns false if the object turned out to be renewed, and stays.
-  private boolean remove(Path object, Path trash) throws IOException {
-    if (dryRun) {
-      return true;
-    }
-    Path aside = trash.resolve(object.getFileName());
-    try {
-      Files.move(object, aside, StandardCopyOption.ATOMIC_MOVE);
-    } catch (NoSuchFileException e) {
-      return false;
-    }
-    if (isFresh(Files.readAttributes(aside, BasicFileAttributes.class))) {
-      // Same name, same bytes: replacing a copy a publication wrote meanwhile changes nothing.
-      Files.move(aside, object, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      return false;
-    }
-    Files.delete(aside);
-    return true;
+  // The bytes freed, or -1 if the object was renewed meanwhile and stays.
+  private long remove(Path object, BasicFileAttributes attributes) throws IOException {
+    return dryRun ? attributes.size() : store.deleteIfOlderThan(object, fence);
   }
 
   /** The digest an object file is named after, or {@code null} for anything else. */

@@ -170,6 +170,22 @@ class GarbageCollectorTest {
   }
 
   @Test
+  void deletionRechecksTheModificationTimeUnderTheStoreLock() throws Exception {
+    Repository repository = threeRevisions();
+    Path object = objectOf(repository, "AAAA");
+    long size = Files.size(object);
+    FileTime fence = FileTime.from(Instant.now().minus(Duration.ofHours(1)));
+    // Renewed after the sweeper listed it as old: it stays.
+    Files.setLastModifiedTime(object, FileTime.from(Instant.now()));
+    assertEquals(-1, repository.objects().deleteIfOlderThan(object, fence));
+    assertTrue(Files.exists(object));
+    Files.setLastModifiedTime(object, FileTime.from(Instant.now().minus(Duration.ofDays(1))));
+    assertEquals(size, repository.objects().deleteIfOlderThan(object, fence));
+    assertFalse(Files.exists(object));
+    assertEquals(-1, repository.objects().deleteIfOlderThan(object, fence));
+  }
+
+  @Test
   void publicationsUnderWayAreProtected() throws Exception {
     Repository repository = threeRevisions();
     try (var write = repository.activeWrites().begin()) {
@@ -223,6 +239,10 @@ class GarbageCollectorTest {
     }
     collector.collect(false);
     verify(repository);
+    // cvmfs_swissknife scrub rejects any subdirectory of data/txn; nothing is left there at rest.
+    try (Stream<Path> txn = Files.list(repository.served().resolve("data/txn"))) {
+      assertEquals(List.of(), txn.toList());
+    }
     try (FixtureServer server = FixtureServer.serve(repository.layout().dataDirectory());
         RepositoryReader reader = RepositoryReader.open(new RemoteRepository(server.uri(FQRN)))) {
       for (int i = 0; i < 20; i++) {
