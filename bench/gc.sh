@@ -6,7 +6,7 @@
 # one collection (grace 0) in a JVM capped at BENCH_HEAP (default 512m).
 # Goal: < 60 s within 512 MiB.
 #
-# Needs the test classes: mvn -o -pl data-plane test-compile (run from the repository root).
+# Compiles the test classes with the Maven Wrapper (run from anywhere).
 # Environment: BENCH_OBJECTS, BENCH_HEAP, BENCH_DIR (default a new directory under TMPDIR).
 set -euo pipefail
 
@@ -17,8 +17,8 @@ HEAP=${BENCH_HEAP:-512m}
 DIR=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/gc-bench.XXXXXX")}
 
 cd "$ROOT"
-mvn -q -o -pl data-plane test-compile
-mvn -q -o -pl data-plane dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt >/dev/null
+./mvnw -q -B -pl data-plane test-compile
+./mvnw -q -B -pl data-plane dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt >/dev/null
 CP=data-plane/target/test-classes:data-plane/target/classes:$(cat data-plane/target/bench-classpath.txt)
 MAIN=io.ephemeral.cvmfs.dataplane.bench.GcBenchmark
 

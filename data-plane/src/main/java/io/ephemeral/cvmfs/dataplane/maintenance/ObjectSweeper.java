@@ -23,8 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The sweep phase: walks {@code data/00} .. {@code data/ff} and deletes each object that is
  * neither in the keep set nor modified since the fence. Publications renew the objects they
  * reuse; {@link ObjectStore#deleteIfOlderThan} makes renewal and deletion exclude each other, so
- * one unlink per object suffices. The 256 directories are swept by one thread per core: the
- * work is almost all file-system calls, which proceed in parallel on distinct directories.
+ * one unlink per object suffices. The 256 directories are swept by several threads per core:
+ * the work is almost all file-system calls, and an unlink mostly waits for the file system's
+ * metadata I/O (measured on ext4: 8 threads unlink twice as fast as 2 on 2 cores).
  */
 final class ObjectSweeper {
 
@@ -72,7 +73,7 @@ final class ObjectSweeper {
   }
 
   Totals sweep() throws IOException {
-    int threads = Math.max(1, Math.min(SHARDS, Runtime.getRuntime().availableProcessors()));
+    int threads = Math.min(16, 4 * Runtime.getRuntime().availableProcessors());
     AtomicInteger nextShard = new AtomicInteger();
     List<Callable<Totals>> sweepers = new ArrayList<>();
     for (int i = 0; i < threads; i++) {
