@@ -13,6 +13,7 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -21,12 +22,14 @@ public final class KeyGenerator {
 
   private static final int RSA_BITS = 2048;
   private static final SecureRandom RANDOM = new SecureRandom();
+  // Asked for by name, not registered: the rest of the process keeps the JDK's providers.
+  private static final BouncyCastleProvider BOUNCY_CASTLE = new BouncyCastleProvider();
 
   private KeyGenerator() {}
 
   public static KeyPair rsaKeyPair() {
     try {
-      KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+      KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA", BOUNCY_CASTLE);
       generator.initialize(RSA_BITS, RANDOM);
       return generator.generateKeyPair();
     } catch (GeneralSecurityException e) {

@@ -16,6 +16,12 @@ import io.fabric8.kubernetes.api.model.ResourceRequirements;
     message = "fqrn is fixed once the repository exists")
 @ValidationRule(value = "!has(oldSelf.hashAlgorithm) || (has(self.hashAlgorithm) && self.hashAlgorithm == oldSelf.hashAlgorithm)",
     message = "hashAlgorithm is fixed once the repository exists")
+@ValidationRule(value = "!has(oldSelf.compression) || (has(self.compression) && self.compression == oldSelf.compression)",
+    message = "compression is fixed once the repository exists")
+@ValidationRule(value = "!has(oldSelf.chunking) || (has(self.chunking) && self.chunking == oldSelf.chunking)",
+    message = "chunking is fixed once the repository exists")
+@ValidationRule(value = "!has(oldSelf.manifestTtl) || (has(self.manifestTtl) && self.manifestTtl == oldSelf.manifestTtl)",
+    message = "manifestTtl is fixed once the repository exists")
 public record CvmfsRepositorySpec(
     @JsonPropertyDescription("Fully qualified repository name, e.g. builds.example.org; default: metadata.name."
         + " Fixed once the repository exists.")
@@ -34,10 +40,11 @@ public record CvmfsRepositorySpec(
     @Default("zlib")
     CompressionName compression,
 
-    @JsonPropertyDescription("Content-defined chunking of large files.")
+    @JsonPropertyDescription("Content-defined chunking of large files; fixed once the repository exists.")
     Chunking chunking,
 
-    @JsonPropertyDescription("How long clients keep a revision before they look for a new one, e.g. 4m.")
+    @JsonPropertyDescription("How long clients keep a revision before they look for a new one, e.g. 4m;"
+        + " fixed once the repository exists.")
     @Pattern(Patterns.DURATION) @Default("4m")
     String manifestTtl,
 
@@ -84,6 +91,16 @@ public record CvmfsRepositorySpec(
   public CvmfsRepositorySpec withPublications(PublicationLimits limits) {
     return new CvmfsRepositorySpec(fqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, limits,
         whitelist, maintenance, storage, service, resources);
+  }
+
+  public CvmfsRepositorySpec withWhitelist(WhitelistSettings newWhitelist) {
+    return new CvmfsRepositorySpec(fqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
+        newWhitelist, maintenance, storage, service, resources);
+  }
+
+  public CvmfsRepositorySpec withMaintenance(MaintenanceSchedule newMaintenance) {
+    return new CvmfsRepositorySpec(fqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
+        whitelist, newMaintenance, storage, service, resources);
   }
 
   public CvmfsRepositorySpec withStorage(Storage newStorage) {

@@ -31,7 +31,10 @@ abstract class CreatedOnceSecret extends KubernetesDependentResource<Secret, Cvm
   protected Secret desired(CvmfsRepository repository, Context<CvmfsRepository> context) {
     return new SecretBuilder()
         .withMetadata(RepositoryResources.metadata(repository, secretName(repository), "keys"))
-        .editMetadata().addToAnnotations(RepositoryResources.HASH_ANNOTATION, repository.getSpec().hashAlgorithm().flag())
+        .editMetadata()
+        .addToAnnotations(RepositoryResources.HASH_ANNOTATION, repository.getSpec().hashAlgorithm().flag())
+        .addToAnnotations(RepositoryResources.CREATION_OPTIONS_ANNOTATION,
+            RepositoryResources.creationOptions(repository.getSpec()))
         .endMetadata()
         .withType("Opaque")
         .withData(generate(repository, context))

@@ -9,6 +9,8 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -27,8 +29,9 @@ import java.util.List;
 
 /**
  * The data plane serving the repository: keys from the keys Secret mounted read-only, the token
- * from its Secret, data on an emptyDir or the claim. A hash of the spec in the pod template
- * rolls the pods whenever the spec changes.
+ * from its Secret, data on an emptyDir or the claim. Only spec fields the pod uses enter its
+ * template, so editing the maintenance schedule or the Service type leaves it running
+ * (a roll would empty an emptyDir); a hash of the pod spec tells the reconciler it changed.
  */
 public final class DataPlaneDeployment extends OwnedResource<Deployment> {
 
@@ -52,6 +55,7 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
   @Override
   protected Deployment desired(CvmfsRepository repository, Context<CvmfsRepository> context) {
     CvmfsRepositorySpec spec = repository.getSpec();
+    PodSpec pod = podSpec(repository);
     return new DeploymentBuilder()
         .withMetadata(RepositoryResources.metadata(repository, resourceName(repository), "data-plane"))
         .withNewSpec()
@@ -62,9 +66,16 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
         .withNewTemplate()
         .withNewMetadata()
         .withLabels(RepositoryResources.labels(repository, "data-plane"))
-        .addToAnnotations(RepositoryResources.SPEC_HASH_ANNOTATION, specHash(spec))
+        .addToAnnotations(RepositoryResources.POD_SPEC_HASH_ANNOTATION, hash(pod))
         .endMetadata()
-        .withNewSpec()
+        .withSpec(pod)
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  private PodSpec podSpec(CvmfsRepository repository) {
+    return new PodSpecBuilder()
         .withEnableServiceLinks(false)
         .withAutomountServiceAccountToken(false)
         .withNewSecurityContext()
@@ -73,9 +84,6 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
         .endSecurityContext()
         .withContainers(container(repository))
         .withVolumes(volumes(repository))
-        .endSpec()
-        .endTemplate()
-        .endSpec()
         .build();
   }
 
@@ -120,6 +128,7 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
     env.add(env("CVMFS_EPHEMERAL_DEFAULT_TTL", spec.publications().defaultTtl()));
     env.add(env("CVMFS_EPHEMERAL_MAX_TTL", spec.publications().maxTtl()));
     env.add(env("CVMFS_EPHEMERAL_MAX_FILE_SIZE", spec.publications().maxFileSize()));
+    env.add(env("CVMFS_EPHEMERAL_WHITELIST_MIN_DAYS", Integer.toString(whitelistMinDays(spec.whitelist().validityDays()))));
     // The maintenance CronJob collects garbage; the server itself does not.
     env.add(env("CVMFS_EPHEMERAL_GC_INTERVAL", "0"));
     if (spec.maintenance().gcGrace() != null) {
@@ -152,11 +161,19 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
     return new EnvVar(name, value, null);
   }
 
-  /** A short digest of the spec: any change to it changes the pod template, which rolls the pods. */
-  static String specHash(CvmfsRepositorySpec spec) {
+  /**
+   * Days of whitelist left below which the pod is not ready: a third of its validity, at most
+   * three, so that a short validity still starts ready and a stalled maintenance job shows.
+   */
+  static int whitelistMinDays(int validityDays) {
+    return Math.min(3, validityDays / 3);
+  }
+
+  /** A short digest of the pod spec, which changes exactly when the pods roll. */
+  static String hash(PodSpec pod) {
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256")
-          .digest(Serialization.asJson(spec).getBytes(StandardCharsets.UTF_8));
+          .digest(Serialization.asJson(pod).getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest, 0, 8);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);

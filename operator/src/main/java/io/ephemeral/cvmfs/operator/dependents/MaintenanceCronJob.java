@@ -51,6 +51,8 @@ public final class MaintenanceCronJob extends OwnedResource<CronJob> {
         .withEnableServiceLinks(false)
         .withNewSecurityContext()
         .withRunAsNonRoot(true).withRunAsUser(DataPlaneDeployment.RUN_AS).withRunAsGroup(DataPlaneDeployment.RUN_AS)
+        // Secret files belong to root and this group: without it the key could not be read.
+        .withFsGroup(DataPlaneDeployment.RUN_AS)
         .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
         .endSecurityContext()
         .addNewContainer()
@@ -75,7 +77,7 @@ public final class MaintenanceCronJob extends OwnedResource<CronJob> {
         .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
         .endContainer()
         .addNewVolume().withName("master-key").withNewSecret()
-        .withSecretName(RepositoryResources.masterKeySecret(repository)).withDefaultMode(0400).endSecret().endVolume()
+        .withSecretName(RepositoryResources.masterKeySecret(repository)).withDefaultMode(0440).endSecret().endVolume()
         .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
         .endSpec()
         .endTemplate()

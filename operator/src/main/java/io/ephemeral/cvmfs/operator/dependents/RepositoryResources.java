@@ -1,6 +1,8 @@
 package io.ephemeral.cvmfs.operator.dependents;
 
+import io.ephemeral.cvmfs.operator.api.Chunking;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
+import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.util.Map;
@@ -15,7 +17,10 @@ public final class RepositoryResources {
   public static final String FQRN_ANNOTATION = "cvmfs.ephemeral.io/fqrn";
   /** On the keys Secret: the hash algorithm its whitelist fingerprints the certificate with. */
   public static final String HASH_ANNOTATION = "cvmfs.ephemeral.io/hash-algorithm";
-  public static final String SPEC_HASH_ANNOTATION = "cvmfs.ephemeral.io/spec-hash";
+  /** On the keys Secret: the options the data plane created the repository with and keeps. */
+  public static final String CREATION_OPTIONS_ANNOTATION = "cvmfs.ephemeral.io/creation-options";
+  /** On the data plane's pod template: a digest of its pod spec, so that a roll is seen. */
+  public static final String POD_SPEC_HASH_ANNOTATION = "cvmfs.ephemeral.io/pod-spec-hash";
 
   public static final int HTTP_PORT = 80;
   public static final int DATA_PLANE_PORT = 8080;
@@ -25,6 +30,17 @@ public final class RepositoryResources {
   public static final String CLIENT_KEYS_DIRECTORY = "/etc/cvmfs/config.d";
 
   private RepositoryResources() {
+  }
+
+  /**
+   * The creation options besides the hash algorithm, as one comparable string: the data plane
+   * remembers them with its data and ignores them on a later start.
+   */
+  public static String creationOptions(CvmfsRepositorySpec spec) {
+    Chunking chunking = spec.chunking();
+    return "compression=" + spec.compression().flag()
+        + ", chunking=" + chunking.minSize() + "/" + chunking.averageSize() + "/" + chunking.maxSize()
+        + ", manifestTtl=" + spec.manifestTtl();
   }
 
   public static String service(CvmfsRepository repository) {

@@ -141,7 +141,7 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
           previous == null ? null : previous.publicKeyFingerprint(), previous == null ? null : previous.whitelistExpiresAt()));
     }
     String hashBefore = deployment.getSecondaryResource(repository, context)
-        .map(d -> d.getSpec().getTemplate().getMetadata().getAnnotations().get(RepositoryResources.SPEC_HASH_ANNOTATION))
+        .map(d -> d.getSpec().getTemplate().getMetadata().getAnnotations().get(RepositoryResources.POD_SPEC_HASH_ANNOTATION))
         .orElse(null);
     workflow.reconcile(repository, context).throwAggregateExceptionIfErrorsPresent();
     if (existingKeys.isEmpty()) {
@@ -150,7 +150,7 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
     }
     Optional<Deployment> dataPlaneDeployment = deployment.getSecondaryResource(repository, context);
     String hashAfter = dataPlaneDeployment
-        .map(d -> d.getSpec().getTemplate().getMetadata().getAnnotations().get(RepositoryResources.SPEC_HASH_ANNOTATION))
+        .map(d -> d.getSpec().getTemplate().getMetadata().getAnnotations().get(RepositoryResources.POD_SPEC_HASH_ANNOTATION))
         .orElse(null);
     if (hashBefore != null && !Objects.equals(hashBefore, hashAfter)) {
       events.normal(repository, "SpecChanged", "rolling the data plane to the new spec");

@@ -41,6 +41,13 @@ final class RepositorySpecCheck {
     if (!hashOfKeys.equals(spec.hashAlgorithm().flag())) {
       return Optional.of("hashAlgorithm is fixed once the repository exists: it is " + hashOfKeys);
     }
+    String options = RepositoryResources.creationOptions(spec);
+    String optionsOfData = existingKeys.map(s -> s.getMetadata().getAnnotations())
+        .map(a -> a.get(RepositoryResources.CREATION_OPTIONS_ANNOTATION)).orElse(options);
+    if (!optionsOfData.equals(options)) {
+      return Optional.of("compression, chunking and manifestTtl are fixed once the repository exists, as the data"
+          + " plane keeps them with its data: they are " + optionsOfData + ", not " + options);
+    }
     if (spec.replicas() != 1) {
       return Optional.of("replicas must be 1: one data-plane process owns the repository's data");
     }

@@ -36,19 +36,20 @@ final class DeployFiles {
   static final String OPERATOR_IMAGE = "ghcr.io/cvmfs-ephemeral/operator:0.1.0";
   static final String DATA_PLANE_IMAGE = "ghcr.io/cvmfs-ephemeral/data-plane:0.1.0";
 
-  private static final List<String> ALL = List.of("get", "list", "watch", "create", "update", "patch", "delete");
+  /** Owned kinds are never deleted by the operator: their ownerReferences take them with the owner. */
+  private static final List<String> OWNED = List.of("get", "list", "watch", "create", "update", "patch");
 
   /** The operator's permissions, rule by rule; the chart and config/rbac must grant exactly these. */
   static final List<PolicyRule> OPERATOR_RULES = List.of(
       rule(GROUP, List.of("cvmfsrepositories", "cvmfspublications"), List.of("get", "list", "watch", "patch", "update")),
       rule(GROUP, List.of("cvmfsrepositories/status", "cvmfspublications/status"), List.of("get", "patch", "update")),
       rule(GROUP, List.of("cvmfsrepositories/finalizers", "cvmfspublications/finalizers"), List.of("update")),
-      rule("", List.of("secrets", "configmaps", "services", "persistentvolumeclaims", "serviceaccounts"), ALL),
-      rule("apps", List.of("deployments"), ALL),
-      rule("batch", List.of("cronjobs"), ALL),
-      rule("rbac.authorization.k8s.io", List.of("roles", "rolebindings"), ALL),
-      rule("", List.of("events"), List.of("create", "patch")),
-      rule("events.k8s.io", List.of("events"), List.of("create", "patch")));
+      rule("", List.of("secrets", "configmaps", "services", "serviceaccounts"), OWNED),
+      rule("", List.of("persistentvolumeclaims"), List.of("get", "list", "watch", "create", "update", "patch", "delete")),
+      rule("apps", List.of("deployments"), OWNED),
+      rule("batch", List.of("cronjobs"), OWNED),
+      rule("rbac.authorization.k8s.io", List.of("roles", "rolebindings"), OWNED),
+      rule("", List.of("events"), List.of("create")));
 
   private DeployFiles() {
   }

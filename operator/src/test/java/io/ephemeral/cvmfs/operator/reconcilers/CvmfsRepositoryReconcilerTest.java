@@ -13,10 +13,13 @@ import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistSigner;
 import io.ephemeral.cvmfs.operator.CvmfsOperator;
 import io.ephemeral.cvmfs.operator.MockCluster;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
+import io.ephemeral.cvmfs.operator.api.CompressionName;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
+import io.ephemeral.cvmfs.operator.api.MaintenanceSchedule;
 import io.ephemeral.cvmfs.operator.api.PublicationLimits;
 import io.ephemeral.cvmfs.operator.api.Storage;
+import io.ephemeral.cvmfs.operator.api.WhitelistSettings;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneClient;
 import io.ephemeral.cvmfs.operator.keys.MasterKey;
 import io.ephemeral.cvmfs.operator.maintenance.RepositoryMaintenance;
@@ -83,6 +86,8 @@ class CvmfsRepositoryReconcilerTest {
     Secret master = awaitSecret("builds-master-key");
     assertEquals(Set.of(FQRN + ".masterkey", FQRN + ".pub"), master.getData().keySet());
     assertEquals(keys.getData().get(FQRN + ".pub"), master.getData().get(FQRN + ".pub"));
+    assertEquals("compression=zlib, chunking=4MiB/8MiB/16MiB, manifestTtl=4m",
+        keys.getMetadata().getAnnotations().get("cvmfs.ephemeral.io/creation-options"));
     Secret token = awaitSecret("builds-token");
     assertEquals(64, decode(token, "token").strip().length());
 
@@ -105,6 +110,7 @@ class CvmfsRepositoryReconcilerTest {
     assertEquals(FQRN, env.get("CVMFS_EPHEMERAL_REPOSITORIES").getValue());
     assertEquals("builds-token", env.get("CVMFS_EPHEMERAL_TOKEN").getValueFrom().getSecretKeyRef().getName());
     assertEquals("240", env.get("CVMFS_EPHEMERAL_MANIFEST_TTL").getValue());
+    assertEquals("3", env.get("CVMFS_EPHEMERAL_WHITELIST_MIN_DAYS").getValue());
     assertEquals("/readyz", container.getReadinessProbe().getHttpGet().getPath());
     assertEquals("/healthz", container.getLivenessProbe().getHttpGet().getPath());
     assertEquals("Recreate", deployment.getSpec().getStrategy().getType());
@@ -135,8 +141,12 @@ class CvmfsRepositoryReconcilerTest {
     CronJob cronJob = await(CronJob.class, "builds-maintenance");
     var jobPod = cronJob.getSpec().getJobTemplate().getSpec().getTemplate().getSpec();
     assertEquals("builds-maintenance", jobPod.getServiceAccountName());
-    assertEquals("builds-master-key", jobPod.getVolumes().stream().filter(v -> v.getSecret() != null)
-        .findFirst().orElseThrow().getSecret().getSecretName());
+    var masterKeyVolume = jobPod.getVolumes().stream().filter(v -> v.getSecret() != null).findFirst().orElseThrow();
+    assertEquals("builds-master-key", masterKeyVolume.getSecret().getSecretName());
+    // Secret files are root's and the fsGroup's: the non-root job reads the key through its group.
+    assertEquals(65532L, jobPod.getSecurityContext().getRunAsUser());
+    assertEquals(65532L, jobPod.getSecurityContext().getFsGroup());
+    assertEquals(0440, masterKeyVolume.getSecret().getDefaultMode());
     assertEquals("maintain", jobPod.getContainers().get(0).getArgs().get(0));
     assertNull(client.persistentVolumeClaims().inNamespace(NS).withName("builds-data").get(), "emptyDir by default");
 
@@ -177,22 +187,34 @@ class CvmfsRepositoryReconcilerTest {
   }
 
   @Test
-  void aSpecChangeRollsTheDataPlane() throws Exception {
+  void aSpecChangeRollsTheDataPlaneOnlyWhenThePodUsesIt() throws Exception {
     create("roll", CvmfsRepositorySpec.defaults().withFqrn("roll.example.org"));
     awaitStatus("roll", s -> s.publicKeyFingerprint() != null);
-    Deployment before = await(Deployment.class, "roll-data-plane");
-    String hashBefore = before.getSpec().getTemplate().getMetadata().getAnnotations().get("cvmfs.ephemeral.io/spec-hash");
+    String hashBefore = podSpecHash(await(Deployment.class, "roll-data-plane"));
+
+    // The schedule is the CronJob's: the data plane, and an emptyDir's content, stay as they are.
+    editSpec("roll", spec -> spec.withMaintenance(new MaintenanceSchedule("5 * * * *", null)));
+    MockCluster.await("the new schedule", WAIT, () -> "5 * * * *".equals(client.batch().v1().cronjobs().inNamespace(NS)
+        .withName("roll-maintenance").get().getSpec().getSchedule()));
+    awaitStatus("roll", s -> s.observedGeneration() == 2);
+    Deployment unchanged = client.apps().deployments().inNamespace(NS).withName("roll-data-plane").get();
+    assertEquals(hashBefore, podSpecHash(unchanged));
+    assertFalse(events(client.resources(CvmfsRepository.class).inNamespace(NS).withName("roll").get())
+        .contains("SpecChanged"));
 
     editSpec("roll", spec -> spec.withPublications(new PublicationLimits("30m", "1d", "1GiB")));
-    MockCluster.await("a new pod template", WAIT, () -> !hashBefore.equals(client.apps().deployments().inNamespace(NS)
-        .withName("roll-data-plane").get().getSpec().getTemplate().getMetadata().getAnnotations()
-        .get("cvmfs.ephemeral.io/spec-hash")));
+    MockCluster.await("a new pod template", WAIT, () -> !hashBefore.equals(podSpecHash(
+        client.apps().deployments().inNamespace(NS).withName("roll-data-plane").get())));
     Container container = client.apps().deployments().inNamespace(NS).withName("roll-data-plane").get()
         .getSpec().getTemplate().getSpec().getContainers().get(0);
     assertEquals("1d", container.getEnv().stream().filter(e -> e.getName().equals("CVMFS_EPHEMERAL_MAX_TTL"))
         .findFirst().orElseThrow().getValue());
     MockCluster.await("a SpecChanged event", WAIT,
         () -> events(client.resources(CvmfsRepository.class).inNamespace(NS).withName("roll").get()).contains("SpecChanged"));
+  }
+
+  private static String podSpecHash(Deployment deployment) {
+    return deployment.getSpec().getTemplate().getMetadata().getAnnotations().get("cvmfs.ephemeral.io/pod-spec-hash");
   }
 
   @Test
@@ -242,6 +264,31 @@ class CvmfsRepositoryReconcilerTest {
     CvmfsRepository observed = awaitStatus("hashed", s -> s.observedGeneration() == 2);
     assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
     assertTrue(condition(observed, "Ready").getMessage().contains("hashAlgorithm"));
+  }
+
+  @Test
+  void compressionCannotChangeOnceKeysExist() throws Exception {
+    create("packed", CvmfsRepositorySpec.defaults().withFqrn("packed.example.org"));
+    awaitStatus("packed", s -> s.publicKeyFingerprint() != null);
+    editSpec("packed", s -> new CvmfsRepositorySpec(s.fqrn(), s.replicas(), s.hashAlgorithm(), CompressionName.NONE,
+        s.chunking(), s.manifestTtl(), s.publications(), s.whitelist(), s.maintenance(), s.storage(), s.service(),
+        s.resources()));
+    CvmfsRepository observed = awaitStatus("packed", s -> s.observedGeneration() == 2);
+    assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
+    assertTrue(condition(observed, "Ready").getMessage().contains("compression=zlib"),
+        condition(observed, "Ready").getMessage());
+    assertEquals("zlib", client.apps().deployments().inNamespace(NS).withName("packed-data-plane").get().getSpec()
+        .getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+        .filter(e -> e.getName().equals("CVMFS_EPHEMERAL_COMPRESSION")).findFirst().orElseThrow().getValue());
+  }
+
+  @Test
+  void aShortWhitelistValidityStillLetsTheDataPlaneBeReady() throws Exception {
+    create("brief", CvmfsRepositorySpec.defaults().withFqrn("brief.example.org").withWhitelist(new WhitelistSettings(2)));
+    Deployment deployment = await(Deployment.class, "brief-data-plane");
+    // A fresh whitelist has 2 days left; a minimum of 3 would keep the pod unready for good.
+    assertEquals("0", deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+        .filter(e -> e.getName().equals("CVMFS_EPHEMERAL_WHITELIST_MIN_DAYS")).findFirst().orElseThrow().getValue());
   }
 
   @Test
