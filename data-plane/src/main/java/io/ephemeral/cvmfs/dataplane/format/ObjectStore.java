@@ -34,6 +34,7 @@ public final class ObjectStore {
   private final AtomicLong tempCounter = new AtomicLong();
   // Renewing an object and deleting it as garbage exclude each other per name (see deleteIfOlderThan).
   private final Object[] nameLocks = new Object[256];
+  private DirectFileWriter directWriter;
 
   public ObjectStore(Path repositoryRoot) {
     this.root = repositoryRoot;
@@ -72,12 +73,15 @@ public final class ObjectStore {
       return new StoredObject(encoded.hash(), kind, plainSize, encoded.length(), false);
     }
     Path temp = newTempFile();
-    // A plain stream writes the heap array directly; a channel would copy it to a direct buffer first.
-    try (FileOutputStream out = new FileOutputStream(temp.toFile())) {
-      out.write(encoded.bytes(), encoded.offset(), encoded.length());
-    } catch (IOException e) {
-      Files.deleteIfExists(temp);
-      throw e;
+    if (encoded.length() < DirectFileWriter.MIN_SIZE
+        || !directWriter().write(temp, encoded.bytes(), encoded.offset(), encoded.length())) {
+      // A plain stream writes the heap array directly; a channel would copy it to a direct buffer first.
+      try (FileOutputStream out = new FileOutputStream(temp.toFile())) {
+        out.write(encoded.bytes(), encoded.offset(), encoded.length());
+      } catch (IOException e) {
+        Files.deleteIfExists(temp);
+        throw e;
+      }
     }
     moveIntoPlace(temp, target);
     return new StoredObject(encoded.hash(), kind, plainSize, encoded.length(), true);
@@ -170,6 +174,14 @@ public final class ObjectStore {
         }
       }
     }
+  }
+
+  // Made on the first large object: it asks the file system of data/txn for its block size.
+  private synchronized DirectFileWriter directWriter() {
+    if (directWriter == null) {
+      directWriter = new DirectFileWriter(txn);
+    }
+    return directWriter;
   }
 
   private Path newTempFile() {

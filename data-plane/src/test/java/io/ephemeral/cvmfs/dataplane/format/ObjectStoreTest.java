@@ -1,0 +1,57 @@
+package io.ephemeral.cvmfs.dataplane.format;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ObjectStoreTest {
+
+  @TempDir
+  Path root;
+
+  /** Sizes on and off the block and buffer boundaries the direct writer pads and cuts at. */
+  @ParameterizedTest
+  @ValueSource(ints = {(1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 4097, 5 * (1 << 20) - 1})
+  void largeObjectsAreStoredByteForByte(int size) throws Exception {
+    ObjectStore store = new ObjectStore(root).initialize();
+    byte[] data = new byte[size + 10];
+    new Random(size).nextBytes(data);
+    // An offset into the array, as chunks of a larger read buffer arrive.
+    ObjectEncoder.Encoded encoded = new ObjectEncoder(6).encode(data, 10, size, Compression.NONE, HashAlgorithm.SHA1);
+
+    StoredObject stored = store.put(encoded, ObjectKind.CHUNK, size);
+
+    Path object = store.pathOf(stored.hash(), ObjectKind.CHUNK);
+    assertEquals(size, Files.size(object));
+    assertArrayEquals(Arrays.copyOfRange(data, 10, 10 + size), Files.readAllBytes(object));
+    assertEquals(stored.hash(), HashAlgorithm.SHA1.hash(Files.readAllBytes(object)));
+    try (Stream<Path> txn = Files.list(root.resolve("data/txn"))) {
+      assertEquals(0, txn.count(), "no temporary file stays behind");
+    }
+  }
+
+  @Test
+  void theDirectWriterEitherWritesTheExactBytesOrLeavesNoFile() throws Exception {
+    Path file = root.resolve("object");
+    byte[] data = new byte[2 * (1 << 20) + 123];
+    new Random(1).nextBytes(data);
+
+    boolean written = new DirectFileWriter(root).write(file, data, 0, data.length);
+
+    if (written) {
+      assertArrayEquals(data, Files.readAllBytes(file));
+    } else {
+      assertFalse(Files.exists(file), "a refused direct write leaves nothing for the buffered one to trip on");
+    }
+  }
+}
