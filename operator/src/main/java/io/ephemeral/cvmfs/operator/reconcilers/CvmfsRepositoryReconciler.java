@@ -140,22 +140,22 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
           repository.fqrn(), previous == null ? null : previous.revision(), null, null,
           previous == null ? null : previous.publicKeyFingerprint(), previous == null ? null : previous.whitelistExpiresAt()));
     }
-    String hashBefore = deployment.getSecondaryResource(repository, context)
-        .map(d -> d.getSpec().getTemplate().getMetadata().getAnnotations().get(RepositoryResources.POD_SPEC_HASH_ANNOTATION))
-        .orElse(null);
+    String hashBefore = podSpecHash(deployment.getSecondaryResource(repository, context));
     workflow.reconcile(repository, context).throwAggregateExceptionIfErrorsPresent();
     if (existingKeys.isEmpty()) {
       events.normal(repository, "KeysGenerated", "generated the master key, repository key, certificate and a whitelist"
           + " for " + repository.fqrn());
     }
     Optional<Deployment> dataPlaneDeployment = deployment.getSecondaryResource(repository, context);
-    String hashAfter = dataPlaneDeployment
-        .map(d -> d.getSpec().getTemplate().getMetadata().getAnnotations().get(RepositoryResources.POD_SPEC_HASH_ANNOTATION))
-        .orElse(null);
-    if (hashBefore != null && !Objects.equals(hashBefore, hashAfter)) {
+    if (hashBefore != null && !Objects.equals(hashBefore, podSpecHash(dataPlaneDeployment))) {
       events.normal(repository, "SpecChanged", "rolling the data plane to the new spec");
     }
     return status(repository, observe(repository, context, dataPlaneDeployment, previous, now));
+  }
+
+  private static String podSpecHash(Optional<Deployment> dataPlane) {
+    return dataPlane.map(d -> d.getSpec().getTemplate().getMetadata().getAnnotations()
+        .get(RepositoryResources.POD_SPEC_HASH_ANNOTATION)).orElse(null);
   }
 
   /** Says in the status why the last attempt failed; the framework retries with backoff. */

@@ -31,19 +31,16 @@ final class RepositorySpecCheck {
       return Optional.of("fqrn '" + fqrn + "' is not a repository name: lowercase DNS labels joined by dots,"
           + " at least two, e.g. builds.example.org");
     }
-    String keysFor = existingKeys.map(s -> s.getMetadata().getAnnotations())
-        .map(a -> a.get(RepositoryResources.FQRN_ANNOTATION)).orElse(fqrn);
+    String keysFor = recorded(existingKeys, RepositoryResources.FQRN_ANNOTATION, fqrn);
     if (!keysFor.equals(fqrn)) {
       return Optional.of("fqrn is fixed once the repository exists: its keys are for " + keysFor + ", not " + fqrn);
     }
-    String hashOfKeys = existingKeys.map(s -> s.getMetadata().getAnnotations())
-        .map(a -> a.get(RepositoryResources.HASH_ANNOTATION)).orElse(spec.hashAlgorithm().flag());
+    String hashOfKeys = recorded(existingKeys, RepositoryResources.HASH_ANNOTATION, spec.hashAlgorithm().flag());
     if (!hashOfKeys.equals(spec.hashAlgorithm().flag())) {
       return Optional.of("hashAlgorithm is fixed once the repository exists: it is " + hashOfKeys);
     }
     String options = RepositoryResources.creationOptions(spec);
-    String optionsOfData = existingKeys.map(s -> s.getMetadata().getAnnotations())
-        .map(a -> a.get(RepositoryResources.CREATION_OPTIONS_ANNOTATION)).orElse(options);
+    String optionsOfData = recorded(existingKeys, RepositoryResources.CREATION_OPTIONS_ANNOTATION, options);
     if (!optionsOfData.equals(options)) {
       return Optional.of("compression, chunking and manifestTtl are fixed once the repository exists, as the data"
           + " plane keeps them with its data: they are " + optionsOfData + ", not " + options);
@@ -73,5 +70,10 @@ final class RepositorySpecCheck {
       return Optional.of("maintenance.schedule '" + spec.maintenance().schedule() + "' is not a cron schedule");
     }
     return Optional.empty();
+  }
+
+  /** What the keys Secret recorded under {@code annotation}; {@code current} where nothing is recorded yet. */
+  private static String recorded(Optional<Secret> existingKeys, String annotation, String current) {
+    return existingKeys.map(s -> s.getMetadata().getAnnotations()).map(a -> a.get(annotation)).orElse(current);
   }
 }

@@ -205,12 +205,16 @@ class CvmfsRepositoryReconcilerTest {
     editSpec("roll", spec -> spec.withPublications(new PublicationLimits("30m", "1d", "1GiB")));
     MockCluster.await("a new pod template", WAIT, () -> !hashBefore.equals(podSpecHash(
         client.apps().deployments().inNamespace(NS).withName("roll-data-plane").get())));
-    Container container = client.apps().deployments().inNamespace(NS).withName("roll-data-plane").get()
-        .getSpec().getTemplate().getSpec().getContainers().get(0);
-    assertEquals("1d", container.getEnv().stream().filter(e -> e.getName().equals("CVMFS_EPHEMERAL_MAX_TTL"))
-        .findFirst().orElseThrow().getValue());
+    assertEquals("1d", env(client.apps().deployments().inNamespace(NS).withName("roll-data-plane").get(),
+        "CVMFS_EPHEMERAL_MAX_TTL"));
     MockCluster.await("a SpecChanged event", WAIT,
         () -> events(client.resources(CvmfsRepository.class).inNamespace(NS).withName("roll").get()).contains("SpecChanged"));
+  }
+
+  /** The value of the data-plane container's environment variable {@code name}; fails if it is not set. */
+  private static String env(Deployment deployment, String name) {
+    return deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+        .filter(e -> e.getName().equals(name)).findFirst().orElseThrow().getValue();
   }
 
   private static String podSpecHash(Deployment deployment) {
@@ -277,9 +281,8 @@ class CvmfsRepositoryReconcilerTest {
     assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
     assertTrue(condition(observed, "Ready").getMessage().contains("compression=zlib"),
         condition(observed, "Ready").getMessage());
-    assertEquals("zlib", client.apps().deployments().inNamespace(NS).withName("packed-data-plane").get().getSpec()
-        .getTemplate().getSpec().getContainers().get(0).getEnv().stream()
-        .filter(e -> e.getName().equals("CVMFS_EPHEMERAL_COMPRESSION")).findFirst().orElseThrow().getValue());
+    assertEquals("zlib", env(client.apps().deployments().inNamespace(NS).withName("packed-data-plane").get(),
+        "CVMFS_EPHEMERAL_COMPRESSION"));
   }
 
   @Test
@@ -287,8 +290,7 @@ class CvmfsRepositoryReconcilerTest {
     create("brief", CvmfsRepositorySpec.defaults().withFqrn("brief.example.org").withWhitelist(new WhitelistSettings(2)));
     Deployment deployment = await(Deployment.class, "brief-data-plane");
     // A fresh whitelist has 2 days left; a minimum of 3 would keep the pod unready for good.
-    assertEquals("0", deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
-        .filter(e -> e.getName().equals("CVMFS_EPHEMERAL_WHITELIST_MIN_DAYS")).findFirst().orElseThrow().getValue());
+    assertEquals("0", env(deployment, "CVMFS_EPHEMERAL_WHITELIST_MIN_DAYS"));
   }
 
   @Test
