@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 
 /**
  * Writes large objects with {@code O_DIRECT}, past the page cache. Copying into the page cache
@@ -46,10 +47,10 @@ final class DirectFileWriter {
   }
 
   /**
-   * Writes {@code data[offset, offset + length)} to the new file {@code target}. Returns false,
+   * Writes the concatenated {@code content} to the new file {@code target}. Returns false,
    * leaving no file, when the file system does not take direct I/O.
    */
-  boolean write(Path target, byte[] data, int offset, int length) throws IOException {
+  boolean write(Path target, List<ByteSlice> content) throws IOException {
     if (refused) {
       return false;
     }
@@ -65,29 +66,41 @@ final class DirectFileWriter {
     }
     try (channel) {
       ByteBuffer buffer = buffers.get();
+      buffer.clear();
       long position = 0;
-      int done = 0;
-      while (done < length) {
-        int piece = Math.min(length - done, BUFFER_SIZE);
-        buffer.clear();
-        buffer.put(data, offset + done, piece);
-        int padded = (piece + blockSize - 1) / blockSize * blockSize;
-        while (buffer.position() < padded) {
+      for (ByteSlice slice : content) {
+        for (int done = 0; done < slice.length(); ) {
+          int piece = Math.min(slice.length() - done, buffer.remaining());
+          buffer.put(slice.array(), slice.offset() + done, piece);
+          done += piece;
+          if (!buffer.hasRemaining()) {
+            position = flush(channel, buffer, position);
+          }
+        }
+      }
+      long length = position + buffer.position();
+      if (buffer.position() > 0) {
+        // The last block is padded with zeros, which the truncate below cuts off again.
+        while (buffer.position() % blockSize != 0) {
           buffer.put((byte) 0);
         }
-        buffer.flip();
-        while (buffer.hasRemaining()) {
-          position += channel.write(buffer, position);
+        if (flush(channel, buffer, position) != length) {
+          channel.truncate(length);
         }
-        done += piece;
-      }
-      if (position != length) {
-        channel.truncate(length);
       }
     } catch (IOException e) {
       Files.deleteIfExists(target);
       throw e;
     }
     return true;
+  }
+
+  private static long flush(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+    buffer.flip();
+    while (buffer.hasRemaining()) {
+      position += channel.write(buffer, position);
+    }
+    buffer.clear();
+    return position;
   }
 }

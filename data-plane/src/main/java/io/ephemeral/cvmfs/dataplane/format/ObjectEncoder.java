@@ -1,6 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.format;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.zip.Deflater;
 
 /**
@@ -21,25 +22,44 @@ public final class ObjectEncoder {
 
   /** The encoded form of {@code data[offset, offset + length)}. */
   public Encoded encode(byte[] data, int offset, int length, Compression compression, HashAlgorithm algorithm) {
+    return encode(ByteSlice.of(data, offset, length), compression, algorithm);
+  }
+
+  /** The encoded form of the concatenated {@code content}. */
+  public Encoded encode(List<ByteSlice> content, Compression compression, HashAlgorithm algorithm) {
     if (compression == Compression.NONE) {
-      return new Encoded(algorithm.hash(data, offset, length), data, offset, length);
+      HashAlgorithm.Hasher hasher = algorithm.newHasher();
+      for (ByteSlice slice : content) {
+        hasher.update(slice.array(), slice.offset(), slice.length());
+      }
+      return new Encoded(new ContentHash(algorithm, hasher.digest()), content, ByteSlice.totalLength(content));
+    }
+    long length = ByteSlice.totalLength(content);
+    // zlib's own bound for incompressible input: one allocation of the right size, not doublings.
+    long bound = length + (length >> 12) + (length >> 14) + (length >> 25) + 64;
+    if (out.length < bound) {
+      out = new byte[Math.toIntExact(bound)];
     }
     deflater.reset();
-    deflater.setInput(data, offset, length);
-    deflater.finish();
-    // zlib's own bound for incompressible input: one allocation of the right size, not doublings.
-    int bound = length + (length >> 12) + (length >> 14) + (length >> 25) + 64;
-    if (out.length < bound) {
-      out = new byte[bound];
-    }
     int size = 0;
-    while (!deflater.finished()) {
-      if (size == out.length) {
-        out = Arrays.copyOf(out, out.length + RETAINED);
+    for (ByteSlice slice : content) {
+      deflater.setInput(slice.array(), slice.offset(), slice.length());
+      while (!deflater.needsInput()) {
+        size = deflateInto(size);
       }
-      size += deflater.deflate(out, size, out.length - size);
     }
-    return new Encoded(algorithm.hash(out, 0, size), out, 0, size);
+    deflater.finish();
+    while (!deflater.finished()) {
+      size = deflateInto(size);
+    }
+    return new Encoded(algorithm.hash(out, 0, size), ByteSlice.of(out, 0, size), size);
+  }
+
+  private int deflateInto(int size) {
+    if (size == out.length) {
+      out = Arrays.copyOf(out, out.length + RETAINED);
+    }
+    return size + deflater.deflate(out, size, out.length - size);
   }
 
   /** Lets go of a large output buffer once its bytes are stored, so idle encoders stay small. */
@@ -55,8 +75,8 @@ public final class ObjectEncoder {
   }
 
   /**
-   * Encoded bytes and their name. The byte range aliases the encoder's buffer (or the input for
-   * uncompressed objects): use it before the next call to {@link #encode}.
+   * Encoded bytes and their name. The slices alias the encoder's buffer (or the input for
+   * uncompressed objects): use them before the next call to {@link #encode}.
    */
-  public record Encoded(ContentHash hash, byte[] bytes, int offset, int length) {}
+  public record Encoded(ContentHash hash, List<ByteSlice> bytes, long length) {}
 }

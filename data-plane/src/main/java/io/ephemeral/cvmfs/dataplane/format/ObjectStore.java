@@ -73,11 +73,12 @@ public final class ObjectStore {
       return new StoredObject(encoded.hash(), kind, plainSize, encoded.length(), false);
     }
     Path temp = newTempFile();
-    if (encoded.length() < DirectFileWriter.MIN_SIZE
-        || !directWriter().write(temp, encoded.bytes(), encoded.offset(), encoded.length())) {
+    if (encoded.length() < DirectFileWriter.MIN_SIZE || !directWriter().write(temp, encoded.bytes())) {
       // A plain stream writes the heap array directly; a channel would copy it to a direct buffer first.
       try (FileOutputStream out = new FileOutputStream(temp.toFile())) {
-        out.write(encoded.bytes(), encoded.offset(), encoded.length());
+        for (ByteSlice slice : encoded.bytes()) {
+          out.write(slice.array(), slice.offset(), slice.length());
+        }
       } catch (IOException e) {
         Files.deleteIfExists(temp);
         throw e;

@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
+import io.ephemeral.cvmfs.dataplane.format.ByteSlice;
 import io.ephemeral.cvmfs.dataplane.format.Chunk;
 import io.ephemeral.cvmfs.dataplane.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
@@ -10,7 +11,6 @@ import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -18,6 +18,10 @@ import java.util.concurrent.CompletableFuture;
  * Cuts one file into objects: files up to the minimum chunk size become one object, larger ones
  * are cut by xor32 into chunks unless the whole file ends up as a single piece (spec 7.10, 8).
  * Reading and cutting happen on the caller's thread, encoding and storing in the pipeline.
+ *
+ * <p>Large files are read in blocks, and a chunk goes to the pipeline as the slices of the
+ * blocks it spans: the bytes are never copied on the reading thread, which is the one part of
+ * a publish that runs on a single core.
  */
 public final class ContentIngester {
 
@@ -39,65 +43,101 @@ public final class ContentIngester {
    * @param size the exact number of bytes to read, or -1 to read to the end of the stream
    */
   public CompletableFuture<FileContent> ingest(InputStream in, long size, String name) throws IOException {
-    int min = options.chunking().min();
-    if (size >= 0 && size <= min) {
+    if (size >= 0 && size <= options.chunking().min()) {
       byte[] data = new byte[(int) size];
-      readFully(in, data, 0, (int) size, name);
-      return storeWhole(data, (int) size);
+      int read = in.readNBytes(data, 0, data.length);
+      checkComplete(name, data.length, read);
+      return storeWhole(ByteSlice.of(data, 0, read), read);
     }
-    int max = options.chunking().max();
-    byte[] window = new byte[max];
-    int available = 0;
-    long consumed = 0;
-    boolean endOfFile = false;
+    Xor32Chunker.Cursor cursor = chunker.newCursor();
+    BlockPool pool = pipeline.blocks();
     List<CompletableFuture<StoredObject>> pieces = new ArrayList<>();
-    List<long[]> ranges = new ArrayList<>();
-    while (!endOfFile || available > 0) {
-      if (!endOfFile) {
-        int wanted = (int) (size < 0 ? max - available : Math.min(max - available, size - consumed - available));
-        int read = in.readNBytes(window, available, wanted);
-        if (size >= 0 && read < wanted) {
-          throw new InvalidSourceException("truncated content of " + name + ": expected " + wanted + " more bytes, got " + read);
+    Piece current = new Piece();
+    long consumed = 0;
+    long chunkStart = 0;
+    int read;
+    int wanted;
+    do {
+      wanted = (int) (size < 0 ? BlockPool.BLOCK_SIZE : Math.min(BlockPool.BLOCK_SIZE, size - consumed));
+      BlockPool.Block block = pool.take();
+      try {
+        read = in.readNBytes(block.bytes(), 0, wanted);
+        if (size >= 0) {
+          checkComplete(name, wanted, read);
         }
-        available += read;
-        endOfFile = size >= 0 ? consumed + available == size : read < wanted;
+        for (int from = 0, cut; from < read; from = cut) {
+          cut = cursor.next(block.bytes(), from, read);
+          current.add(block, from, (cut < 0 ? read : cut) - from);
+          if (cut < 0) {
+            break;
+          }
+          long length = consumed + cut - chunkStart;
+          pieces.add(current.store(ObjectKind.CHUNK, (int) length));
+          chunkStart += length;
+          current = new Piece();
+        }
+      } finally {
+        block.release();
       }
-      int cut = chunker.nextCut(window, 0, available, endOfFile);
-      if (pieces.isEmpty() && endOfFile && cut == available) {
-        // A single piece: stored as an ordinary file, without chunk rows.
-        return storeWhole(Arrays.copyOf(window, available), available);
-      }
-      pipeline.reserve(cut, options.compression());
-      byte[] chunk = Arrays.copyOf(window, cut);
-      pieces.add(pipeline.store(store, chunk, cut, ObjectKind.CHUNK, options.compression(), options.hash(), options.zlibLevel()));
-      ranges.add(new long[] {consumed, cut});
-      System.arraycopy(window, cut, window, 0, available - cut);
-      available -= cut;
-      consumed += cut;
+      consumed += read;
+    } while (read == wanted && consumed != size);
+    if (pieces.isEmpty()) {
+      // A single piece: stored as an ordinary file, without chunk rows.
+      int length = (int) consumed;
+      return current.store(ObjectKind.FILE, length).thenApply(object -> whole(object, length));
     }
+    pieces.add(current.store(ObjectKind.CHUNK, (int) (consumed - chunkStart)));
     long total = consumed;
     return CompletableFuture.allOf(pieces.toArray(CompletableFuture[]::new)).thenApply(done -> {
       List<Chunk> chunks = new ArrayList<>(pieces.size());
+      long offset = 0;
       int written = 0;
-      for (int i = 0; i < pieces.size(); i++) {
-        StoredObject object = pieces.get(i).join();
-        chunks.add(new Chunk(ranges.get(i)[0], ranges.get(i)[1], object.hash()));
+      for (CompletableFuture<StoredObject> piece : pieces) {
+        StoredObject object = piece.join();
+        chunks.add(new Chunk(offset, object.size(), object.hash()));
+        offset += object.size();
         written += object.written() ? 1 : 0;
       }
       return new FileContent(total, null, chunks, written, pieces.size() - written);
     });
   }
 
-  private CompletableFuture<FileContent> storeWhole(byte[] data, int length) throws IOException {
-    pipeline.reserve(length, options.compression());
-    return pipeline.store(store, data, length, ObjectKind.FILE, options.compression(), options.hash(), options.zlibLevel())
-        .thenApply(object -> new FileContent(length, object.hash(), List.of(), object.written() ? 1 : 0, object.written() ? 0 : 1));
+  private CompletableFuture<FileContent> storeWhole(List<ByteSlice> content, int length) throws IOException {
+    return store(content, ObjectKind.FILE, length).thenApply(object -> whole(object, length));
   }
 
-  private static void readFully(InputStream in, byte[] buffer, int offset, int length, String name) throws IOException {
-    int read = in.readNBytes(buffer, offset, length);
-    if (read < length) {
-      throw new InvalidSourceException("truncated content of " + name + ": expected " + length + " more bytes, got " + read);
+  private CompletableFuture<StoredObject> store(List<ByteSlice> content, ObjectKind kind, int length) throws IOException {
+    pipeline.reserve(length, options.compression());
+    return pipeline.store(store, content, length, kind, options.compression(), options.hash(), options.zlibLevel());
+  }
+
+  private static FileContent whole(StoredObject object, int length) {
+    return new FileContent(length, object.hash(), List.of(), object.written() ? 1 : 0, object.written() ? 0 : 1);
+  }
+
+  /** The slices of one object being cut, and the blocks they hold until it is stored. */
+  private final class Piece {
+    private final List<ByteSlice> slices = new ArrayList<>();
+    private final List<BlockPool.Block> blocks = new ArrayList<>(2);
+
+    void add(BlockPool.Block block, int offset, int length) {
+      if (length == 0) {
+        // A cut right at the start of a block.
+        return;
+      }
+      slices.add(new ByteSlice(block.bytes(), offset, length));
+      block.retain();
+      blocks.add(block);
+    }
+
+    CompletableFuture<StoredObject> store(ObjectKind kind, int length) throws IOException {
+      return ContentIngester.this.store(slices, kind, length).whenComplete((object, failure) -> blocks.forEach(BlockPool.Block::release));
+    }
+  }
+
+  private static void checkComplete(String name, int wanted, int read) throws InvalidSourceException {
+    if (read < wanted) {
+      throw new InvalidSourceException("truncated content of " + name + ": expected " + wanted + " more bytes, got " + read);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
+import io.ephemeral.cvmfs.dataplane.format.ByteSlice;
 import io.ephemeral.cvmfs.dataplane.format.Compression;
 import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
 import io.ephemeral.cvmfs.dataplane.format.ObjectEncoder;
@@ -9,6 +10,7 @@ import io.ephemeral.cvmfs.dataplane.format.StoredObject;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -28,6 +30,7 @@ public final class ObjectPipeline implements AutoCloseable {
   private final ExecutorService workers;
   private final Semaphore budgetKib;
   private final int budgetPermits;
+  private final BlockPool blocks;
   private final ThreadLocal<ObjectEncoder[]> encoders = ThreadLocal.withInitial(() -> new ObjectEncoder[10]);
 
   public ObjectPipeline(int threads, long bytesInFlight) {
@@ -39,12 +42,18 @@ public final class ObjectPipeline implements AutoCloseable {
     });
     this.budgetPermits = (int) Math.max(1, bytesInFlight / KIB);
     this.budgetKib = new Semaphore(budgetPermits);
+    // As many blocks as the objects in flight can hold stay ready for reuse.
+    this.blocks = new BlockPool(bytesInFlight);
   }
 
   public static ObjectPipeline forThisMachine() {
     // Twice the cores: writers of small objects spend much of their time waiting on the file system.
     int threads = 2 * Runtime.getRuntime().availableProcessors();
     return new ObjectPipeline(threads, Math.min(Runtime.getRuntime().maxMemory() / 4, 256L << 20));
+  }
+
+  BlockPool blocks() {
+    return blocks;
   }
 
   /**
@@ -61,14 +70,17 @@ public final class ObjectPipeline implements AutoCloseable {
     }
   }
 
-  /** Stores {@code data[0, length)} as an object; {@code data} is owned by the pipeline from now on. */
-  public CompletableFuture<StoredObject> store(ObjectStore store, byte[] data, int length, ObjectKind kind,
+  /**
+   * Stores the concatenated {@code content}, {@code length} bytes, as an object; the slices are
+   * owned by the pipeline from now on.
+   */
+  public CompletableFuture<StoredObject> store(ObjectStore store, List<ByteSlice> content, int length, ObjectKind kind,
       Compression compression, HashAlgorithm algorithm, int zlibLevel) {
     return CompletableFuture.supplyAsync(() -> {
       try {
         ObjectEncoder encoder = encoder(zlibLevel);
         try {
-          return store.put(encoder.encode(data, 0, length, compression, algorithm), kind, length);
+          return store.put(encoder.encode(content, compression, algorithm), kind, length);
         } finally {
           encoder.shrink();
         }

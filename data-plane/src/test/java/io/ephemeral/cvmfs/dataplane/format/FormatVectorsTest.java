@@ -15,7 +15,8 @@ class FormatVectorsTest {
   void emptyObjectHasTheNamesTheSpecGives() {
     ObjectEncoder encoder = new ObjectEncoder(6);
     ObjectEncoder.Encoded sha1 = encoder.encode(new byte[0], 0, 0, Compression.ZLIB, HashAlgorithm.SHA1);
-    byte[] stored = java.util.Arrays.copyOfRange(sha1.bytes(), sha1.offset(), sha1.offset() + sha1.length());
+    ByteSlice slice = sha1.bytes().get(0);
+    byte[] stored = java.util.Arrays.copyOfRange(slice.array(), slice.offset(), slice.offset() + slice.length());
     assertArrayEquals(HexFormat.of().parseHex("789c030000000001"), stored);
     assertEquals("data/e8/ec3d88b62ebf526e4e5a4ff6162a3aa48a6b78", sha1.hash().objectPath(ObjectKind.FILE));
     assertEquals("data/fc/db20b894f31f1306d56294c049ca7293dde0fc-rmd160",

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -46,7 +47,13 @@ class ObjectStoreTest {
     byte[] data = new byte[2 * (1 << 20) + 123];
     new Random(1).nextBytes(data);
 
-    boolean written = new DirectFileWriter(root).write(file, data, 0, data.length);
+    // Slices that straddle the writer's 1 MiB buffer and its blocks.
+    int a = 1000;
+    int b = a + (1 << 20) + 7;
+    List<ByteSlice> slices = List.of(new ByteSlice(data, 0, a), new ByteSlice(data, a, b - a),
+        new ByteSlice(data, b, data.length - b));
+
+    boolean written = new DirectFileWriter(root).write(file, slices);
 
     if (written) {
       assertArrayEquals(data, Files.readAllBytes(file));
