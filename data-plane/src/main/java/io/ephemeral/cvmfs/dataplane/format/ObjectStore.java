@@ -125,14 +125,11 @@ public final class ObjectStore {
    * never deletes an object modified after it started, so touching an object a publication reuses
    * protects it, where a mere existence check could race with the sweep.
    */
-  private boolean refresh(Path object) throws IOException {
+  private boolean refresh(Path object) {
     synchronized (lockOf(object)) {
-      try {
-        Files.setLastModifiedTime(object, FileTime.fromMillis(System.currentTimeMillis()));
-        return true;
-      } catch (NoSuchFileException e) {
-        return false;
-      }
+      // java.io.File answers a missing file with false, where NIO would build an exception for
+      // every new object. A file it cannot touch is written again: same bytes, renamed over it.
+      return object.toFile().setLastModified(System.currentTimeMillis());
     }
   }
 
