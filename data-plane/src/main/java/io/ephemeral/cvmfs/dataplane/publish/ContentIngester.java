@@ -47,14 +47,13 @@ public final class ContentIngester {
       byte[] data = new byte[(int) size];
       int read = in.readNBytes(data, 0, data.length);
       checkComplete(name, data.length, read);
-      return storeWhole(ByteSlice.of(data, 0, read), read);
+      return store(ByteSlice.of(data, 0, read), ObjectKind.FILE, read).thenApply(ContentIngester::whole);
     }
     Xor32Chunker.Cursor cursor = chunker.newCursor();
     BlockPool pool = pipeline.blocks();
     List<CompletableFuture<StoredObject>> pieces = new ArrayList<>();
     Piece current = new Piece();
     long consumed = 0;
-    long chunkStart = 0;
     int read;
     int wanted;
     do {
@@ -71,9 +70,7 @@ public final class ContentIngester {
           if (cut < 0) {
             break;
           }
-          long length = consumed + cut - chunkStart;
-          pieces.add(current.store(ObjectKind.CHUNK, (int) length));
-          chunkStart += length;
+          pieces.add(current.store(ObjectKind.CHUNK));
           current = new Piece();
         }
       } finally {
@@ -83,10 +80,9 @@ public final class ContentIngester {
     } while (read == wanted && consumed != size);
     if (pieces.isEmpty()) {
       // A single piece: stored as an ordinary file, without chunk rows.
-      int length = (int) consumed;
-      return current.store(ObjectKind.FILE, length).thenApply(object -> whole(object, length));
+      return current.store(ObjectKind.FILE).thenApply(ContentIngester::whole);
     }
-    pieces.add(current.store(ObjectKind.CHUNK, (int) (consumed - chunkStart)));
+    pieces.add(current.store(ObjectKind.CHUNK));
     long total = consumed;
     return CompletableFuture.allOf(pieces.toArray(CompletableFuture[]::new)).thenApply(done -> {
       List<Chunk> chunks = new ArrayList<>(pieces.size());
@@ -102,23 +98,20 @@ public final class ContentIngester {
     });
   }
 
-  private CompletableFuture<FileContent> storeWhole(List<ByteSlice> content, int length) throws IOException {
-    return store(content, ObjectKind.FILE, length).thenApply(object -> whole(object, length));
-  }
-
   private CompletableFuture<StoredObject> store(List<ByteSlice> content, ObjectKind kind, int length) throws IOException {
     pipeline.reserve(length, options.compression());
     return pipeline.store(store, content, length, kind, options.compression(), options.hash(), options.zlibLevel());
   }
 
-  private static FileContent whole(StoredObject object, int length) {
-    return new FileContent(length, object.hash(), List.of(), object.written() ? 1 : 0, object.written() ? 0 : 1);
+  private static FileContent whole(StoredObject object) {
+    return new FileContent(object.size(), object.hash(), List.of(), object.written() ? 1 : 0, object.written() ? 0 : 1);
   }
 
   /** The slices of one object being cut, and the blocks they hold until it is stored. */
   private final class Piece {
     private final List<ByteSlice> slices = new ArrayList<>();
     private final List<BlockPool.Block> blocks = new ArrayList<>(2);
+    private int length;
 
     void add(BlockPool.Block block, int offset, int length) {
       if (length == 0) {
@@ -126,11 +119,12 @@ public final class ContentIngester {
         return;
       }
       slices.add(new ByteSlice(block.bytes(), offset, length));
+      this.length += length;
       block.retain();
       blocks.add(block);
     }
 
-    CompletableFuture<StoredObject> store(ObjectKind kind, int length) throws IOException {
+    CompletableFuture<StoredObject> store(ObjectKind kind) throws IOException {
       return ContentIngester.this.store(slices, kind, length).whenComplete((object, failure) -> blocks.forEach(BlockPool.Block::release));
     }
   }
