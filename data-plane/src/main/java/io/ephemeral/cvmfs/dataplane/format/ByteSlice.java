@@ -13,10 +13,6 @@ public record ByteSlice(byte[] array, int offset, int length) {
     Objects.checkFromIndexSize(offset, length, array.length);
   }
 
-  public static List<ByteSlice> of(byte[] array, int offset, int length) {
-    return List.of(new ByteSlice(array, offset, length));
-  }
-
   public static long totalLength(List<ByteSlice> slices) {
     long total = 0;
     for (ByteSlice slice : slices) {

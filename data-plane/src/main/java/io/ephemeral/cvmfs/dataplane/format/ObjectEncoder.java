@@ -22,7 +22,7 @@ public final class ObjectEncoder {
 
   /** The encoded form of {@code data[offset, offset + length)}. */
   public Encoded encode(byte[] data, int offset, int length, Compression compression, HashAlgorithm algorithm) {
-    return encode(ByteSlice.of(data, offset, length), compression, algorithm);
+    return encode(List.of(new ByteSlice(data, offset, length)), compression, algorithm);
   }
 
   /** The encoded form of the concatenated {@code content}. */
@@ -52,7 +52,7 @@ public final class ObjectEncoder {
     while (!deflater.finished()) {
       size = deflateInto(size);
     }
-    return new Encoded(algorithm.hash(out, 0, size), ByteSlice.of(out, 0, size), size);
+    return new Encoded(algorithm.hash(out, 0, size), List.of(new ByteSlice(out, 0, size)), size);
   }
 
   private int deflateInto(int size) {

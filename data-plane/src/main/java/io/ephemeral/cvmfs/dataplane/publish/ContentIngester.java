@@ -47,7 +47,7 @@ public final class ContentIngester {
       byte[] data = new byte[(int) size];
       int read = in.readNBytes(data, 0, data.length);
       checkComplete(name, data.length, read);
-      return store(ByteSlice.of(data, 0, read), ObjectKind.FILE, read).thenApply(ContentIngester::whole);
+      return store(List.of(new ByteSlice(data, 0, read)), ObjectKind.FILE).thenApply(ContentIngester::whole);
     }
     Xor32Chunker.Cursor cursor = chunker.newCursor();
     BlockPool pool = pipeline.blocks();
@@ -98,7 +98,9 @@ public final class ContentIngester {
     });
   }
 
-  private CompletableFuture<StoredObject> store(List<ByteSlice> content, ObjectKind kind, int length) throws IOException {
+  private CompletableFuture<StoredObject> store(List<ByteSlice> content, ObjectKind kind) throws IOException {
+    // An object is at most the maximum chunk size, so its length fits an int.
+    int length = (int) ByteSlice.totalLength(content);
     pipeline.reserve(length, options.compression());
     return pipeline.store(store, content, length, kind, options.compression(), options.hash(), options.zlibLevel());
   }
@@ -111,7 +113,6 @@ public final class ContentIngester {
   private final class Piece {
     private final List<ByteSlice> slices = new ArrayList<>();
     private final List<BlockPool.Block> blocks = new ArrayList<>(2);
-    private int length;
 
     void add(BlockPool.Block block, int offset, int length) {
       if (length == 0) {
@@ -119,13 +120,12 @@ public final class ContentIngester {
         return;
       }
       slices.add(new ByteSlice(block.bytes(), offset, length));
-      this.length += length;
       block.retain();
       blocks.add(block);
     }
 
     CompletableFuture<StoredObject> store(ObjectKind kind) throws IOException {
-      return ContentIngester.this.store(slices, kind, length).whenComplete((object, failure) -> blocks.forEach(BlockPool.Block::release));
+      return ContentIngester.this.store(slices, kind).whenComplete((object, failure) -> blocks.forEach(BlockPool.Block::release));
     }
   }
 
