@@ -8,6 +8,18 @@ final class ByteSizeConverter implements CommandLine.ITypeConverter<Long> {
 
   @Override
   public Long convert(String value) {
+    return parse(value, false);
+  }
+
+  /** Also reads {@code 0}, for sizes where zero turns something off. */
+  static final class OrZero implements CommandLine.ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      return parse(value, true);
+    }
+  }
+
+  private static long parse(String value, boolean zeroAllowed) {
     String text = value.trim();
     String lower = text.toLowerCase(Locale.ROOT);
     long factor = 1;
@@ -23,7 +35,7 @@ final class ByteSizeConverter implements CommandLine.ITypeConverter<Long> {
     String digits = factor == 1 ? text : text.substring(0, text.length() - 3).trim();
     try {
       long bytes = Math.multiplyExact(Long.parseLong(digits), factor);
-      if (bytes <= 0) {
+      if (bytes < 0 || bytes == 0 && !zeroAllowed) {
         throw new CommandLine.TypeConversionException("size out of range: " + value);
       }
       return bytes;

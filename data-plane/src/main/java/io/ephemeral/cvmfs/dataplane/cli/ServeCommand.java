@@ -104,6 +104,12 @@ final class ServeCommand implements Callable<Integer> {
       description = "/readyz fails when a whitelist has fewer days left (default ${DEFAULT-VALUE}).")
   int whitelistMinDays;
 
+  @Option(names = "--object-cache", paramLabel = "SIZE", defaultValue = "${env:CVMFS_EPHEMERAL_OBJECT_CACHE:-64MiB}",
+      converter = ByteSizeConverter.OrZero.class,
+      description = "Memory for small objects (up to 256 KiB each) answered without touching the disk for a second"
+          + " after they were read; 0 disables it (default ${DEFAULT-VALUE}).")
+  long objectCache;
+
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private final CountDownLatch closed = new CountDownLatch(1);
 
@@ -115,7 +121,7 @@ final class ServeCommand implements Callable<Integer> {
         Ttl.parse(housekeepingInterval), legacyApiWithoutToken, new MaintenanceSettings(
             gcGrace == null ? null : Duration.ofSeconds(gcGrace),
             gcInterval.strip().equals("0") ? Duration.ZERO : Ttl.parse(gcInterval),
-            whitelistFile, Ttl.parse(whitelistPollInterval), whitelistMinDays));
+            whitelistFile, Ttl.parse(whitelistPollInterval), whitelistMinDays), objectCache);
   }
 
   @Override

@@ -40,12 +40,13 @@ import org.slf4j.LoggerFactory;
  * <p>Each connection gets this pipeline:
  *
  * <pre>
- *   event loop:     [idle] - codec - keep-alive
+ *   event loop:     [idle] - codec - lingering close - keep-alive - [cached objects]
  *   file executor:  route 1 - route 2 - ... - fallback (404 / 405 / 400)
  * </pre>
  *
  * The routes run on a separate executor group because they touch the disk, which must never
- * stall an event loop. Netty pins all handlers of one pipeline added with the same group to one
+ * stall an event loop. With the repository route and an object cache, small objects read once
+ * are answered from memory on the event loop. Netty pins all handlers of one pipeline added with the same group to one
  * executor, so a connection's requests are handled, and answered, strictly in order.
  *
  * <p>Every connection has TCP keep-alive on, so that connections to vanished peers are reaped
@@ -62,22 +63,29 @@ public final class HttpServer implements AutoCloseable {
   /** Name of the handler answering {@code Expect: 100-continue}; a route that takes the connection over removes it. */
   public static final String EXPECT_CONTINUE_HANDLER = "expect-continue";
 
-  /** Name of the last handler on the event loop, after which a route may add its own. */
+  /** Name of the handler after which a route may add its own on the event loop. */
   public static final String KEEP_ALIVE_HANDLER = "keep-alive";
+
+  private static final String LINGERING_CLOSE_HANDLER = "lingering-close";
+
+  private static final String CACHED_OBJECTS_HANDLER = "cached-objects";
 
   private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
   private static final int MAX_BODY_PART = 256 * 1024;
 
   private final HttpServerConfig config;
   private final List<Supplier<? extends RouteHandler>> routes;
+  private final Supplier<CachedObjectResponder> cachedObjects;
   private EventLoopGroup bossGroup;
   private EventLoopGroup workerGroup;
   private EventExecutorGroup fileGroup;
   private Channel serverChannel;
 
-  private HttpServer(HttpServerConfig config, List<Supplier<? extends RouteHandler>> routes) {
+  private HttpServer(HttpServerConfig config, List<Supplier<? extends RouteHandler>> routes,
+      Supplier<CachedObjectResponder> cachedObjects) {
     this.config = config;
     this.routes = List.copyOf(routes);
+    this.cachedObjects = cachedObjects;
   }
 
   public static Builder builder(HttpServerConfig config) {
@@ -174,9 +182,13 @@ public final class HttpServer implements AutoCloseable {
       }
       // Large body parts: every part crosses to the route executor as a task of its own.
       pipeline.addLast(CODEC_HANDLER, new HttpServerCodec(4096, 16 * 1024, MAX_BODY_PART));
+      pipeline.addLast(LINGERING_CLOSE_HANDLER, new LingeringCloser());
       // Uploads from curl -T wait for "100 Continue" before sending the body.
       pipeline.addLast(EXPECT_CONTINUE_HANDLER, new HttpServerExpectContinueHandler());
       pipeline.addLast(KEEP_ALIVE_HANDLER, new HttpServerKeepAliveHandler());
+      if (cachedObjects != null) {
+        pipeline.addLast(CACHED_OBJECTS_HANDLER, cachedObjects.get());
+      }
       for (Supplier<? extends RouteHandler> route : routes) {
         pipeline.addLast(fileGroup, null, route.get());
       }
@@ -201,16 +213,25 @@ public final class HttpServer implements AutoCloseable {
   public static final class Builder {
     private final HttpServerConfig config;
     private final List<Supplier<? extends RouteHandler>> routes = new ArrayList<>();
+    private Supplier<CachedObjectResponder> cachedObjects;
 
     private Builder(HttpServerConfig config) {
       this.config = Objects.requireNonNull(config, "config");
     }
 
-    /** Adds the route serving the repositories' files, with the configured caching times. */
+    /**
+     * Adds the route serving the repositories' files, with the configured caching times, and the
+     * object cache if one is configured.
+     */
     public Builder repositories(ServedRepositories repositories) {
       Objects.requireNonNull(repositories, "repositories");
-      return route(() -> new RepositoryContentHandler(
-          repositories, config.manifestMaxAge(), config.objectMaxAge()));
+      ContentHeaders manifests = new ContentHeaders(config.manifestMaxAge());
+      ContentHeaders objects = new ContentHeaders(config.objectMaxAge());
+      ObjectCache cache = config.objectCacheBytes() > 0 ? new ObjectCache(config.objectCacheBytes()) : null;
+      if (cache != null) {
+        cachedObjects = () -> new CachedObjectResponder(cache, objects);
+      }
+      return route(() -> new RepositoryContentHandler(repositories, manifests, objects, cache));
     }
 
     /** Adds a route; {@code factory} makes one handler per connection. */
@@ -220,7 +241,7 @@ public final class HttpServer implements AutoCloseable {
     }
 
     public HttpServer build() {
-      return new HttpServer(config, routes);
+      return new HttpServer(config, routes, cachedObjects);
     }
   }
 }

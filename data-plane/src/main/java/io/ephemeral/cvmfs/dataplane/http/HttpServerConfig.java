@@ -16,6 +16,8 @@ import java.util.Objects;
  * @param fileThreads threads that open files and run request handlers; 0 for a default based
  *     on the number of processors
  * @param idleTimeout close connections without traffic for this long; zero to keep them
+ * @param objectCacheBytes memory for small objects answered without touching the disk (see
+ *     {@link ObjectCache}); 0 sends every object from its file
  */
 public record HttpServerConfig(
     String bindAddress,
@@ -24,13 +26,17 @@ public record HttpServerConfig(
     Duration objectMaxAge,
     int ioThreads,
     int fileThreads,
-    Duration idleTimeout) {
+    Duration idleTimeout,
+    long objectCacheBytes) {
 
   /** 61 s: Squid by default does not cache anything with 60 s or less at all. */
   public static final Duration DEFAULT_MANIFEST_MAX_AGE = Duration.ofSeconds(61);
 
   /** Three days, as in the Apache configuration written by {@code cvmfs_server}. */
   public static final Duration DEFAULT_OBJECT_MAX_AGE = Duration.ofDays(3);
+
+  /** Room for the catalogs of many publications at once, small beside the heap of a data plane pod. */
+  public static final long DEFAULT_OBJECT_CACHE_BYTES = 64L << 20;
 
   public HttpServerConfig {
     Objects.requireNonNull(bindAddress, "bindAddress");
@@ -43,21 +49,29 @@ public record HttpServerConfig(
     if (ioThreads < 0 || fileThreads < 0) {
       throw new IllegalArgumentException("negative thread count");
     }
+    if (objectCacheBytes < 0) {
+      throw new IllegalArgumentException("negative object cache size: " + objectCacheBytes);
+    }
   }
 
   /**
-   * Listens on all interfaces, port 8080, with the default ages and thread counts, and closes
-   * connections idle for a minute.
+   * Listens on all interfaces, port 8080, with the default ages, thread counts and object cache,
+   * and closes connections idle for a minute.
    */
   public static HttpServerConfig defaults() {
     return new HttpServerConfig(
         "0.0.0.0", 8080, DEFAULT_MANIFEST_MAX_AGE, DEFAULT_OBJECT_MAX_AGE, 0, 0,
-        Duration.ofSeconds(60));
+        Duration.ofSeconds(60), DEFAULT_OBJECT_CACHE_BYTES);
   }
 
   public HttpServerConfig withAddress(String bindAddress, int port) {
-    return new HttpServerConfig(
-        bindAddress, port, manifestMaxAge, objectMaxAge, ioThreads, fileThreads, idleTimeout);
+    return new HttpServerConfig(bindAddress, port, manifestMaxAge, objectMaxAge, ioThreads, fileThreads, idleTimeout,
+        objectCacheBytes);
+  }
+
+  public HttpServerConfig withObjectCacheBytes(long bytes) {
+    return new HttpServerConfig(bindAddress, port, manifestMaxAge, objectMaxAge, ioThreads, fileThreads, idleTimeout,
+        bytes);
   }
 
   public InetSocketAddress address() {

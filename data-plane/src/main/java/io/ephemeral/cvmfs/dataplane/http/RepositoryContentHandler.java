@@ -8,27 +8,23 @@ import static io.netty.handler.codec.http.HttpVersion.HTTP_1_1;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.DefaultFileRegion;
-import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.time.Duration;
-import java.util.Date;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -43,6 +39,9 @@ import java.util.regex.Pattern;
  * can never reach a file outside a repository's tree. Headers follow the Apache configuration
  * of {@code cvmfs_server}: no {@code Last-Modified}, no {@code ETag}, conditional requests
  * answered in full, bodies sent exactly as stored.
+ *
+ * <p>Objects small enough for the {@link ObjectCache}, if there is one, are read into memory and
+ * put there, so that the {@link CachedObjectResponder} answers the next requests for them.
  */
 public final class RepositoryContentHandler extends RouteHandler {
 
@@ -58,18 +57,21 @@ public final class RepositoryContentHandler extends RouteHandler {
       Pattern.compile("/cvmfs-meta/((" + FQRN + ")\\.(?:pub|crt|conf))");
 
   private final ServedRepositories repositories;
-  private final Freshness manifests;
-  private final Freshness objects;
+  private final ContentHeaders manifests;
+  private final ContentHeaders objects;
+  private final ObjectCache cache;
 
   /**
-   * @param manifestMaxAge caching time of the {@code .cvmfs*} files and the meta files
-   * @param objectMaxAge caching time of objects under {@code data/}
+   * @param manifests headers of the {@code .cvmfs*} files and the meta files
+   * @param objects headers of objects under {@code data/}
+   * @param cache where small objects go once read, or {@code null} to send every object from its file
    */
-  public RepositoryContentHandler(
-      ServedRepositories repositories, Duration manifestMaxAge, Duration objectMaxAge) {
+  RepositoryContentHandler(
+      ServedRepositories repositories, ContentHeaders manifests, ContentHeaders objects, ObjectCache cache) {
     this.repositories = Objects.requireNonNull(repositories, "repositories");
-    this.manifests = new Freshness(manifestMaxAge);
-    this.objects = new Freshness(objectMaxAge);
+    this.manifests = Objects.requireNonNull(manifests, "manifests");
+    this.objects = Objects.requireNonNull(objects, "objects");
+    this.cache = cache;
   }
 
   @Override
@@ -92,7 +94,7 @@ public final class RepositoryContentHandler extends RouteHandler {
       String name = m.group(2);
       boolean object = name.startsWith("data/");
       return serveFile(ctx, request, head, root.get().resolve(name),
-          object ? OBJECT_TYPE : CVMFS_TYPE, object ? objects : manifests);
+          object ? OBJECT_TYPE : CVMFS_TYPE, object ? objects : manifests, object && cache != null ? path : null);
     }
     m = META_FILE.matcher(path);
     if (m.matches()) {
@@ -100,14 +102,15 @@ public final class RepositoryContentHandler extends RouteHandler {
       if (meta.isEmpty()) {
         return false;
       }
-      serveBytes(ctx, request, head, meta.get());
+      serveBytes(ctx, request, head, meta.get().content(), meta.get().contentType(), manifests);
       return true;
     }
     return false;
   }
 
+  /** Serves {@code file}; with a {@code cacheKey}, a small one is read into memory and cached under the key. */
   private boolean serveFile(ChannelHandlerContext ctx, HttpRequest request, boolean head,
-      Path file, String contentType, Freshness freshness) {
+      Path file, String contentType, ContentHeaders headers, String cacheKey) {
     // Stat before opening: a FIFO would block open(), a directory is not content, and a symlink
     // planted in the tree is not followed. O_NOFOLLOW on open then closes the race with a
     // symlink swapped in after the stat.
@@ -125,13 +128,20 @@ public final class RepositoryContentHandler extends RouteHandler {
         channel = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
         // The size of the open file: the path may have been replaced since the stat.
         size = channel.size();
+        if (cacheKey != null && cache.admits(size)) {
+          byte[] content = readFully(channel, (int) size);
+          closeQuietly(channel);
+          cache.put(cacheKey, content);
+          serveBytes(ctx, request, false, content, contentType, headers);
+          return true;
+        }
       }
     } catch (IOException e) {
       closeQuietly(channel);
       return false;
     }
 
-    ByteRange range = writeHead(ctx, request, size, contentType, freshness);
+    ByteRange range = writeHead(ctx, request, size, contentType, headers);
     if (range == null) {
       closeQuietly(channel);
       return true;
@@ -146,10 +156,9 @@ public final class RepositoryContentHandler extends RouteHandler {
     return true;
   }
 
-  private void serveBytes(
-      ChannelHandlerContext ctx, HttpRequest request, boolean head, MetaFile meta) {
-    byte[] content = meta.content();
-    ByteRange range = writeHead(ctx, request, content.length, meta.contentType(), manifests);
+  private static void serveBytes(ChannelHandlerContext ctx, HttpRequest request, boolean head,
+      byte[] content, String contentType, ContentHeaders headers) {
+    ByteRange range = writeHead(ctx, request, content.length, contentType, headers);
     if (range == null) {
       return;
     }
@@ -165,7 +174,7 @@ public final class RepositoryContentHandler extends RouteHandler {
    * must carry, or answers 416 completely and returns {@code null}.
    */
   private static ByteRange writeHead(ChannelHandlerContext ctx, HttpRequest request, long size,
-      String contentType, Freshness freshness) {
+      String contentType, ContentHeaders contentHeaders) {
     ByteRange range = ByteRange.parse(request.headers().get(HttpHeaderNames.RANGE), size);
     if (range == ByteRange.UNSATISFIABLE) {
       FullHttpResponse response =
@@ -177,23 +186,26 @@ public final class RepositoryContentHandler extends RouteHandler {
       return null;
     }
     HttpResponse response = new DefaultHttpResponse(HTTP_1_1, range == null ? OK : PARTIAL_CONTENT);
-    HttpHeaders headers = response.headers();
     if (range == null) {
       range = new ByteRange(0, size - 1);
     } else {
-      headers.set(HttpHeaderNames.CONTENT_RANGE,
+      response.headers().set(HttpHeaderNames.CONTENT_RANGE,
           "bytes " + range.first() + "-" + range.last() + "/" + size);
     }
-    long now = System.currentTimeMillis();
-    headers
-        .set(HttpHeaderNames.CONTENT_TYPE, contentType)
-        .set(HttpHeaderNames.CONTENT_LENGTH, range.length())
-        .set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES)
-        .set(HttpHeaderNames.CACHE_CONTROL, freshness.cacheControl)
-        .set(HttpHeaderNames.DATE, DateFormatter.format(new Date(now)))
-        .set(HttpHeaderNames.EXPIRES, DateFormatter.format(new Date(now + freshness.millis)));
+    contentHeaders.apply(response.headers(), contentType, range.length());
     ctx.write(response);
     return range;
+  }
+
+  /** Reads all {@code size} bytes of {@code channel}; objects are renamed into place whole, so a shorter file is broken. */
+  private static byte[] readFully(FileChannel channel, int size) throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocate(size);
+    while (buffer.hasRemaining()) {
+      if (channel.read(buffer, buffer.position()) < 0) {
+        throw new IOException("object shorter than its size");
+      }
+    }
+    return buffer.array();
   }
 
   private static void closeQuietly(FileChannel channel) {
@@ -203,17 +215,6 @@ public final class RepositoryContentHandler extends RouteHandler {
       } catch (IOException ignored) {
         // Read-only: nothing was lost.
       }
-    }
-  }
-
-  /** A {@code max-age} as header value and as milliseconds for {@code Expires}. */
-  private static final class Freshness {
-    final String cacheControl;
-    final long millis;
-
-    Freshness(Duration maxAge) {
-      this.cacheControl = "max-age=" + maxAge.toSeconds();
-      this.millis = maxAge.toSeconds() * 1000;
     }
   }
 }

@@ -118,7 +118,8 @@ public final class DataPlane implements AutoCloseable {
     workers = workers();
     ApiRepositoryInfo info = new ApiRepositoryInfo(service, Clock.systemUTC());
     HttpServer server = withNotificationApi(
-        HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port())), authorizer, announcer)
+        HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port())
+            .withObjectCacheBytes(config.objectCacheBytes())), authorizer, announcer)
         .repositories(new LocalRepositories(repositories, () -> publicUrl))
         .route(() -> new MetricsRoute(metrics))
         .route(() -> new HealthRoute(whitelists, Duration.ofDays(maintenance.whitelistMinDays())))

@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.server;
 
+import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
 import io.ephemeral.cvmfs.dataplane.publish.PublicationPolicy;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
@@ -20,6 +21,7 @@ import java.util.List;
  * @param housekeepingInterval how often expired publications and stale uploads are removed
  * @param legacyApiWithoutToken let the earlier service's endpoints write without a token
  * @param maintenance garbage collection and whitelist handling
+ * @param objectCacheBytes memory for small objects served without touching the disk; 0 for none
  */
 public record DataPlaneConfig(
     Path dataDirectory,
@@ -36,7 +38,8 @@ public record DataPlaneConfig(
     PublicationPolicy policy,
     Duration housekeepingInterval,
     boolean legacyApiWithoutToken,
-    MaintenanceSettings maintenance) {
+    MaintenanceSettings maintenance,
+    long objectCacheBytes) {
 
   public DataPlaneConfig {
     repositories = List.copyOf(repositories);
@@ -49,13 +52,16 @@ public record DataPlaneConfig(
     if (housekeepingInterval.isNegative() || housekeepingInterval.isZero()) {
       throw new IllegalArgumentException("the housekeeping interval must be positive");
     }
+    if (objectCacheBytes < 0) {
+      throw new IllegalArgumentException("the object cache size must not be negative");
+    }
   }
 
   /** A configuration for tests and embedding: loopback, free ports, defaults elsewhere. */
   public static DataPlaneConfig local(Path dataDirectory, List<String> repositories) {
     return new DataPlaneConfig(dataDirectory, null, repositories, RepositoryOptions.DEFAULT, 0, "127.0.0.1", 0, 0,
         null, null, null, PublicationPolicy.DEFAULT, Duration.ofSeconds(5), false,
-        MaintenanceSettings.DEFAULT);
+        MaintenanceSettings.DEFAULT, HttpServerConfig.DEFAULT_OBJECT_CACHE_BYTES);
   }
 
   /** Where the data plane finds its data and keys. */
@@ -65,26 +71,26 @@ public record DataPlaneConfig(
 
   public DataPlaneConfig withKeysDirectory(Path keys) {
     return new DataPlaneConfig(dataDirectory, keys, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance);
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes);
   }
 
   public DataPlaneConfig withHousekeepingInterval(Duration interval) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, interval, legacyApiWithoutToken, maintenance);
+        publicUrl, tokenFile, token, policy, interval, legacyApiWithoutToken, maintenance, objectCacheBytes);
   }
 
   public DataPlaneConfig withPolicy(PublicationPolicy newPolicy) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, newPolicy, housekeepingInterval, legacyApiWithoutToken, maintenance);
+        publicUrl, tokenFile, token, newPolicy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes);
   }
 
   public DataPlaneConfig withMaintenance(MaintenanceSettings settings) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, settings);
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, settings, objectCacheBytes);
   }
 
   public DataPlaneConfig withLegacyApiWithoutToken(boolean withoutToken) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, housekeepingInterval, withoutToken, maintenance);
+        publicUrl, tokenFile, token, policy, housekeepingInterval, withoutToken, maintenance, objectCacheBytes);
   }
 }

@@ -284,6 +284,26 @@ class ApiTest {
   }
 
   @Test
+  void uploadRefusedBeforeItsBodyIsReadIsAnsweredWhileTheClientKeepsSending() throws Exception {
+    // Far more than the socket buffers hold: the client can send it all only if the server drains it.
+    int length = 32 << 20;
+    try (Socket socket = new Socket("127.0.0.1", dataPlane.port())) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(("PUT /api/v1/repos/" + REPO + "/paths/bad/./dot HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+          + token(REPO) + "\r\nContent-Length: " + length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      byte[] block = new byte[1 << 20];
+      for (int sent = 0; sent < length; sent += block.length) {
+        out.write(block);
+      }
+      out.flush();
+      String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+      assertTrue(response.startsWith("HTTP/1.1 400 "), response);
+      assertTrue(response.contains("\"error\"") && response.contains("invalid path"), response);
+    }
+  }
+
+  @Test
   void expiredPublicationsLeaveInANewRevision() throws Exception {
     HttpResponse<String> response = put("expiring?ttl=1s", Tars.tar().file("soon", "gone").bytes());
     assertEquals(201, response.statusCode(), response.body());

@@ -54,6 +54,7 @@ class HttpServerTest {
   private static HttpServer server;
   private static int port;
   private static HttpClient client;
+  private static ServedRepositories served;
 
   @BeforeAll
   static void start() throws IOException {
@@ -96,7 +97,9 @@ class HttpServerTest {
       }
     };
     HttpServerConfig config = new HttpServerConfig(
-        "127.0.0.1", 0, Duration.ofSeconds(61), Duration.ofDays(3), 2, 2, Duration.ofSeconds(30));
+        "127.0.0.1", 0, Duration.ofSeconds(61), Duration.ofDays(3), 2, 2, Duration.ofSeconds(30),
+        HttpServerConfig.DEFAULT_OBJECT_CACHE_BYTES);
+    served = repositories;
     server = HttpServer.builder(config).repositories(repositories).build();
     port = server.start();
     client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -387,6 +390,64 @@ class HttpServerTest {
       assertEquals(206, range.status());
       assertEquals("md", new String(range.body(), StandardCharsets.US_ASCII));
       assertArrayEquals(Files.readAllBytes(root.resolve(EMPTY_ZLIB)), connection.read().body());
+    }
+  }
+
+  @Test
+  void answersFromMemoryForAWhileAfterReadingASmallObject() throws Exception {
+    String object = "data/77/" + "7".repeat(38);
+    byte[] content = "a small object".getBytes(StandardCharsets.US_ASCII);
+    write(object, content);
+    assertArrayEquals(content, get(BASE + "/" + object).body());
+    // Deleted, as garbage collection would: still served from memory, with the same headers.
+    Files.delete(root.resolve(object));
+    HttpResponse<byte[]> cached = get(BASE + "/" + object);
+    assertEquals(200, cached.statusCode());
+    assertArrayEquals(content, cached.body());
+    assertEquals("application/octet-stream", cached.headers().firstValue("content-type").orElseThrow());
+    assertEquals(content.length, cached.headers().firstValueAsLong("content-length").orElseThrow());
+    assertEquals("bytes", cached.headers().firstValue("accept-ranges").orElseThrow());
+    assertFreshFor(cached.headers(), 259200);
+    assertNoValidatorsOrCoding(cached.headers());
+    // Ranges and HEAD are answered from the file, and so is everything once the entry expired.
+    assertEquals(404, get(BASE + "/" + object, "Range", "bytes=0-1").statusCode());
+    assertEquals(404, send("HEAD", BASE + "/" + object).statusCode());
+    TimeUnit.MILLISECONDS.sleep(ObjectCache.LIFETIME.toMillis() + 100);
+    assertEquals(404, get(BASE + "/" + object).statusCode());
+  }
+
+  @Test
+  void withoutObjectCacheEveryRequestReadsTheFile() throws Exception {
+    HttpServerConfig config = new HttpServerConfig(
+        "127.0.0.1", 0, Duration.ofSeconds(61), Duration.ofDays(3), 1, 1, Duration.ofSeconds(30), 0);
+    String object = "data/78/" + "8".repeat(38);
+    write(object, "another small object".getBytes(StandardCharsets.US_ASCII));
+    try (HttpServer uncached = HttpServer.builder(config).repositories(served).build()) {
+      URI uri = URI.create("http://127.0.0.1:" + uncached.start() + BASE + "/" + object);
+      HttpRequest request = HttpRequest.newBuilder(uri).build();
+      assertEquals(200, client.send(request, BodyHandlers.discarding()).statusCode());
+      Files.delete(root.resolve(object));
+      assertEquals(404, client.send(request, BodyHandlers.discarding()).statusCode());
+    }
+  }
+
+  @Test
+  void answersPipelinedRequestsInOrderWhenSomeAreInMemory() throws Exception {
+    byte[] small = Files.readAllBytes(root.resolve(SHAKE128));
+    try (RawHttpConnection connection = new RawHttpConnection(port)) {
+      connection.send(request("GET", BASE + "/" + SHAKE128));
+      assertArrayEquals(small, connection.read().body());
+      // The small object is in memory now; the large one before it must still be answered first.
+      connection.send(request("GET", BASE + "/" + BIG)
+          + request("GET", BASE + "/" + SHAKE128)
+          + request("GET", BASE + "/" + BIG)
+          + request("GET", BASE + "/" + SHAKE128)
+          + request("GET", BASE + "/" + SHAKE128));
+      assertArrayEquals(big, connection.read().body());
+      assertArrayEquals(small, connection.read().body());
+      assertArrayEquals(big, connection.read().body());
+      assertArrayEquals(small, connection.read().body());
+      assertArrayEquals(small, connection.read().body());
     }
   }
 

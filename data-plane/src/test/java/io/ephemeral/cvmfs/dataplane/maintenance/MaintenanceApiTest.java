@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.maintenance;
 
+import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -54,7 +55,8 @@ class MaintenanceApiTest {
         .creationOptions(), 0, "127.0.0.1", 0, -1, null, temp.resolve("token"), null,
         DataPlaneConfig.local(data, List.of(REPO)).policy(), Duration.ofSeconds(5), false,
         MaintenanceSettings.DEFAULT.withGc(null, Duration.ZERO)
-            .withWhitelistFile(secret.resolve("{fqrn}").resolve("whitelist").toString(), Duration.ofMillis(200)));
+            .withWhitelistFile(secret.resolve("{fqrn}").resolve("whitelist").toString(), Duration.ofMillis(200)),
+        HttpServerConfig.DEFAULT_OBJECT_CACHE_BYTES);
     dataPlane = DataPlane.start(config);
     base = "http://127.0.0.1:" + dataPlane.port();
   }

@@ -277,7 +277,7 @@ class NotificationApiTest {
   void shutdownClosesStreamsWithoutTheTerminatingChunk() throws Exception {
     NotificationHub hub = new NotificationHub();
     HttpServer server = HttpServer.builder(new HttpServerConfig("127.0.0.1", 0, Duration.ofSeconds(61),
-        Duration.ofDays(3), 1, 1, Duration.ofSeconds(60))).route(() -> new SubscribeRoute(hub)).build();
+        Duration.ofDays(3), 1, 1, Duration.ofSeconds(60), 0)).route(() -> new SubscribeRoute(hub)).build();
     int port = server.start();
     try {
       List<EventStreamConnection> streams = new ArrayList<>();

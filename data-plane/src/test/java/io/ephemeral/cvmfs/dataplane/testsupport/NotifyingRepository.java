@@ -79,7 +79,7 @@ public final class NotifyingRepository implements AutoCloseable {
     WriteAuthorizer authorizer = new WriteAuthorizer(Map.of(repository.fqrn(), PublishToken.of(TOKEN)));
     NotificationHub streams = hub;
     server = HttpServer.builder(new HttpServerConfig("127.0.0.1", wantedPort, Duration.ofSeconds(61),
-            Duration.ofDays(3), 2, 2, IDLE_TIMEOUT))
+            Duration.ofDays(3), 2, 2, IDLE_TIMEOUT, HttpServerConfig.DEFAULT_OBJECT_CACHE_BYTES))
         .repositories(new Served())
         .route(() -> new SubscribeRoute(streams))
         .route(() -> new PublishRoute(authorizer, announcer))

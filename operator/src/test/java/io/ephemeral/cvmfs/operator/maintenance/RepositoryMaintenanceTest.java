@@ -93,7 +93,7 @@ class RepositoryMaintenanceTest {
     dataPlane = DataPlane.start(new DataPlaneConfig(local.dataDirectory(), local.keysDirectory(),
         local.repositories(), local.creationOptions(), local.minRevision(), local.bindAddress(), local.port(),
         local.notificationPort(), local.publicUrl(), local.tokenFile(), TOKEN, local.policy(),
-        local.housekeepingInterval(), local.legacyApiWithoutToken(), local.maintenance()));
+        local.housekeepingInterval(), local.legacyApiWithoutToken(), local.maintenance(), local.objectCacheBytes()));
   }
 
   @AfterEach

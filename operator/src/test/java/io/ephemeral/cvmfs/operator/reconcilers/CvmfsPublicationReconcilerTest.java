@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.operator.reconcilers;
 
+import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -111,7 +112,8 @@ class CvmfsPublicationReconcilerTest {
     dataPlane = DataPlane.start(new DataPlaneConfig(data, keys, List.of(FQRN), RepositoryOptions.DEFAULT, 0,
         "127.0.0.1", 0, -1, null, null, token, PublicationPolicy.DEFAULT, Duration.ofMillis(300), false,
         MaintenanceSettings.DEFAULT.withGc(null, Duration.ZERO)
-            .withWhitelistFile(keys.resolve("{fqrn}.cvmfswhitelist").toString(), Duration.ofSeconds(1))));
+            .withWhitelistFile(keys.resolve("{fqrn}.cvmfswhitelist").toString(), Duration.ofSeconds(1)),
+        HttpServerConfig.DEFAULT_OBJECT_CACHE_BYTES));
     dataPlaneUrl.set(URI.create("http://127.0.0.1:" + dataPlane.port()));
   }
 
