@@ -46,8 +46,9 @@ import org.slf4j.LoggerFactory;
  *
  * The routes run on a separate executor group because they touch the disk, which must never
  * stall an event loop. With the repository route and an object cache, small objects read once
- * are answered from memory on the event loop. Netty pins all handlers of one pipeline added with the same group to one
- * executor, so a connection's requests are handled, and answered, strictly in order.
+ * are answered from memory on the event loop. Netty pins all handlers of one pipeline added with
+ * the same group to one executor, so a connection's requests are handled, and answered, strictly
+ * in order.
  *
  * <p>Every connection has TCP keep-alive on, so that connections to vanished peers are reaped
  * even where nothing is written for hours (notification streams).

@@ -80,7 +80,7 @@ public final class ObjectCache {
       return;
     }
     long now = nanoClock.getAsLong();
-    if (bytesHeld.get() + content.length > capacity && !(sweep(now) && bytesHeld.get() + content.length <= capacity)) {
+    if (!hasRoomFor(content.length) && !(sweep(now) && hasRoomFor(content.length))) {
       return;
     }
     Entry fresh = new Entry(content, now);
@@ -89,8 +89,12 @@ public final class ObjectCache {
   }
 
   /** Bytes of content held, expired entries included until they are dropped. */
-  public long bytesHeld() {
+  long bytesHeld() {
     return bytesHeld.get();
+  }
+
+  private boolean hasRoomFor(int length) {
+    return bytesHeld.get() + length <= capacity;
   }
 
   /** Drops expired entries, unless that was done less than a sweep interval ago; true if it ran. */

@@ -1,6 +1,5 @@
 package io.ephemeral.cvmfs.dataplane.maintenance;
 
-import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,6 +10,7 @@ import io.ephemeral.cvmfs.dataplane.api.JsonResponses;
 import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
 import io.ephemeral.cvmfs.dataplane.format.KeyGenerator;
 import io.ephemeral.cvmfs.dataplane.format.Pem;
+import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
