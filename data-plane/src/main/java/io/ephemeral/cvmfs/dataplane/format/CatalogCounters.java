@@ -45,21 +45,30 @@ public record CatalogCounters(
 
   /** Adds what one catalog row contributes to its catalog's {@code self} counters. */
   public CatalogCounters plus(DirectoryEntry entry) {
+    return add(entry, 1);
+  }
+
+  /** Takes away what one catalog row contributed to its catalog's {@code self} counters. */
+  public CatalogCounters minus(DirectoryEntry entry) {
+    return add(entry, -1);
+  }
+
+  private CatalogCounters add(DirectoryEntry entry, int sign) {
     long[] v = values();
     if (entry.isDirectory()) {
-      v[3]++;
+      v[3] += sign;
     } else if (entry.isSymlink()) {
-      v[1]++;
+      v[1] += sign;
     } else if (entry.isRegular()) {
-      v[0]++;
-      v[7] += entry.size();
+      v[0] += sign;
+      v[7] += sign * entry.size();
       if (entry.isChunked()) {
-        v[5]++;
-        v[6] += entry.chunks().size();
-        v[8] += entry.size();
+        v[5] += sign;
+        v[6] += sign * entry.chunks().size();
+        v[8] += sign * entry.size();
       }
     } else {
-      v[2]++;
+      v[2] += sign;
     }
     return fromValues(v);
   }

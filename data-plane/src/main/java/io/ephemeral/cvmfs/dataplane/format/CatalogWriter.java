@@ -1,11 +1,14 @@
 package io.ephemeral.cvmfs.dataplane.format;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
@@ -14,9 +17,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes one file catalog: a fresh SQLite database in the schema 2.5 revision 7 layout the
- * client expects (spec 7.2), filled in one transaction and closed cleanly in rollback-journal
- * mode, ready to be compressed into a {@code C} object.
+ * Writes one file catalog: a SQLite database in the schema 2.5 revision 7 layout the client
+ * expects (spec 7.2), filled in one transaction and closed cleanly in rollback-journal mode,
+ * ready to be compressed into a {@code C} object. It starts either empty ({@link #create}) or
+ * as a copy of a finished catalog whose rows it changes ({@link #edit}).
  */
 public final class CatalogWriter implements AutoCloseable {
 
@@ -41,44 +45,119 @@ public final class CatalogWriter implements AutoCloseable {
 
   private static final int BATCH = 4096;
 
+  private static volatile byte[] emptyDatabase;
+
   private final Path file;
   private final Connection connection;
   private final PreparedStatement insertEntry;
   private final PreparedStatement insertChunk;
   private final PreparedStatement insertNested;
+  private final PreparedStatement deleteEntry;
+  private final PreparedStatement deleteChunks;
+  private final PreparedStatement deleteNested;
   private CatalogCounters self = CatalogCounters.ZERO;
   private long nested;
   private int pending;
 
   private CatalogWriter(Path file) throws SQLException {
     this.file = file;
-    this.connection = DriverManager.getConnection("jdbc:sqlite:" + file);
-    try (Statement statement = connection.createStatement()) {
-      // The file is discarded if anything fails, so durability during the build buys nothing.
-      statement.execute("PRAGMA journal_mode=OFF");
-      statement.execute("PRAGMA synchronous=OFF");
-      for (String ddl : DDL) {
-        statement.execute(ddl);
-      }
-    }
+    this.connection = open(file);
     connection.setAutoCommit(false);
     insertEntry = connection.prepareStatement("INSERT INTO catalog (md5path_1, md5path_2, parent_1, parent_2, hardlinks,"
         + " hash, size, mode, mtime, mtimens, flags, name, symlink, uid, gid, xattr)"
         + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL)");
     insertChunk = connection.prepareStatement("INSERT INTO chunks (md5path_1, md5path_2, offset, size, hash) VALUES (?, ?, ?, ?, ?)");
     insertNested = connection.prepareStatement("INSERT INTO nested_catalogs (path, sha1, size) VALUES (?, ?, ?)");
+    deleteEntry = connection.prepareStatement("DELETE FROM catalog WHERE md5path_1 = ? AND md5path_2 = ?");
+    deleteChunks = connection.prepareStatement("DELETE FROM chunks WHERE md5path_1 = ? AND md5path_2 = ?");
+    deleteNested = connection.prepareStatement("DELETE FROM nested_catalogs WHERE path = ?");
+  }
+
+  private static Connection open(Path file) throws SQLException {
+    Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file);
+    try (Statement statement = connection.createStatement()) {
+      // The file is discarded if anything fails, so durability during the build buys nothing.
+      statement.execute("PRAGMA journal_mode=OFF");
+      statement.execute("PRAGMA synchronous=OFF");
+    } catch (SQLException e) {
+      connection.close();
+      throw e;
+    }
+    return connection;
+  }
+
+  /**
+   * The bytes of a database holding the schema and no rows. Running the DDL costs more than
+   * the rows of a small catalog, and a publication makes at least two catalogs, so every
+   * catalog starts as a copy of these bytes, made once per process.
+   */
+  private static byte[] emptyDatabase(Path directory) throws SQLException, IOException {
+    byte[] bytes = emptyDatabase;
+    if (bytes != null) {
+      return bytes;
+    }
+    Path scratch = Files.createTempFile(directory, "schema-", ".db");
+    try {
+      try (Connection connection = open(scratch); Statement statement = connection.createStatement()) {
+        for (String ddl : DDL) {
+          statement.execute(ddl);
+        }
+      }
+      bytes = Files.readAllBytes(scratch);
+    } finally {
+      Files.deleteIfExists(scratch);
+    }
+    emptyDatabase = bytes;
+    return bytes;
   }
 
   /** Starts a catalog in {@code file}, which must not exist yet. */
   public static CatalogWriter create(Path file) throws IOException {
-    if (Files.exists(file)) {
-      throw new IOException("catalog file exists already: " + file);
+    try {
+      Files.write(file, emptyDatabase(file.toAbsolutePath().getParent()), StandardOpenOption.CREATE_NEW);
+    } catch (FileAlreadyExistsException e) {
+      throw new IOException("catalog file exists already: " + file, e);
+    } catch (SQLException e) {
+      throw new IOException("cannot create the catalog schema: " + e.getMessage(), e);
     }
     try {
       return new CatalogWriter(file);
     } catch (SQLException e) {
       throw new IOException("cannot create catalog " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Opens {@code file}, a copy of a catalog this class finished, to change its rows. Its
+   * {@code self} counters carry on from the stored ones; {@link #finish} replaces its properties
+   * and statistics.
+   */
+  public static CatalogWriter edit(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new IOException("no catalog to edit at " + file);
+    }
+    CatalogWriter writer;
+    try {
+      writer = new CatalogWriter(file);
+    } catch (SQLException e) {
+      throw new IOException("cannot open catalog " + file + ": " + e.getMessage(), e);
+    }
+    try (Statement statement = writer.connection.createStatement();
+        ResultSet stored = statement.executeQuery("SELECT counter, value FROM statistics WHERE counter LIKE 'self!_%' ESCAPE '!'")) {
+      long[] values = new long[CatalogCounters.NAMES.size()];
+      while (stored.next()) {
+        int index = CatalogCounters.NAMES.indexOf(stored.getString(1).substring("self_".length()));
+        if (index >= 0) {
+          values[index] = stored.getLong(2);
+        }
+      }
+      writer.self = CatalogCounters.fromValues(values);
+      writer.nested = writer.self.nested();
+    } catch (SQLException e) {
+      writer.close();
+      throw new IOException("cannot read the statistics of catalog " + file + ": " + e.getMessage(), e);
+    }
+    return writer;
   }
 
   /**
@@ -130,13 +209,53 @@ public final class CatalogWriter implements AutoCloseable {
     self = self.plus(entry);
   }
 
+  /** Removes the row of {@code entry}, as it was added, with its chunks. */
+  public void remove(DirectoryEntry entry) throws IOException {
+    PathHash key = PathHash.of(entry.path());
+    try {
+      // A row still waiting in the batch would otherwise be inserted after its removal.
+      flushPending();
+      deleteChunks.setLong(1, key.high());
+      deleteChunks.setLong(2, key.low());
+      deleteChunks.executeUpdate();
+      deleteEntry.setLong(1, key.high());
+      deleteEntry.setLong(2, key.low());
+      if (deleteEntry.executeUpdate() != 1) {
+        throw new IOException("catalog " + file + " has no row for " + entry.path());
+      }
+    } catch (SQLException e) {
+      throw new IOException("cannot remove " + entry.path() + " from catalog: " + e.getMessage(), e);
+    }
+    self = self.minus(entry);
+  }
+
+  /** Detaches the nested catalog at {@code path}; its mountpoint row goes through {@link #remove}. */
+  public void removeNestedCatalog(String path) throws IOException {
+    try {
+      flushPending();
+      deleteNested.setString(1, path);
+      if (deleteNested.executeUpdate() != 1) {
+        throw new IOException("catalog " + file + " has no nested catalog at " + path);
+      }
+    } catch (SQLException e) {
+      throw new IOException("cannot remove nested catalog " + path + ": " + e.getMessage(), e);
+    }
+    nested--;
+  }
+
+  private void flushPending() throws SQLException {
+    insertEntry.executeBatch();
+    insertNested.executeBatch();
+    pending = 0;
+  }
+
   /** Attaches a nested catalog at {@code path}; its mountpoint row must be added too. */
   public void addNestedCatalog(String path, ContentHash hash, long uncompressedSize) throws IOException {
     try {
       insertNested.setString(1, path);
       insertNested.setString(2, hash.toString());
       insertNested.setLong(3, uncompressedSize);
-      insertNested.executeUpdate();
+      insertNested.addBatch();
     } catch (SQLException e) {
       throw new IOException("cannot add nested catalog " + path + ": " + e.getMessage(), e);
     }
@@ -161,7 +280,11 @@ public final class CatalogWriter implements AutoCloseable {
     all.put("schema_revision", SCHEMA_REVISION);
     all.putAll(properties);
     try {
-      insertEntry.executeBatch();
+      flushPending();
+      try (Statement statement = connection.createStatement()) {
+        statement.execute("DELETE FROM properties");
+        statement.execute("DELETE FROM statistics");
+      }
       try (PreparedStatement property = connection.prepareStatement("INSERT INTO properties (key, value) VALUES (?, ?)")) {
         for (Map.Entry<String, String> entry : all.entrySet()) {
           property.setString(1, entry.getKey());

@@ -28,6 +28,7 @@ public final class Committer implements AutoCloseable {
 
   private final Repository repository;
   private final ExecutorService thread;
+  private final RootCatalog rootCatalog;
   private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
   private final List<Consumer<Head>> listeners = new CopyOnWriteArrayList<>();
   // Touched only on the committer thread, published by replacing the snapshot.
@@ -36,6 +37,7 @@ public final class Committer implements AutoCloseable {
 
   private Committer(Repository repository) throws IOException {
     this.repository = repository;
+    this.rootCatalog = new RootCatalog(repository);
     repository.publications().forEach(p -> live.put(p.path(), p));
     this.snapshot = List.copyOf(live.values());
     this.thread = Executors.newSingleThreadExecutor(r -> {
@@ -191,8 +193,7 @@ public final class Committer implements AutoCloseable {
       }
     }
     Head previous = repository.head().orElse(null);
-    Head head = RootCatalogBuilder.build(repository, live.values(), revision, timestamp,
-        previous == null ? null : previous.rootCatalog());
+    Head head = rootCatalog.build(live.values(), revision, timestamp, previous == null ? null : previous.rootCatalog());
     repository.recordRevision(head, upserts.values(), removals);
     snapshot = List.copyOf(live.values());
     for (Consumer<Head> listener : listeners) {
@@ -206,9 +207,13 @@ public final class Committer implements AutoCloseable {
   public void close() {
     thread.shutdown();
     try {
-      thread.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+      if (thread.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
+        rootCatalog.close();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (IOException e) {
+      // The scratch directory is cleared on the next start anyway.
     }
   }
 

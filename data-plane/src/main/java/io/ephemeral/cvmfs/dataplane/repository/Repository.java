@@ -141,6 +141,14 @@ public final class Repository implements AutoCloseable {
     return Files.createDirectories(layout.state(fqrn).resolve("tmp"));
   }
 
+  /**
+   * Where the plain database of the last root catalog built is kept, so that the next one can
+   * start as a copy of it. Only a cache: a new process builds its first root afresh.
+   */
+  public Path lastRootCatalog() {
+    return layout.state(fqrn).resolve("root-catalog.db");
+  }
+
   public Optional<Head> head() throws IOException {
     return state.head();
   }
