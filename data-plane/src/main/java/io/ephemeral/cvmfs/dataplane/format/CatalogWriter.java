@@ -249,6 +249,24 @@ public final class CatalogWriter implements AutoCloseable {
     pending = 0;
   }
 
+  /**
+   * The share of the database's pages that hold nothing: rows removed by edits leave free pages,
+   * which still hold their old bytes and travel with every copy until the catalog is rebuilt.
+   */
+  public double freePageShare() throws IOException {
+    try {
+      return pragma("freelist_count") / (double) Math.max(1, pragma("page_count"));
+    } catch (SQLException e) {
+      throw new IOException("cannot read the page counts of catalog " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private long pragma(String name) throws SQLException {
+    try (Statement statement = connection.createStatement(); ResultSet value = statement.executeQuery("PRAGMA " + name)) {
+      return value.getLong(1);
+    }
+  }
+
   /** Attaches a nested catalog at {@code path}; its mountpoint row must be added too. */
   public void addNestedCatalog(String path, ContentHash hash, long uncompressedSize) throws IOException {
     try {

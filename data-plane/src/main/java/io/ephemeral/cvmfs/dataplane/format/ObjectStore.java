@@ -90,9 +90,9 @@ public final class ObjectStore {
 
   /**
    * Stores the zlib encoding of a file, streamed (catalogs can be large). Used for the kinds
-   * that are always compressed: catalogs, which a repository rewrites with every revision and
-   * whose names never match another writer's (they hold timestamps). So they take zlib's fastest
-   * level: on catalog rows, mostly digests, it halves the time of level 6 for about 4 % more bytes.
+   * that are always compressed. Always at zlib's default level, whatever the level of file
+   * objects: a client keeps catalogs uncompressed in its cache, and {@code cvmfs_fsck} checks
+   * them by compressing them again at that level and comparing the digest with the name.
    */
   public StoredObject putCompressedFile(Path plainFile, ObjectKind kind, HashAlgorithm algorithm) throws IOException {
     Path temp = newTempFile();
@@ -101,7 +101,7 @@ public final class ObjectStore {
     long storedSize;
     try (InputStream in = Files.newInputStream(plainFile);
         HashingOutputStream hashing = new HashingOutputStream(Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW), hasher)) {
-      Deflater deflater = new Deflater(Deflater.BEST_SPEED);
+      Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
       try (DeflaterOutputStream deflating = new DeflaterOutputStream(hashing, deflater, 64 * 1024)) {
         in.transferTo(deflating);
       } finally {

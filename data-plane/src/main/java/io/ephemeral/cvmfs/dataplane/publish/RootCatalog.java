@@ -31,12 +31,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The root holds a few rows per publication, yet thousands of publications make rebuilding
  * it the largest part of a commit. So it keeps the plain database of the last catalog it built
- * ({@link Repository#lastRootCatalog}) and changes a copy of it by the rows that differ; when
- * most rows differ it starts afresh. Used by the committer thread only.
+ * ({@link Repository#lastRootCatalog}) and changes a copy of it by the rows that differ. When
+ * most rows differ, or removals have left a quarter of its pages free, it starts afresh. Used by
+ * the committer thread only.
  */
 final class RootCatalog implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(RootCatalog.class);
+  // Free pages left by removals go out with every revision; past this share, build afresh.
+  private static final double MAX_FREE_PAGE_SHARE = 0.25;
 
   private final Repository repository;
   // The rows of the database at repository.lastRootCatalog(); null until this instance built one.
@@ -112,6 +115,11 @@ final class RootCatalog implements AutoCloseable {
     try {
       Files.copy(repository.lastRootCatalog(), file);
       catalog = CatalogWriter.edit(file);
+      if (catalog.freePageShare() > MAX_FREE_PAGE_SHARE) {
+        catalog.close();
+        Files.delete(file);
+        return null;
+      }
       // Removals first: a changed row goes out before its new version comes in.
       for (DirectoryEntry old : before.entries().values()) {
         if (!old.equals(after.entries().get(old.path()))) {

@@ -4,12 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import java.util.zip.Deflater;
+import java.util.zip.InflaterInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,6 +42,37 @@ class ObjectStoreTest {
     try (Stream<Path> txn = Files.list(root.resolve("data/txn"))) {
       assertEquals(0, txn.count(), "no temporary file stays behind");
     }
+  }
+
+  /**
+   * A client keeps catalogs uncompressed in its cache, and cvmfs_fsck checks each one by
+   * compressing it again at zlib's default level: that digest must give the object's name.
+   */
+  @Test
+  void catalogsAreNamedByTheirCompressionAtZlibsDefaultLevel() throws Exception {
+    ObjectStore store = new ObjectStore(root).initialize();
+    Path plain = root.resolve("catalog.db");
+    byte[] data = new byte[300_000];
+    Random random = new Random(3);
+    for (int i = 0; i < data.length; i++) {
+      // Partly random, partly repeated, as digests and names on catalog pages are.
+      data[i] = (byte) (i % 64 < 20 ? random.nextInt(256) : 'a' + i % 7);
+    }
+    Files.write(plain, data);
+
+    StoredObject stored = store.putCompressedFile(plain, ObjectKind.CATALOG, HashAlgorithm.SHA1);
+
+    byte[] object = Files.readAllBytes(store.pathOf(stored.hash(), ObjectKind.CATALOG));
+    try (InflaterInputStream in = new InflaterInputStream(new ByteArrayInputStream(object))) {
+      assertArrayEquals(data, in.readAllBytes());
+    }
+    Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
+    byte[] again = new byte[data.length + 1024];
+    deflater.setInput(data);
+    deflater.finish();
+    int length = deflater.deflate(again);
+    deflater.end();
+    assertEquals(stored.hash(), HashAlgorithm.SHA1.hash(again, 0, length));
   }
 
   @Test

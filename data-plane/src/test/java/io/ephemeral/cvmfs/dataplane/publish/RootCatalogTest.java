@@ -17,8 +17,10 @@ import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -26,6 +28,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -45,13 +48,16 @@ class RootCatalogTest {
   @TempDir
   Path temp;
 
+  private final Map<String, Publication> live = new TreeMap<>();
   private Repository edited;
   private Repository fresh;
+  private RootCatalog root;
 
   @BeforeEach
   void open() throws IOException {
     edited = Repository.at(new DataLayout(temp.resolve("edited")), FQRN).open();
     fresh = Repository.at(new DataLayout(temp.resolve("fresh")), FQRN).open();
+    root = new RootCatalog(edited);
   }
 
   @AfterEach
@@ -63,12 +69,7 @@ class RootCatalogTest {
   @Test
   void editedCatalogsMatchFreshOnesThroughAddsChangesAndRemovals() throws Exception {
     Random random = new Random(7);
-    Map<String, Publication> live = new TreeMap<>();
-    for (int i = 0; i < 20; i++) {
-      Publication p = publication(random, 0);
-      live.put(p.path(), p);
-    }
-    RootCatalog root = new RootCatalog(edited);
+    publish(random, 20, 0);
     int editedBuilds = 0;
     ContentHash previous = null;
     for (int revision = 1; revision <= 40; revision++) {
@@ -77,15 +78,9 @@ class RootCatalogTest {
         List<String> paths = new ArrayList<>(live.keySet());
         paths.subList(0, Math.max(0, paths.size() - 1)).forEach(live::remove);
       } else if (revision % 10 == 1) {
-        for (int i = 0; i < 20; i++) {
-          Publication added = publication(random, revision);
-          live.put(added.path(), added);
-        }
+        publish(random, 20, revision);
       } else {
-        for (int i = random.nextInt(4); i >= 0; i--) {
-          Publication added = publication(random, revision);
-          live.put(added.path(), added);
-        }
+        publish(random, 1 + random.nextInt(4), revision);
         List<String> paths = new ArrayList<>(live.keySet());
         if (paths.size() > 3) {
           live.remove(paths.get(random.nextInt(paths.size())));
@@ -107,46 +102,76 @@ class RootCatalogTest {
   @Test
   void aKeptDatabaseThatIsGoneOrDamagedMeansBuildingAfresh() throws Exception {
     Random random = new Random(11);
-    Map<String, Publication> live = new TreeMap<>();
-    for (int i = 0; i < 12; i++) {
-      Publication p = publication(random, 1);
-      live.put(p.path(), p);
-    }
-    RootCatalog root = new RootCatalog(edited);
+    publish(random, 12, 1);
     root.build(live.values(), 1, 1_700_000_001L, null);
     Files.delete(edited.lastRootCatalog());
-    assertRebuiltAfresh(root, live, random, 2);
-    Files.write(edited.lastRootCatalog(), "not a database".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-    assertRebuiltAfresh(root, live, random, 3);
+    assertRebuiltAfresh(random, 2);
+    Files.write(edited.lastRootCatalog(), "not a database".getBytes(StandardCharsets.US_ASCII));
+    assertRebuiltAfresh(random, 3);
     // A database that lost a row the edit means to remove.
     try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + edited.lastRootCatalog());
         Statement statement = connection.createStatement()) {
       statement.execute("DELETE FROM catalog");
     }
-    assertRebuiltAfresh(root, live, random, 4);
-    Publication added = publication(random, 5);
-    live.put(added.path(), added);
+    assertRebuiltAfresh(random, 4);
+    publish(random, 1, 5);
     root.build(live.values(), 5, 1_700_000_005L, null);
     assertTrue(root.lastBuildEdited(), "once kept again, the database is edited");
   }
 
-  private void assertRebuiltAfresh(RootCatalog root, Map<String, Publication> live, Random random, long revision)
-      throws Exception {
-    Publication added = publication(random, revision);
-    live.put(added.path(), added);
+  @Test
+  void removalsThatLeaveManyPagesFreeMeanBuildingAfresh() throws Exception {
+    Random random = new Random(5);
+    for (int i = 0; i < 400; i++) {
+      String path = "/team" + i % 4 + "/p" + i;
+      live.put(path, publication(random, 1, path));
+    }
+    root.build(live.values(), 1, 1_700_000_001L, null);
+    int edits = 0;
+    long editedSize = 0;
+    for (int revision = 2; revision <= 20 && (revision == 2 || root.lastBuildEdited()); revision++) {
+      editedSize = Files.size(edited.lastRootCatalog());
+      // A fifth of what is left goes each time: never most rows at once, so only free pages end the edits.
+      List<String> paths = new ArrayList<>(live.keySet());
+      paths.subList(0, paths.size() / 5).forEach(live::remove);
+      Head head = root.build(live.values(), revision, 1_700_000_000L + revision, null);
+      edits += root.lastBuildEdited() ? 1 : 0;
+      Head reference = new RootCatalog(fresh).build(live.values(), revision, 1_700_000_000L + revision, null);
+      assertEquals(rows(fresh, reference), rows(edited, head), "root catalog of revision " + revision);
+    }
+    assertFalse(root.lastBuildEdited(), "a catalog with a quarter of its pages free was built afresh");
+    assertTrue(edits >= 1, "the first removals were edits: " + edits);
+    long compact = Files.size(fresh.lastRootCatalog());
+    assertTrue(editedSize > compact, "the last edited catalog held free pages: " + editedSize + " > " + compact);
+    assertEquals(compact, Files.size(edited.lastRootCatalog()), "built afresh, it is as small as a fresh one");
+  }
+
+  private void assertRebuiltAfresh(Random random, long revision) throws Exception {
+    publish(random, 1, revision);
     Head head = root.build(live.values(), revision, 1_700_000_000L + revision, null);
     assertFalse(root.lastBuildEdited(), "revision " + revision + " built afresh");
     Head reference = new RootCatalog(fresh).build(live.values(), revision, 1_700_000_000L + revision, null);
     assertEquals(rows(fresh, reference), rows(edited, head), "root catalog of revision " + revision);
   }
 
+  /** Adds or replaces {@code count} random publications. */
+  private void publish(Random random, int count, long revision) {
+    for (int i = 0; i < count; i++) {
+      Publication publication = publication(random, revision);
+      live.put(publication.path(), publication);
+    }
+  }
+
   /** A subtree or a single file (a third of them chunked) somewhere up to three levels down. */
   private static Publication publication(Random random, long revision) {
-    String path = switch (random.nextInt(3)) {
+    return publication(random, revision, switch (random.nextInt(3)) {
       case 0 -> "/p" + random.nextInt(40);
       case 1 -> "/team" + random.nextInt(3) + "/p" + random.nextInt(40);
       default -> "/team" + random.nextInt(3) + "/branch" + random.nextInt(2) + "/p" + random.nextInt(40);
-    };
+    });
+  }
+
+  private static Publication publication(Random random, long revision, String path) {
     byte[] digest = new byte[20];
     random.nextBytes(digest);
     ContentHash hash = new ContentHash(HashAlgorithm.SHA1, digest);
@@ -170,7 +195,7 @@ class RootCatalogTest {
     try {
       try (InputStream in = new InflaterInputStream(Files.newInputStream(
           repository.objects().pathOf(head.rootCatalog(), ObjectKind.CATALOG)))) {
-        Files.copy(in, plain, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(in, plain, StandardCopyOption.REPLACE_EXISTING);
       }
       Map<String, List<String>> tables = new TreeMap<>();
       try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + plain);
@@ -183,7 +208,7 @@ class RootCatalogTest {
               StringBuilder row = new StringBuilder();
               for (int c = 1; c <= columns; c++) {
                 Object value = result.getObject(c);
-                row.append(value instanceof byte[] bytes ? java.util.HexFormat.of().formatHex(bytes) : value).append('|');
+                row.append(value instanceof byte[] bytes ? HexFormat.of().formatHex(bytes) : value).append('|');
               }
               rows.add(row.toString());
             }
