@@ -4,7 +4,8 @@
 # Starts `serve` (default options: zlib, sha1) on a fresh data directory and pre-generates
 # BENCH_CLIENTS x BENCH_REQUESTS (default 16 x 200) small tarballs, each of 2-5 files of
 # 1-4 KiB of distinct random content. After an untimed warm-up (BENCH_WARMUP publishes per
-# client, default 10), BENCH_CLIENTS clients (threads of a Python client using only the
+# client, default 60: enough for the JIT to compile the publish path, as in a server that has
+# been running for a while; the warm-up publications stay in the root catalog), BENCH_CLIENTS clients (threads of a Python client using only the
 # standard library, each with its own keep-alive connection) start together and each PUTs
 # its tarballs one after the other to distinct paths:
 #   PUT /api/v1/repos/FQRN/paths/c{client}/r{n}?format=tar&ttl=2h
@@ -23,7 +24,7 @@ set -euo pipefail
 
 CLIENTS=${BENCH_CLIENTS:-16}
 REQUESTS=${BENCH_REQUESTS:-200}
-WARMUP=${BENCH_WARMUP:-10}
+WARMUP=${BENCH_WARMUP:-60}
 STEP_TIMEOUT=${BENCH_STEP_TIMEOUT:-900}
 GOAL_RATE=200
 GOAL_P99_MS=250
