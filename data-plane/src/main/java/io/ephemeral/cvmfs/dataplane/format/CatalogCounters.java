@@ -1,6 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.format;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * One set of the catalog statistics counters (spec 7.4). A catalog stores two sets: {@code self}
@@ -28,6 +29,19 @@ public record CatalogCounters(
 
   public static CatalogCounters fromValues(long[] v) {
     return new CatalogCounters(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]);
+  }
+
+  /**
+   * The set stored under {@code prefix} ({@code self_} or {@code subtree_}) in a catalog's
+   * {@code statistics} table, as {@link CatalogReader#statistics} returns it; a counter not
+   * stored counts 0.
+   */
+  public static CatalogCounters fromStatistics(Map<String, Long> statistics, String prefix) {
+    long[] values = new long[NAMES.size()];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = statistics.getOrDefault(prefix + NAMES.get(i), 0L);
+    }
+    return fromValues(values);
   }
 
   public long[] values() {

@@ -136,27 +136,18 @@ public final class CatalogWriter implements AutoCloseable {
     if (!Files.isRegularFile(file)) {
       throw new IOException("no catalog to edit at " + file);
     }
+    CatalogCounters stored;
+    try (CatalogReader reader = CatalogReader.open(file)) {
+      stored = CatalogCounters.fromStatistics(reader.statistics(), "self_");
+    }
     CatalogWriter writer;
     try {
       writer = new CatalogWriter(file);
     } catch (SQLException e) {
       throw new IOException("cannot open catalog " + file + ": " + e.getMessage(), e);
     }
-    try (Statement statement = writer.connection.createStatement();
-        ResultSet stored = statement.executeQuery("SELECT counter, value FROM statistics WHERE counter LIKE 'self!_%' ESCAPE '!'")) {
-      long[] values = new long[CatalogCounters.NAMES.size()];
-      while (stored.next()) {
-        int index = CatalogCounters.NAMES.indexOf(stored.getString(1).substring("self_".length()));
-        if (index >= 0) {
-          values[index] = stored.getLong(2);
-        }
-      }
-      writer.self = CatalogCounters.fromValues(values);
-      writer.nested = writer.self.nested();
-    } catch (SQLException e) {
-      writer.close();
-      throw new IOException("cannot read the statistics of catalog " + file + ": " + e.getMessage(), e);
-    }
+    writer.self = stored;
+    writer.nested = stored.nested();
     return writer;
   }
 

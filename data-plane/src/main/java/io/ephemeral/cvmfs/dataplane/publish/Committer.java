@@ -213,7 +213,7 @@ public final class Committer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (IOException e) {
-      // The scratch directory is cleared on the next start anyway.
+      // The kept root catalog is only a cache: the next start builds afresh and replaces it.
     }
   }
 

@@ -14,10 +14,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -61,8 +62,9 @@ final class RootCatalog implements AutoCloseable {
     try {
       CatalogWriter catalog = null;
       lastBuildEdited = false;
-      if (before != null && next.changesFrom(before) <= next.size() / 2) {
-        catalog = editOrNull(file, before, next);
+      Delta delta = before == null ? null : Delta.between(before, next);
+      if (delta != null && delta.changedPaths() <= next.size() / 2) {
+        catalog = editOrNull(file, delta);
         lastBuildEdited = catalog != null;
       }
       if (catalog == null) {
@@ -96,8 +98,8 @@ final class RootCatalog implements AutoCloseable {
       for (DirectoryEntry entry : rows.entries().values()) {
         catalog.add(entry);
       }
-      for (Map.Entry<String, NestedCatalog> nested : rows.nested().entrySet()) {
-        catalog.addNestedCatalog(nested.getKey(), nested.getValue().hash(), nested.getValue().size());
+      for (NestedCatalog nested : rows.nested().values()) {
+        catalog.addNestedCatalog(nested.path(), nested.hash(), nested.size());
       }
       return catalog;
     } catch (IOException | RuntimeException e) {
@@ -107,10 +109,10 @@ final class RootCatalog implements AutoCloseable {
   }
 
   /**
-   * A copy of the kept database changed from {@code before} into {@code after}, or null if the
-   * kept database does not serve: it is only a cache, so any fault in it means building afresh.
+   * A copy of the kept database changed by {@code delta}, or null if the kept database does not
+   * serve: it is only a cache, so any fault in it means building afresh.
    */
-  private CatalogWriter editOrNull(Path file, Rows before, Rows after) throws IOException {
+  private CatalogWriter editOrNull(Path file, Delta delta) throws IOException {
     CatalogWriter catalog = null;
     try {
       Files.copy(repository.lastRootCatalog(), file);
@@ -121,25 +123,17 @@ final class RootCatalog implements AutoCloseable {
         return null;
       }
       // Removals first: a changed row goes out before its new version comes in.
-      for (DirectoryEntry old : before.entries().values()) {
-        if (!old.equals(after.entries().get(old.path()))) {
-          catalog.remove(old);
-        }
+      for (DirectoryEntry entry : delta.removedEntries()) {
+        catalog.remove(entry);
       }
-      for (Map.Entry<String, NestedCatalog> old : before.nested().entrySet()) {
-        if (!old.getValue().equals(after.nested().get(old.getKey()))) {
-          catalog.removeNestedCatalog(old.getKey());
-        }
+      for (NestedCatalog nested : delta.removedNested()) {
+        catalog.removeNestedCatalog(nested.path());
       }
-      for (DirectoryEntry entry : after.entries().values()) {
-        if (!entry.equals(before.entries().get(entry.path()))) {
-          catalog.add(entry);
-        }
+      for (DirectoryEntry entry : delta.addedEntries()) {
+        catalog.add(entry);
       }
-      for (Map.Entry<String, NestedCatalog> nested : after.nested().entrySet()) {
-        if (!nested.getValue().equals(before.nested().get(nested.getKey()))) {
-          catalog.addNestedCatalog(nested.getKey(), nested.getValue().hash(), nested.getValue().size());
-        }
+      for (NestedCatalog nested : delta.addedNested()) {
+        catalog.addNestedCatalog(nested.path(), nested.hash(), nested.size());
       }
       return catalog;
     } catch (IOException e) {
@@ -172,7 +166,7 @@ final class RootCatalog implements AutoCloseable {
     Files.deleteIfExists(repository.lastRootCatalog());
   }
 
-  private record NestedCatalog(ContentHash hash, long size) {}
+  private record NestedCatalog(String path, ContentHash hash, long size) {}
 
   /** The rows of one root catalog, by path, with the counters of everything below it. */
   private record Rows(Map<String, DirectoryEntry> entries, Map<String, NestedCatalog> nested, CatalogCounters subtree) {
@@ -203,7 +197,7 @@ final class RootCatalog implements AutoCloseable {
         Publication.RootMetadata root = publication.root();
         put(entries, DirectoryEntry.directory(publication.path(), root.permissions(), root.mtime(), root.uid(), root.gid(),
             root.links(), EntryFlags.NESTED_MOUNTPOINT));
-        nested.put(publication.path(), new NestedCatalog(publication.catalog(), publication.catalogSize()));
+        nested.put(publication.path(), new NestedCatalog(publication.path(), publication.catalog(), publication.catalogSize()));
         subtree = subtree.plus(publication.totals());
       }
       return new Rows(entries, nested, subtree);
@@ -217,28 +211,46 @@ final class RootCatalog implements AutoCloseable {
       return entries.size() + nested.size();
     }
 
-    /** How many rows must be removed or added to turn {@code before} into these rows. */
-    int changesFrom(Rows before) {
-      return changes(before.entries, entries) + changes(before.nested, nested);
-    }
-
-    private static <V> int changes(Map<String, V> before, Map<String, V> after) {
-      int changes = 0;
-      for (Map.Entry<String, V> entry : after.entrySet()) {
-        if (!Objects.equals(entry.getValue(), before.get(entry.getKey()))) {
-          changes++;
-        }
-      }
-      for (String path : before.keySet()) {
-        if (!after.containsKey(path)) {
-          changes++;
-        }
-      }
-      return changes;
-    }
-
     private static String parentOf(String path) {
       return path.substring(0, Math.max(0, path.lastIndexOf('/')));
+    }
+  }
+
+  /**
+   * What turns one set of rows into another: the rows to remove (gone or changed), then the rows
+   * to add (new or changed), and how many paths hold rows that differ.
+   */
+  private record Delta(List<DirectoryEntry> removedEntries, List<NestedCatalog> removedNested,
+      List<DirectoryEntry> addedEntries, List<NestedCatalog> addedNested, int changedPaths) {
+
+    static Delta between(Rows before, Rows after) {
+      List<DirectoryEntry> removedEntries = new ArrayList<>();
+      List<DirectoryEntry> addedEntries = new ArrayList<>();
+      List<NestedCatalog> removedNested = new ArrayList<>();
+      List<NestedCatalog> addedNested = new ArrayList<>();
+      int changedPaths = compare(before.entries(), after.entries(), removedEntries, addedEntries)
+          + compare(before.nested(), after.nested(), removedNested, addedNested);
+      return new Delta(removedEntries, removedNested, addedEntries, addedNested, changedPaths);
+    }
+
+    /** Fills {@code removed} and {@code added}; returns the number of paths whose value differs. */
+    private static <V> int compare(Map<String, V> before, Map<String, V> after, List<V> removed, List<V> added) {
+      int changedPaths = 0;
+      for (Map.Entry<String, V> old : before.entrySet()) {
+        if (!old.getValue().equals(after.get(old.getKey()))) {
+          removed.add(old.getValue());
+          changedPaths++;
+        }
+      }
+      for (Map.Entry<String, V> now : after.entrySet()) {
+        V was = before.get(now.getKey());
+        if (!now.getValue().equals(was)) {
+          added.add(now.getValue());
+          // A changed path was counted with its removal.
+          changedPaths += was == null ? 1 : 0;
+        }
+      }
+      return changedPaths;
     }
   }
 }
