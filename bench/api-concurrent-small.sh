@@ -5,9 +5,10 @@
 # BENCH_CLIENTS x BENCH_REQUESTS (default 16 x 200) small tarballs, each of 2-5 files of
 # 1-4 KiB of distinct random content. After an untimed warm-up (BENCH_WARMUP publishes per
 # client, default 60: enough for the JIT to compile the publish path, as in a server that has
-# been running for a while; the warm-up publications stay in the root catalog), BENCH_CLIENTS clients (threads of a Python client using only the
-# standard library, each with its own keep-alive connection) start together and each PUTs
-# its tarballs one after the other to distinct paths:
+# been running for a while; the warm-up publications stay in the root catalog), BENCH_CLIENTS
+# clients (threads of a Python client using only the standard library, each with its own
+# keep-alive connection) start together and each PUTs its tarballs one after the other to
+# distinct paths:
 #   PUT /api/v1/repos/FQRN/paths/c{client}/r{n}?format=tar&ttl=2h
 # Latency is measured per request from just before the request is sent to the end of the
 # 201 response (the API answers once the new manifest is served); throughput is all

@@ -15,8 +15,8 @@
 # Goal: API publish of the tar >= 1.0 x sha1sum. The tar.zst against zstd -d is reported.
 #
 # Environment: JAR (default data-plane/target/cvmfs-ephemeral-data-plane.jar),
-#   BENCH_TOTAL_MIB, BENCH_FILES, BENCH_WARMUP_MIB, BENCH_STEP_TIMEOUT (seconds per step, default 900),
-#   BENCH_PORT (default: first free port from 18110), TMPDIR (needs 10 GiB free).
+#   BENCH_TOTAL_MIB, BENCH_FILES, BENCH_WARMUP_MIB, BENCH_STEP_TIMEOUT (seconds per step,
+#   default 900), BENCH_PORT (default: first free port from 18110), TMPDIR (needs 10 GiB free).
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
