@@ -21,12 +21,15 @@ die() { echo "$BENCH_NAME: $*" >&2; exit 1; }
 note() { echo "$*" >&2; }
 
 # need COMMAND PACKAGE: the scripts are meant for a plain Debian, so install what is missing.
+# COMMAND may also be an absolute path, such as a header file that PACKAGE brings.
 need() {
-  command -v "$1" >/dev/null 2>&1 && return 0
+  present "$1" && return 0
   note "installing $2 (for $1)"
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-  command -v "$1" >/dev/null 2>&1 || die "cannot install $2"
+  present "$1" || die "cannot install $2"
 }
+
+present() { if [[ $1 == /* ]]; then [[ -e $1 ]]; else command -v "$1" >/dev/null 2>&1; fi; }
 
 # Every benchmark runs the built jar; say how to get one rather than fail on `java -jar`.
 require_jar() {

@@ -33,7 +33,8 @@ final class RepositoryArguments {
   String compression;
 
   @Option(names = "--zlib-level", defaultValue = "${env:CVMFS_EPHEMERAL_ZLIB_LEVEL:-6}",
-      description = "zlib level 1-9 of a new repository; 6 matches cvmfs_server (default ${DEFAULT-VALUE}).")
+      description = "zlib level 1-9 of a new repository; only 6, as cvmfs_server writes, passes cvmfs_fsck "
+          + "(default ${DEFAULT-VALUE}).")
   int zlibLevel;
 
   @Option(names = "--chunk-min", defaultValue = "${env:CVMFS_EPHEMERAL_CHUNK_MIN:-4MiB}", converter = ByteSizeConverter.class,
