@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
+import io.ephemeral.cvmfs.dataplane.testsupport.ApiRequests;
 import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;
 import io.ephemeral.cvmfs.dataplane.verify.RepositoryReader;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +29,6 @@ class LegacyApiTest {
 
   private static final String REPO = "legacy.example.org";
   private static final String OTHER = "other-legacy.example.org";
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @TempDir
   static Path data;
@@ -62,18 +61,11 @@ class LegacyApiTest {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + "/repos/" + REPO + query))
         .header("Content-Type", "multipart/form-data; boundary=" + boundary)
         .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()));
-    if (token != null) {
-      request.header("Authorization", "Bearer " + token);
-    }
-    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    return ApiRequests.send(request, token);
   }
 
   private static HttpResponse<String> call(String method, String path, String token) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).method(method, HttpRequest.BodyPublishers.noBody());
-    if (token != null) {
-      request.header("Authorization", "Bearer " + token);
-    }
-    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    return ApiRequests.send(HttpRequest.newBuilder(URI.create(base + path)).method(method, HttpRequest.BodyPublishers.noBody()), token);
   }
 
   private static JsonNode json(HttpResponse<String> response) throws Exception {
@@ -126,9 +118,9 @@ class LegacyApiTest {
     HttpResponse<String> unknown = call("GET", "/repos/nowhere.example.org", null);
     assertEquals(404, unknown.statusCode());
     assertEquals("Repo nowhere.example.org does not exist", json(unknown).get("detail").asText());
-    HttpResponse<String> noFile = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/repos/" + REPO))
-        .header("Authorization", "Bearer " + token(REPO)).header("Content-Type", "multipart/form-data; boundary=x")
-        .POST(HttpRequest.BodyPublishers.ofString("--x--\r\n")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> noFile = ApiRequests.send(HttpRequest.newBuilder(URI.create(base + "/repos/" + REPO))
+        .header("Content-Type", "multipart/form-data; boundary=x").POST(HttpRequest.BodyPublishers.ofString("--x--\r\n")),
+        token(REPO));
     assertEquals(422, noFile.statusCode(), noFile.body());
     assertEquals(422, upload(base, "?ttl_s=1.5", "a.txt", "a".getBytes(), token(REPO)).statusCode());
     assertEquals(422, upload(base, "?unpack=maybe", "a.txt", "a".getBytes(), token(REPO)).statusCode());

@@ -14,10 +14,10 @@ import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
+import io.ephemeral.cvmfs.dataplane.testsupport.ApiRequests;
 import io.ephemeral.cvmfs.dataplane.testsupport.CliRunner;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -36,7 +36,6 @@ class MaintenanceApiTest {
 
   private static final String REPO = "maint.example.org";
   private static final String TOKEN = "maintenance-token";
-  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @TempDir
   static Path temp;
@@ -67,12 +66,8 @@ class MaintenanceApiTest {
   }
 
   static HttpResponse<String> send(String method, String path, byte[] body, String token) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-    if (token != null) {
-      request.header("Authorization", "Bearer " + token);
-    }
-    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    return ApiRequests.send(HttpRequest.newBuilder(URI.create(base + path))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body)), token);
   }
 
   private static JsonNode json(HttpResponse<String> response) throws IOException {
@@ -137,7 +132,7 @@ class MaintenanceApiTest {
     CliRunner.Result resign = CliRunner.run("resign-whitelist", "--data", data.toString(), "--repository", REPO, "--days", "30");
     assertEquals(0, resign.exitCode(), resign.stderr());
     assertEquals(200, send("GET", "/readyz", null, null).statusCode());
-    assertArrayEquals(served(), HTTP.send(HttpRequest.newBuilder(URI.create(base + "/cvmfs/" + REPO + "/.cvmfswhitelist"))
+    assertArrayEquals(served(), ApiRequests.HTTP.send(HttpRequest.newBuilder(URI.create(base + "/cvmfs/" + REPO + "/.cvmfswhitelist"))
         .build(), HttpResponse.BodyHandlers.ofByteArray()).body());
   }
 

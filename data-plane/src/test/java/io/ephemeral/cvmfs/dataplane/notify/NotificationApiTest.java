@@ -10,11 +10,11 @@ import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.dataplane.format.SignedDocument;
 import io.ephemeral.cvmfs.dataplane.http.HttpServer;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
+import io.ephemeral.cvmfs.dataplane.testsupport.ApiRequests;
 import io.ephemeral.cvmfs.dataplane.testsupport.NotifyingRepository;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -45,12 +45,10 @@ class NotificationApiTest {
 
   private static NotifyingRepository repository;
   private static volatile long committedAt;
-  private static HttpClient http;
 
   @BeforeAll
   static void start() throws IOException {
     repository = NotifyingRepository.open(data, FQRN, () -> committedAt = System.nanoTime());
-    http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   }
 
   @AfterAll
@@ -202,12 +200,10 @@ class NotificationApiTest {
       byte[] manifest = repository.servedManifest();
       String body = "{ \"version\" : 1, \"timestamp\" : \"18 Oct 2024 10:01:07\", \"type\" : \"activity\", "
           + "\"repository\" : \"" + FQRN + "\", \"manifest\" : \"" + Base64.getEncoder().encodeToString(manifest) + "\"}";
-      HttpResponse<String> response = http.send(HttpRequest.newBuilder(publishUri())
+      HttpResponse<String> response = ApiRequests.send(HttpRequest.newBuilder(publishUri())
           .POST(HttpRequest.BodyPublishers.ofString(body))
           .header("Content-Type", "application/x-www-form-urlencoded")
-          .header("User-Agent", "cvmfs/2.11.5")
-          .header("Authorization", "Bearer " + NotifyingRepository.TOKEN)
-          .build(), HttpResponse.BodyHandlers.ofString());
+          .header("User-Agent", "cvmfs/2.11.5"), NotifyingRepository.TOKEN);
       assertEquals(200, response.statusCode(), response.body());
       assertEquals("{\"status\":\"ok\"}\n", response.body());
       // Forwarded as one compact line, whatever the spacing of the post.
@@ -330,11 +326,7 @@ class NotificationApiTest {
   }
 
   private static HttpResponse<String> publish(String body, String token) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(publishUri()).POST(HttpRequest.BodyPublishers.ofString(body));
-    if (token != null) {
-      request.header("Authorization", "Bearer " + token);
-    }
-    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    return ApiRequests.send(HttpRequest.newBuilder(publishUri()).POST(HttpRequest.BodyPublishers.ofString(body)), token);
   }
 
   private static void assertError(int status, String code, HttpResponse<String> response) throws IOException {
