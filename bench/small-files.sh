@@ -7,8 +7,8 @@
 # Reports files/s from the publish's JSON (timings.ingestMs+commitMs) and from wall-clock.
 # Goal: >= 20,000 files/s. For scale it also times, on the same tree and filesystem, `cp -r`
 # and reference-writer.c (built here with gcc): the least a crash-safe writer of zlib level 6
-# objects does per file, on as many threads as there are cores. Neither does all a publish does,
-# so their rates bound what any writer gets on this machine.
+# objects does per file, on as many threads as there are cores. The reference writer does less
+# than a publish, so its rate is about the most any such writer gets on this machine.
 #
 # Environment: JAR (default data-plane/target/cvmfs-ephemeral-data-plane.jar), BENCH_DIRS,
 #   BENCH_FILES_PER_DIR, BENCH_STEP_TIMEOUT (seconds per step, default 600), TMPDIR.
