@@ -95,12 +95,7 @@ final class RootCatalog implements AutoCloseable {
   private static CatalogWriter create(Path file, Rows rows) throws IOException {
     CatalogWriter catalog = CatalogWriter.create(file);
     try {
-      for (DirectoryEntry entry : rows.entries().values()) {
-        catalog.add(entry);
-      }
-      for (NestedCatalog nested : rows.nested().values()) {
-        catalog.addNestedCatalog(nested.path(), nested.hash(), nested.size());
-      }
+      add(catalog, rows.entries().values(), rows.nested().values());
       return catalog;
     } catch (IOException | RuntimeException e) {
       catalog.close();
@@ -129,12 +124,7 @@ final class RootCatalog implements AutoCloseable {
       for (NestedCatalog nested : delta.removedNested()) {
         catalog.removeNestedCatalog(nested.path());
       }
-      for (DirectoryEntry entry : delta.addedEntries()) {
-        catalog.add(entry);
-      }
-      for (NestedCatalog nested : delta.addedNested()) {
-        catalog.addNestedCatalog(nested.path(), nested.hash(), nested.size());
-      }
+      add(catalog, delta.addedEntries(), delta.addedNested());
       return catalog;
     } catch (IOException e) {
       LOG.warn("building the root catalog afresh: the copy kept of the last one does not serve ({})", e.toString());
@@ -143,6 +133,16 @@ final class RootCatalog implements AutoCloseable {
       }
       Files.deleteIfExists(file);
       return null;
+    }
+  }
+
+  private static void add(CatalogWriter catalog, Collection<DirectoryEntry> entries, Collection<NestedCatalog> nested)
+      throws IOException {
+    for (DirectoryEntry entry : entries) {
+      catalog.add(entry);
+    }
+    for (NestedCatalog mount : nested) {
+      catalog.addNestedCatalog(mount.path(), mount.hash(), mount.size());
     }
   }
 
