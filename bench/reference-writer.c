@@ -30,8 +30,14 @@ static int threads;
 static int level;
 static const char *out;
 
+// fail: a failed system call, with its errno; fail_plain: anything else.
 static void fail(const char *what, const char *path) {
   fprintf(stderr, "reference-writer: %s %s: %s\n", what, path, strerror(errno));
+  exit(1);
+}
+
+static void fail_plain(const char *what, const char *path) {
+  fprintf(stderr, "reference-writer: %s %s\n", what, path);
   exit(1);
 }
 
@@ -44,17 +50,23 @@ static void *write_share(void *arg) {
   z_stream zs;
   memset(&zs, 0, sizeof zs);
   if (level > 0 && deflateInit(&zs, level) != Z_OK) {
-    fail("deflateInit", "");
+    fail_plain("deflateInit failed", "");
   }
   for (size_t i = self; i < count; i += threads) {
     int fd = open(paths[i], O_RDONLY);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size > MAX_FILE) {
+    if (fd < 0 || fstat(fd, &st) != 0) {
       fail("cannot read", paths[i]);
     }
+    if (st.st_size > MAX_FILE) {
+      fail_plain("larger than 64 KiB:", paths[i]);
+    }
     ssize_t n = read(fd, in, st.st_size);
+    if (n < 0) {
+      fail("cannot read", paths[i]);
+    }
     if (n != st.st_size) {
-      fail("short read of", paths[i]);
+      fail_plain("short read of", paths[i]);
     }
     close(fd);
     const unsigned char *bytes = in;
@@ -66,7 +78,7 @@ static void *write_share(void *arg) {
       zs.next_out = packed;
       zs.avail_out = sizeof packed;
       if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
-        fail("deflate", paths[i]);
+        fail_plain("deflate failed on", paths[i]);
       }
       bytes = packed;
       length = sizeof packed - zs.avail_out;
