@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the CRDs from the Java API classes (fabric8 crd-generator at process-classes)
+# Regenerates the CRDs from the Java API classes (fabric8 crd-generator, printer columns put in declared order)
 # and copies them to every place that ships them: crds/, the chart and kustomize (whose
 # config/crd/kustomization.yaml it rewrites to list them).
 # Extra arguments go to Maven, e.g. `operator/update-crds.sh -o` to build offline.
@@ -7,7 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-./mvnw -q -B -ntp -pl operator -am process-classes "$@"
+./mvnw -q -B -ntp -pl operator -am process-test-classes "$@"
 
 generated="operator/target/classes/META-INF/fabric8"
 shopt -s nullglob

@@ -37,18 +37,22 @@ else RELEASE-CHART; 63 characters at most, as DNS labels are.
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* Selector labels: fixed for the life of a release, since a Deployment's selector is immutable. */}}
+{{/*
+Selector labels: fixed for the life of a release, since a Deployment's selector is immutable.
+config/manager selects the same labels (with part-of from its commonLabels), so that the
+release cvmfs-ephemeral can take over an install made with kustomize and the other way round.
+*/}}
 {{- define "cvmfs-ephemeral.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "cvmfs-ephemeral.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: operator
+app.kubernetes.io/part-of: cvmfs-ephemeral
 {{- end }}
 
 {{- define "cvmfs-ephemeral.labels" -}}
 helm.sh/chart: {{ include "cvmfs-ephemeral.chart" . }}
 {{ include "cvmfs-ephemeral.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/part-of: cvmfs-ephemeral
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 

@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.operator.api;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -31,5 +32,17 @@ public class CvmfsRepository extends CustomResource<CvmfsRepositorySpec, CvmfsRe
   @Override
   protected CvmfsRepositorySpec initSpec() {
     return CvmfsRepositorySpec.defaults();
+  }
+
+  @Override
+  @JsonPropertyDescription("What the repository should be; every field has a default.")
+  public CvmfsRepositorySpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription("What the operator observed: conditions, the served revision, URLs, key fingerprint.")
+  public CvmfsRepositoryStatus getStatus() {
+    return super.getStatus();
   }
 }

@@ -18,7 +18,7 @@ import io.fabric8.kubernetes.api.model.ResourceRequirements;
     message = "hashAlgorithm is fixed once the repository exists")
 @ValidationRule(value = "!has(oldSelf.compression) || (has(self.compression) && self.compression == oldSelf.compression)",
     message = "compression is fixed once the repository exists")
-@ValidationRule(value = "!has(oldSelf.chunking) || (has(self.chunking) && self.chunking == oldSelf.chunking)",
+@ValidationRule(value = "has(self.chunking) == has(oldSelf.chunking) && (!has(self.chunking) || self.chunking == oldSelf.chunking)",
     message = "chunking is fixed once the repository exists")
 @ValidationRule(value = "!has(oldSelf.manifestTtl) || (has(self.manifestTtl) && self.manifestTtl == oldSelf.manifestTtl)",
     message = "manifestTtl is fixed once the repository exists")

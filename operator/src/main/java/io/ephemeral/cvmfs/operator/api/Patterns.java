@@ -12,8 +12,21 @@ public final class Patterns {
   /** Bytes, or a number with KiB, MiB, GiB or TiB. */
   public static final String BYTES = "^[0-9]{1,15}(KiB|MiB|GiB|TiB)?$";
 
-  /** A relative path of names that do not start with a dot, so neither "." nor ".." can occur. */
-  public static final String PATH = "^[A-Za-z0-9_+@=,-][A-Za-z0-9._+@=,-]{0,254}(/[A-Za-z0-9_+@=,-][A-Za-z0-9._+@=,-]{0,254}){0,63}$";
+  /**
+   * A relative path of names that do not start with a dot, so neither "." nor ".." can occur.
+   * The lengths of its names and its depth are checked by CEL rules: RE2 refuses nested
+   * repetitions whose counts multiply past 1000.
+   */
+  public static final String PATH = "^[A-Za-z0-9_+@=,-][A-Za-z0-9._+@=,-]*(/[A-Za-z0-9_+@=,-][A-Za-z0-9._+@=,-]*)*$";
+
+  /** The longest name in a path, in bytes, as CVMFS and Linux allow. */
+  public static final int MAX_PATH_NAME = 255;
+
+  /** The most names in a publication's path. */
+  public static final int MAX_PATH_DEPTH = 64;
+
+  /** The longest publication path, Linux's PATH_MAX. */
+  public static final int MAX_PATH_LENGTH = 4096;
 
   /** A Kubernetes object name. */
   public static final String NAME = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";

@@ -5,7 +5,15 @@ import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /** Names and labels of everything a CvmfsRepository becomes, in one place. */
 public final class RepositoryResources {
@@ -21,6 +29,12 @@ public final class RepositoryResources {
   public static final String CREATION_OPTIONS_ANNOTATION = "cvmfs.ephemeral.io/creation-options";
   /** On the data plane's pod template: a digest of its pod spec, so that a roll is seen. */
   public static final String POD_SPEC_HASH_ANNOTATION = "cvmfs.ephemeral.io/pod-spec-hash";
+
+  /** The longest stem: a CronJob's name may have 52 characters, and the longest suffix is "-maintenance". */
+  static final int MAX_STEM = 40;
+  private static final int HASH_LENGTH = 6;
+  private static final int MAX_LABEL_VALUE = 63;
+  private static final Pattern LABEL = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
 
   public static final int HTTP_PORT = 80;
   public static final int DATA_PLANE_PORT = 8080;
@@ -43,46 +57,83 @@ public final class RepositoryResources {
         + ", manifestTtl=" + spec.manifestTtl();
   }
 
+  /**
+   * The stem every dependent's name starts with. A repository's name is a DNS subdomain (dots,
+   * up to 253 characters, possibly starting with a digit), but a Service needs a DNS-1035 label
+   * and a CronJob at most 52 characters: a name that is not already a short label is cut and
+   * given a hash of the whole name, so that two repositories never share a stem.
+   */
+  public static String stem(String repositoryName) {
+    if (repositoryName.length() <= MAX_STEM && LABEL.matcher(repositoryName).matches()) {
+      return repositoryName;
+    }
+    String safe = repositoryName.replace('.', '-');
+    if (!Character.isLetter(safe.charAt(0))) {
+      safe = "r-" + safe;
+    }
+    String cut = safe.substring(0, Math.min(safe.length(), MAX_STEM - HASH_LENGTH - 1));
+    while (cut.endsWith("-")) {
+      cut = cut.substring(0, cut.length() - 1);
+    }
+    return cut + "-" + shortHash(repositoryName);
+  }
+
+  private static String shortHash(String name) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(name.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest).substring(0, HASH_LENGTH);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  public static String stem(CvmfsRepository repository) {
+    return stem(repository.getMetadata().getName());
+  }
+
   public static String service(CvmfsRepository repository) {
-    return repository.getMetadata().getName();
+    return stem(repository);
   }
 
   public static String keysSecret(CvmfsRepository repository) {
-    return repository.getMetadata().getName() + "-keys";
+    return stem(repository) + "-keys";
   }
 
   public static String masterKeySecret(CvmfsRepository repository) {
-    return repository.getMetadata().getName() + "-master-key";
+    return stem(repository) + "-master-key";
   }
 
   public static String tokenSecret(CvmfsRepository repository) {
-    return repository.getMetadata().getName() + "-token";
+    return tokenSecret(repository.getMetadata().getName());
   }
 
   public static String tokenSecret(String repositoryName) {
-    return repositoryName + "-token";
+    return stem(repositoryName) + "-token";
   }
 
   public static String dataPlane(CvmfsRepository repository) {
-    return repository.getMetadata().getName() + "-data-plane";
+    return stem(repository) + "-data-plane";
   }
 
   public static String dataClaim(CvmfsRepository repository) {
-    return repository.getMetadata().getName() + "-data";
+    return stem(repository) + "-data";
   }
 
   public static String clientConfig(CvmfsRepository repository) {
-    return repository.getMetadata().getName() + "-client-config";
+    return stem(repository) + "-client-config";
   }
 
   /** The maintenance CronJob and its ServiceAccount, Role and RoleBinding share this name. */
   public static String maintenance(CvmfsRepository repository) {
-    return repository.getMetadata().getName() + "-maintenance";
+    return stem(repository) + "-maintenance";
   }
 
-  /** The Service's address inside the cluster. */
+  /**
+   * The Service's address inside the cluster. It leaves out the cluster domain, which pods'
+   * DNS search list supplies whatever the cluster calls itself.
+   */
   public static String clusterUrl(CvmfsRepository repository) {
-    return "http://" + service(repository) + "." + repository.getMetadata().getNamespace() + ".svc.cluster.local";
+    return "http://" + service(repository) + "." + repository.getMetadata().getNamespace() + ".svc";
   }
 
   /** The base URL clients are told to use. */
@@ -91,15 +142,16 @@ public final class RepositoryResources {
     return configured != null ? stripSlash(configured) : clusterUrl(repository);
   }
 
+  /** The notification API on its own port, at the host of the public URL. */
   public static String notificationUrl(CvmfsRepository repository) {
-    return "http://" + service(repository) + "." + repository.getMetadata().getNamespace() + ".svc.cluster.local:"
-        + NOTIFICATION_PORT + "/api/v1";
+    URI base = URI.create(publicUrl(repository));
+    return base.getScheme() + "://" + base.getHost() + ":" + NOTIFICATION_PORT + "/api/v1";
   }
 
   public static Map<String, String> labels(CvmfsRepository repository, String component) {
     return Map.of(
         "app.kubernetes.io/name", "cvmfs-ephemeral",
-        "app.kubernetes.io/instance", repository.getMetadata().getName(),
+        "app.kubernetes.io/instance", instance(repository),
         "app.kubernetes.io/component", component,
         MANAGED_BY, OPERATOR);
   }
@@ -107,8 +159,14 @@ public final class RepositoryResources {
   /** Labels that select the data-plane pods; fixed for the Deployment's life, unlike the rest. */
   public static Map<String, String> selector(CvmfsRepository repository) {
     return Map.of(
-        "app.kubernetes.io/instance", repository.getMetadata().getName(),
+        "app.kubernetes.io/instance", instance(repository),
         "app.kubernetes.io/component", "data-plane");
+  }
+
+  /** The repository's name where a label value can hold it (63 characters), else its stem. */
+  private static String instance(CvmfsRepository repository) {
+    String name = repository.getMetadata().getName();
+    return name.length() <= MAX_LABEL_VALUE ? name : stem(repository);
   }
 
   public static ObjectMeta metadata(CvmfsRepository repository, String name, String component) {
@@ -117,6 +175,22 @@ public final class RepositoryResources {
         .withNamespace(repository.getMetadata().getNamespace())
         .withLabels(labels(repository, component))
         .addToAnnotations(FQRN_ANNOTATION, repository.fqrn())
+        .withOwnerReferences(controllerReference(repository))
+        .build();
+  }
+
+  /**
+   * Marks the repository as the one controller of what it becomes, and keeps a foreground
+   * deletion of the repository waiting until its dependents are gone.
+   */
+  static OwnerReference controllerReference(CvmfsRepository repository) {
+    return new OwnerReferenceBuilder()
+        .withApiVersion(repository.getApiVersion())
+        .withKind(repository.getKind())
+        .withName(repository.getMetadata().getName())
+        .withUid(repository.getMetadata().getUid())
+        .withController(true)
+        .withBlockOwnerDeletion(true)
         .build();
   }
 
