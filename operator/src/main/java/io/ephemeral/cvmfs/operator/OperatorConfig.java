@@ -14,6 +14,7 @@ import java.util.Set;
  * @param statusInterval how often a repository's status (revision, whitelist) is refreshed
  * @param publicationCheckInterval how often a published path is checked on the data plane
  * @param retryInterval how long a publication waits for its repository or data plane
+ * @param clusterDomain the cluster's DNS domain, in the Service names clients are given
  */
 public record OperatorConfig(
     Set<String> namespaces,
@@ -22,21 +23,27 @@ public record OperatorConfig(
     int healthPort,
     Duration statusInterval,
     Duration publicationCheckInterval,
-    Duration retryInterval) {
+    Duration retryInterval,
+    String clusterDomain) {
 
   public static final String DEFAULT_DATA_PLANE_IMAGE = "ghcr.io/cvmfs-ephemeral/data-plane:0.1.0";
   public static final String DEFAULT_OPERATOR_IMAGE = "ghcr.io/cvmfs-ephemeral/operator:0.1.0";
+  public static final String DEFAULT_CLUSTER_DOMAIN = "cluster.local";
 
   public OperatorConfig {
     namespaces = Set.copyOf(namespaces);
     if (healthPort < -1 || healthPort > 65535) {
       throw new IllegalArgumentException("the health port must be -1 to 65535");
     }
+    if (!clusterDomain.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")) {
+      throw new IllegalArgumentException("the cluster domain must be a DNS name, e.g. cluster.local: '"
+          + clusterDomain + "'");
+    }
   }
 
   /** Defaults for tests and embedding: all namespaces, no health port, short intervals. */
   public static OperatorConfig local() {
     return new OperatorConfig(Set.of(), DEFAULT_DATA_PLANE_IMAGE, DEFAULT_OPERATOR_IMAGE, -1,
-        Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(1));
+        Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(1), DEFAULT_CLUSTER_DOMAIN);
   }
 }

@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,6 +75,11 @@ final class RunCommand implements Callable<Integer> {
           + "(env CVMFS_OPERATOR_RETRY_INTERVAL; default " + DEFAULT_RETRY_INTERVAL + ").")
   String retryInterval;
 
+  @Option(names = "--cluster-domain", paramLabel = "DOMAIN",
+      description = "The cluster's DNS domain, in the Service addresses client configurations name "
+          + "(env CVMFS_OPERATOR_CLUSTER_DOMAIN; default " + OperatorConfig.DEFAULT_CLUSTER_DOMAIN + ").")
+  String clusterDomain;
+
   @Spec
   CommandSpec spec;
 
@@ -100,7 +106,8 @@ final class RunCommand implements Callable<Integer> {
         duration("--status-interval", statusInterval, env, "CVMFS_OPERATOR_STATUS_INTERVAL", DEFAULT_STATUS_INTERVAL),
         duration("--publication-check-interval", publicationCheckInterval, env,
             "CVMFS_OPERATOR_PUBLICATION_CHECK_INTERVAL", DEFAULT_PUBLICATION_CHECK_INTERVAL),
-        duration("--retry-interval", retryInterval, env, "CVMFS_OPERATOR_RETRY_INTERVAL", DEFAULT_RETRY_INTERVAL));
+        duration("--retry-interval", retryInterval, env, "CVMFS_OPERATOR_RETRY_INTERVAL", DEFAULT_RETRY_INTERVAL),
+        value(clusterDomain, env, "CVMFS_OPERATOR_CLUSTER_DOMAIN", OperatorConfig.DEFAULT_CLUSTER_DOMAIN));
   }
 
   /** A blank variable counts as unset: templates often render an empty value for "not configured". */
@@ -131,26 +138,33 @@ final class RunCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }
-    KubernetesClient client = new KubernetesClientBuilder().build();
-    CvmfsOperator operator = null;
+    AtomicReference<CvmfsOperator> running = new AtomicReference<>();
     HealthServer health = null;
+    if (config.healthPort() >= 0) {
+      // Bound first, so that a port in use is reported as what it is, not as a failure of the API.
+      try {
+        health = HealthServer.start(new InetSocketAddress(config.healthPort()),
+            () -> running.get() != null && running.get().healthy(),
+            () -> running.get() != null && running.get().started() && running.get().healthy());
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot serve the health probes on port " + config.healthPort() + ": "
+            + Main.describe(e), e);
+      }
+    }
+    KubernetesClient client = new KubernetesClientBuilder().build();
+    CvmfsOperator operator;
     try {
       operator = CvmfsOperator.start(client, config, DataPlaneLocator.inCluster(), Clock.systemUTC(), o -> { });
-      CvmfsOperator started = operator;
-      if (config.healthPort() >= 0) {
-        health = HealthServer.start(new InetSocketAddress(config.healthPort()), started::healthy,
-            () -> started.started() && started.healthy());
-      }
-    } catch (IOException | RuntimeException e) {
-      stop(health, operator, client);
+      running.set(operator);
+    } catch (RuntimeException e) {
+      stop(health, null, client);
       throw new IllegalStateException("cannot run the operator against the Kubernetes API at " + client.getMasterUrl()
           + ": " + Main.describe(e), e);
     }
     HealthServer probes = health;
-    CvmfsOperator running = operator;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("stopping");
-      stop(probes, running, client);
+      stop(probes, operator, client);
     }, "shutdown"));
     LOG.info("running; watching {}; probes {}",
         config.namespaces().isEmpty() ? "all namespaces" : String.join(",", config.namespaces()),

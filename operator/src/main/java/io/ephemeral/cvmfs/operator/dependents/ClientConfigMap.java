@@ -17,10 +17,12 @@ public final class ClientConfigMap extends OwnedResource<ConfigMap> {
   public static final String NAME = "client-config";
 
   private final RepositoryKeysSecret keysSecret;
+  private final String clusterDomain;
 
-  public ClientConfigMap(RepositoryKeysSecret keysSecret) {
+  public ClientConfigMap(RepositoryKeysSecret keysSecret, String clusterDomain) {
     super(ConfigMap.class, NAME);
     this.keysSecret = keysSecret;
+    this.clusterDomain = clusterDomain;
   }
 
   @Override
@@ -35,8 +37,9 @@ public final class ClientConfigMap extends OwnedResource<ConfigMap> {
         .orElseThrow(() -> new IllegalStateException("the keys Secret is not there yet"));
     String publicKey = SecretFiles.readString(keys, SecretFiles.masterPublicKey(fqrn))
         .orElseThrow(() -> new IllegalStateException("the keys Secret has no " + SecretFiles.masterPublicKey(fqrn)));
-    ClientConfiguration configuration = new ClientConfiguration(fqrn, RepositoryResources.publicUrl(repository),
-        RepositoryResources.CLIENT_KEYS_DIRECTORY, RepositoryResources.notificationUrl(repository));
+    ClientConfiguration configuration = new ClientConfiguration(fqrn,
+        RepositoryResources.publicUrl(repository, clusterDomain), RepositoryResources.CLIENT_KEYS_DIRECTORY,
+        RepositoryResources.notificationUrl(repository, clusterDomain));
     return new ConfigMapBuilder()
         .withMetadata(RepositoryResources.metadata(repository, resourceName(repository), "client-config"))
         .addToData(fqrn + ".conf", configuration.render())

@@ -92,7 +92,7 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
         .withName("data-plane")
         .withImage(config.dataPlaneImage())
         .withArgs("serve")
-        .withEnv(environment(repository))
+        .withEnv(environment(repository, config.clusterDomain()))
         .addNewPort().withName("http").withContainerPort(RepositoryResources.DATA_PLANE_PORT).endPort()
         .addNewPort().withName("notifications").withContainerPort(RepositoryResources.NOTIFICATION_PORT).endPort()
         .withReadinessProbe(probe("/readyz", 5))
@@ -108,7 +108,7 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
         .build();
   }
 
-  private static List<EnvVar> environment(CvmfsRepository repository) {
+  private static List<EnvVar> environment(CvmfsRepository repository, String clusterDomain) {
     CvmfsRepositorySpec spec = repository.getSpec();
     List<EnvVar> env = new ArrayList<>();
     env.add(env("CVMFS_EPHEMERAL_REPOSITORIES", repository.fqrn()));
@@ -118,7 +118,7 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
     env.add(new EnvVarBuilder().withName("CVMFS_EPHEMERAL_TOKEN").withNewValueFrom().withNewSecretKeyRef()
         .withName(RepositoryResources.tokenSecret(repository)).withKey(RepositoryResources.TOKEN_KEY)
         .endSecretKeyRef().endValueFrom().build());
-    env.add(env("CVMFS_EPHEMERAL_PUBLIC_URL", RepositoryResources.publicUrl(repository)));
+    env.add(env("CVMFS_EPHEMERAL_PUBLIC_URL", RepositoryResources.publicUrl(repository, clusterDomain)));
     env.add(env("CVMFS_EPHEMERAL_HASH", spec.hashAlgorithm().flag()));
     env.add(env("CVMFS_EPHEMERAL_COMPRESSION", spec.compression().flag()));
     env.add(env("CVMFS_EPHEMERAL_CHUNK_MIN", spec.chunking().minSize()));

@@ -136,15 +136,20 @@ public final class RepositoryResources {
     return "http://" + service(repository) + "." + repository.getMetadata().getNamespace() + ".svc";
   }
 
-  /** The base URL clients are told to use. */
-  public static String publicUrl(CvmfsRepository repository) {
+  /**
+   * The base URL clients are told to use: {@code spec.service.publicUrl}, else the Service's
+   * fully qualified name in the cluster's domain, which client pods resolve (a node's own
+   * resolver does not: nodes that mount need a public URL).
+   */
+  public static String publicUrl(CvmfsRepository repository, String clusterDomain) {
     String configured = repository.getSpec().service().publicUrl();
-    return configured != null ? stripSlash(configured) : clusterUrl(repository);
+    return configured != null ? stripSlash(configured)
+        : "http://" + service(repository) + "." + repository.getMetadata().getNamespace() + ".svc." + clusterDomain;
   }
 
   /** The notification API on its own port, at the host of the public URL. */
-  public static String notificationUrl(CvmfsRepository repository) {
-    URI base = URI.create(publicUrl(repository));
+  public static String notificationUrl(CvmfsRepository repository, String clusterDomain) {
+    URI base = URI.create(publicUrl(repository, clusterDomain));
     return base.getScheme() + "://" + base.getHost() + ":" + NOTIFICATION_PORT + "/api/v1";
   }
 

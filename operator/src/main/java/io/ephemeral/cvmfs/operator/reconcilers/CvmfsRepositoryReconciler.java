@@ -87,7 +87,7 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
     var token = managed(new PublishTokenSecret());
     var claim = managed(new DataVolumeClaim());
     var service = managed(new DataPlaneService());
-    var clientConfig = managed(new ClientConfigMap(keys));
+    var clientConfig = managed(new ClientConfigMap(keys, config.clusterDomain()));
     var account = managed(new MaintenanceServiceAccount());
     var role = managed(new MaintenanceRole());
     var binding = managed(new MaintenanceRoleBinding());
@@ -165,7 +165,7 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
     CvmfsRepositoryStatus previous = repository.getStatus();
     Conditions conditions = new Conditions(previous == null ? null : previous.conditions(),
         repository.getMetadata().getGeneration(), clock.instant())
-        .set(READY, false, "ReconcileFailed", String.valueOf(e.getMessage()));
+        .set(READY, false, "ReconcileFailed", FailureSummary.of(e));
     CvmfsRepository update = new CvmfsRepository();
     update.setMetadata(repository.getMetadata());
     update.setSpec(repository.getSpec());
@@ -238,7 +238,8 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
           ? "a valid whitelist" : "the data plane"));
     }
     return new CvmfsRepositoryStatus(conditions.list(), repository.getMetadata().getGeneration(), fqrn, revision,
-        RepositoryResources.publicUrl(repository) + "/cvmfs/" + fqrn, RepositoryResources.notificationUrl(repository),
+        RepositoryResources.publicUrl(repository, config.clusterDomain()) + "/cvmfs/" + fqrn,
+        RepositoryResources.notificationUrl(repository, config.clusterDomain()),
         fingerprint, whitelistExpiresAt);
   }
 

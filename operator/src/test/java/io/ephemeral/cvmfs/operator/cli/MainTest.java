@@ -1,6 +1,7 @@
 package io.ephemeral.cvmfs.operator.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -57,11 +59,20 @@ class MainTest {
   }
 
   @Test
+  void aHealthPortInUseIsReportedAsSuchNotAsAnApiFailure() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0)) {
+      assertEquals(1, execute("run", "--health-port", String.valueOf(taken.getLocalPort())));
+    }
+    assertTrue(err.toString().contains("cannot serve the health probes on port"), err.toString());
+    assertFalse(err.toString().contains("Kubernetes API"), err.toString());
+  }
+
+  @Test
   void defaultsWithoutFlagsOrEnvironment() {
     OperatorConfig config = parse().config(Map.of());
     assertEquals(new OperatorConfig(Set.of(), OperatorConfig.DEFAULT_DATA_PLANE_IMAGE,
         OperatorConfig.DEFAULT_OPERATOR_IMAGE, 8081, Duration.ofSeconds(60), Duration.ofSeconds(30),
-        Duration.ofSeconds(15)), config);
+        Duration.ofSeconds(15), "cluster.local"), config);
   }
 
   @Test
@@ -73,14 +84,16 @@ class MainTest {
         "CVMFS_OPERATOR_HEALTH_PORT", "9000",
         "CVMFS_OPERATOR_STATUS_INTERVAL", "2m",
         "CVMFS_OPERATOR_PUBLICATION_CHECK_INTERVAL", "45",
-        "CVMFS_OPERATOR_RETRY_INTERVAL", "1h");
+        "CVMFS_OPERATOR_RETRY_INTERVAL", "1h",
+        "CVMFS_OPERATOR_CLUSTER_DOMAIN", "corp.example");
     assertEquals(new OperatorConfig(Set.of("ci", "builds"), "registry.local/data-plane:1", "registry.local/operator:1",
-        9000, Duration.ofMinutes(2), Duration.ofSeconds(45), Duration.ofHours(1)), parse().config(env));
+        9000, Duration.ofMinutes(2), Duration.ofSeconds(45), Duration.ofHours(1), "corp.example"), parse().config(env));
 
     OperatorConfig flagged = parse("--namespaces", "other", "--operator-image", "flag/operator:2", "--health-port", "-1",
-        "--status-interval", "5s", "--retry-interval", "3s").config(env);
+        "--status-interval", "5s", "--retry-interval", "3s", "--cluster-domain", "k8s.internal").config(env);
     assertEquals(new OperatorConfig(Set.of("other"), "registry.local/data-plane:1", "flag/operator:2", -1,
-        Duration.ofSeconds(5), Duration.ofSeconds(45), Duration.ofSeconds(3)), flagged);
+        Duration.ofSeconds(5), Duration.ofSeconds(45), Duration.ofSeconds(3), "k8s.internal"), flagged);
+    assertThrows(IllegalArgumentException.class, () -> parse("--cluster-domain", "Not A Domain").config(Map.of()));
   }
 
   @Test

@@ -1,0 +1,179 @@
+package io.ephemeral.cvmfs.operator.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ephemeral.cvmfs.operator.CvmfsOperator;
+import io.ephemeral.cvmfs.operator.OperatorConfig;
+import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
+import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
+import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The operator against a real API server, under exactly the ServiceAccount and ClusterRole that
+ * kustomize or the chart give it: names the API server checks, owner references its garbage
+ * collector follows, and no request it refuses. The kit's control plane runs no kubelet, so the
+ * data plane never becomes ready here; everything up to it does.
+ */
+class RealClusterOperatorTest {
+
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  /** Makes a DNS subdomain of 63 characters, so that the label-safe stem must cut and hash it. */
+  private static final String LONG_NAME = ".pipelines.example.org." + "a".repeat(63);
+
+  private static KubernetesClient admin;
+  private static String namespace;
+
+  @BeforeAll
+  static void connect() {
+    admin = KitCluster.connect();
+    KitCluster.installCrds(admin);
+    namespace = KitCluster.createNamespace(admin, "operator-test");
+  }
+
+  @AfterAll
+  static void cleanUp() {
+    if (admin != null) {
+      KitCluster.deleteNamespace(admin, namespace);
+      admin.close();
+    }
+  }
+
+  /** The operator's ServiceAccount and cluster-wide permissions, as one install method makes them. */
+  private static List<HasMetadata> rbac(String method) {
+    List<HasMetadata> objects = method.equals("kustomize")
+        ? DeployFiles.parse(KustomizeTest.kustomize("config/default")) : HelmChartTest.renderDefaults();
+    return objects.stream()
+        .filter(o -> o instanceof ServiceAccount || o instanceof ClusterRole || o instanceof ClusterRoleBinding
+            || "Namespace".equals(o.getKind()))
+        .collect(Collectors.toList());
+  }
+
+  @ParameterizedTest(name = "RBAC of {0}")
+  @ValueSource(strings = {"kustomize", "chart"})
+  void dottedAndLongNamesBecomeValidDependentsOwnedByTheRepository(String method) throws Exception {
+    List<HasMetadata> rbac = rbac(method);
+    KitCluster.apply(admin, rbac);
+    ServiceAccount account = (ServiceAccount) rbac.stream().filter(o -> o instanceof ServiceAccount).findFirst()
+        .orElseThrow();
+    List<String> names = List.of(method + ".example.org", (method + LONG_NAME).substring(0, 63));
+    try (KubernetesClient asOperator = KitCluster.as(admin, account.getMetadata().getNamespace(),
+        account.getMetadata().getName());
+        CvmfsOperator operator = CvmfsOperator.start(asOperator, config(), r -> URI.create("http://127.0.0.1:1"),
+            Clock.systemUTC(), o -> o.withCloseClientOnStop(false))) {
+      List<CvmfsRepository> repositories = new ArrayList<>();
+      for (String name : names) {
+        CvmfsRepository repository = new CvmfsRepository();
+        repository.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
+        // The documented default: the fqrn is the object's name.
+        repository.setSpec(CvmfsRepositorySpec.defaults());
+        repositories.add(admin.resource(repository).create());
+      }
+      for (CvmfsRepository repository : repositories) {
+        assertDependentsOwnedBy(repository);
+        CvmfsRepository observed = awaitReadyCondition(repository);
+        var ready = observed.getStatus().conditions().stream().filter(c -> c.getType().equals("Ready")).findFirst()
+            .orElseThrow();
+        assertEquals("False", ready.getStatus(), "no kubelet, so no data plane: " + ready);
+        assertEquals("DataPlaneNotReady", ready.getReason(), ready.getMessage());
+        assertNotNull(observed.getStatus().publicKeyFingerprint(), "keys were made under the operator's own RBAC");
+      }
+      for (CvmfsRepository repository : repositories) {
+        admin.resource(repository).delete();
+      }
+      for (CvmfsRepository repository : repositories) {
+        // The API server's garbage collector, not the operator, removes what the repository owned.
+        String service = RepositoryResources.service(repository);
+        KitCluster.await("garbage collection of " + service, Duration.ofSeconds(90),
+            () -> admin.services().inNamespace(namespace).withName(service).get() == null
+                && admin.apps().deployments().inNamespace(namespace)
+                    .withName(RepositoryResources.dataPlane(repository)).get() == null);
+      }
+    } finally {
+      rbac.stream().filter(o -> !"Namespace".equals(o.getKind())).forEach(o -> admin.resource(o).delete());
+    }
+  }
+
+  private static OperatorConfig config() {
+    OperatorConfig local = OperatorConfig.local();
+    return new OperatorConfig(Set.of(namespace), local.dataPlaneImage(), local.operatorImage(), -1,
+        local.statusInterval(), local.publicationCheckInterval(), local.retryInterval(), local.clusterDomain());
+  }
+
+  private static CvmfsRepository awaitReadyCondition(CvmfsRepository repository) throws InterruptedException {
+    KitCluster.await("the status of " + repository.getMetadata().getName(), WAIT, () -> {
+      CvmfsRepository current = admin.resource(repository).get();
+      return current.getStatus() != null && current.getStatus().publicKeyFingerprint() != null;
+    });
+    return admin.resource(repository).get();
+  }
+
+  private static void assertDependentsOwnedBy(CvmfsRepository created) throws InterruptedException {
+    CvmfsRepository repository = admin.resource(created).get();
+    List<HasMetadata> expected = new ArrayList<>();
+    KitCluster.await("the dependents of " + repository.getMetadata().getName(), WAIT, () -> {
+      expected.clear();
+      for (var lookup : List.<java.util.function.Supplier<HasMetadata>>of(
+          () -> admin.secrets().inNamespace(namespace).withName(RepositoryResources.keysSecret(repository)).get(),
+          () -> admin.secrets().inNamespace(namespace).withName(RepositoryResources.masterKeySecret(repository)).get(),
+          () -> admin.secrets().inNamespace(namespace).withName(RepositoryResources.tokenSecret(repository)).get(),
+          () -> admin.apps().deployments().inNamespace(namespace).withName(RepositoryResources.dataPlane(repository))
+              .get(),
+          () -> admin.services().inNamespace(namespace).withName(RepositoryResources.service(repository)).get(),
+          () -> admin.configMaps().inNamespace(namespace).withName(RepositoryResources.clientConfig(repository)).get(),
+          () -> admin.batch().v1().cronjobs().inNamespace(namespace)
+              .withName(RepositoryResources.maintenance(repository)).get(),
+          () -> admin.serviceAccounts().inNamespace(namespace).withName(RepositoryResources.maintenance(repository))
+              .get(),
+          () -> admin.rbac().roles().inNamespace(namespace).withName(RepositoryResources.maintenance(repository)).get(),
+          () -> admin.rbac().roleBindings().inNamespace(namespace)
+              .withName(RepositoryResources.maintenance(repository)).get())) {
+        HasMetadata found = lookup.get();
+        if (found == null) {
+          return false;
+        }
+        expected.add(found);
+      }
+      return true;
+    });
+    Set<Class<?>> kinds = expected.stream().map(Object::getClass).collect(Collectors.toSet());
+    assertEquals(Set.of(Secret.class, Deployment.class, Service.class, ConfigMap.class, CronJob.class,
+        ServiceAccount.class, Role.class, RoleBinding.class), kinds);
+    for (HasMetadata dependent : expected) {
+      String what = dependent.getKind() + "/" + dependent.getMetadata().getName();
+      assertTrue(dependent.getMetadata().getName().length() <= 63, what);
+      List<OwnerReference> owners = dependent.getMetadata().getOwnerReferences();
+      assertEquals(1, owners.size(), what + " has one owner: " + owners);
+      OwnerReference owner = owners.get(0);
+      assertEquals(repository.getMetadata().getUid(), owner.getUid(), what);
+      assertEquals(Boolean.TRUE, owner.getController(), what + " names its controller");
+      assertEquals(Boolean.TRUE, owner.getBlockOwnerDeletion(), what + " blocks a foreground deletion of its owner");
+    }
+  }
+}
