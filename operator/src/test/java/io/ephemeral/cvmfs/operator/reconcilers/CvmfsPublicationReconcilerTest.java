@@ -310,6 +310,11 @@ class CvmfsPublicationReconcilerTest {
       CvmfsPublication pending = awaitStatus("never", s -> s.conditions().stream()
           .anyMatch(c -> "DataPlaneUnavailable".equals(c.getReason())));
       assertEquals(Phase.Pending, pending.getStatus().phase());
+      // Retries at 1 s and 3 s in: no trip to Publishing and back, which a deletion could catch.
+      Thread.sleep(3500);
+      CvmfsPublication still = client.resources(CvmfsPublication.class).inNamespace(NS).withName("never").get();
+      assertEquals(pending.getMetadata().getResourceVersion(), still.getMetadata().getResourceVersion());
+      assertEquals(Phase.Pending, still.getStatus().phase());
       client.resources(CvmfsPublication.class).inNamespace(NS).withName("never").delete();
       MockCluster.await("the object to go", Duration.ofSeconds(5),
           () -> client.resources(CvmfsPublication.class).inNamespace(NS).withName("never").get() == null);
