@@ -13,7 +13,8 @@ import java.util.Set;
  * @param healthPort port of {@code /healthz} and {@code /readyz}; 0 picks one, -1 disables them
  * @param statusInterval how often a repository's status (revision, whitelist) is refreshed
  * @param publicationCheckInterval how often a published path is checked on the data plane
- * @param retryInterval how long a publication waits for its repository or data plane
+ * @param retryInterval how long a publication first waits for its repository, data plane or source;
+ *     doubled after each failed attempt, up to 5 minutes
  * @param clusterDomain the cluster's DNS domain, in the Service names clients are given
  */
 public record OperatorConfig(

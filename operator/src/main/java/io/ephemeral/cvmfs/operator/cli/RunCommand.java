@@ -71,8 +71,8 @@ final class RunCommand implements Callable<Integer> {
   String publicationCheckInterval;
 
   @Option(names = "--retry-interval", paramLabel = "DURATION",
-      description = "How long a publication waits for its repository or data plane before trying again "
-          + "(env CVMFS_OPERATOR_RETRY_INTERVAL; default " + DEFAULT_RETRY_INTERVAL + ").")
+      description = "How long a publication first waits for its repository, data plane or source before "
+          + "trying again, doubled after each failed attempt up to 5 minutes (env CVMFS_OPERATOR_RETRY_INTERVAL; default " + DEFAULT_RETRY_INTERVAL + ").")
   String retryInterval;
 
   @Option(names = "--cluster-domain", paramLabel = "DOMAIN",

@@ -16,8 +16,10 @@ import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
 import io.ephemeral.cvmfs.operator.events.EventRecorder;
 import io.ephemeral.cvmfs.operator.keys.SecretFiles;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -28,19 +30,39 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Publishes a CvmfsPublication's source through the data plane's API, follows it until it
  * expires, publishes a URL source again when the data plane lost it, and removes the path when
  * the object is deleted.
+ *
+ * <p>While the data plane does not answer (no connection, a timeout, a 5xx) or a URL source
+ * fails in a way that may pass (a 5xx, 408 or 429 from its server, a timeout), the publication
+ * waits: its phase and its {@code Published} condition stay as they are, with the reason, so
+ * that nothing is written while nothing changes, one Warning event marks the start of the wait,
+ * and the next attempt comes after {@code retryInterval}, doubling with each failed attempt up to
+ * {@link #MAX_BACKOFF}. Status is only ever patched without a resourceVersion, so it does not
+ * conflict with the framework's own writes.
  */
 @ControllerConfiguration(name = "cvmfspublication")
 public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublication>, Cleaner<CvmfsPublication> {
 
   static final String PUBLISHED = "Published";
+  /** The condition a deleted publication carries while its path cannot be removed yet. */
+  static final String PATH_REMOVED = "PathRemoved";
+  static final String DATA_PLANE_UNAVAILABLE = "DataPlaneUnavailable";
+  /** The longest wait between two attempts while the data plane or a source fails. */
+  static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
+
+  private static final Logger LOG = LoggerFactory.getLogger(CvmfsPublicationReconciler.class);
 
   private final KubernetesClient client;
   private final OperatorConfig config;
@@ -48,6 +70,8 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   private final DataPlaneLocator locator;
   private final EventRecorder events;
   private final Clock clock;
+  /** Failed attempts in a row, by namespace/name; only kept in memory, a restart starts over. */
+  private final Map<String, Integer> failedAttempts = new ConcurrentHashMap<>();
 
   public CvmfsPublicationReconciler(KubernetesClient client, OperatorConfig config, DataPlaneClient dataPlane,
       DataPlaneLocator locator, EventRecorder events, Clock clock) {
@@ -96,11 +120,19 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       }
       return publish(publication, base, fqrn, token.get(), spec.ttl(), false);
     } catch (DataPlaneException e) {
-      if (e.isTransient()) {
-        return waiting(publication, "DataPlaneUnavailable", e.getMessage());
-      }
-      return fail(publication, failureReason(e), e.getMessage());
+      return failure(publication, e);
     }
+  }
+
+  /** Waits on a failure that may pass, fails on one that will not. */
+  private UpdateControl<CvmfsPublication> failure(CvmfsPublication publication, DataPlaneException e) {
+    if (e.isTransient()) {
+      return waiting(publication, DATA_PLANE_UNAVAILABLE, "waiting for the data plane: " + e.getMessage());
+    }
+    if (e.isTransientSourceFailure()) {
+      return waiting(publication, "SourceUnavailable", "waiting for the source: " + e.getMessage());
+    }
+    return fail(publication, failureReason(e), e.getMessage());
   }
 
   /** Checks a publication that should be served: expired, lost, or with a new TTL. */
@@ -118,11 +150,14 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     Optional<PublicationInfo> served = dataPlane.publication(base, fqrn, spec.path());
     if (served.isEmpty()) {
       if (status.phase() == Phase.Publishing) {
+        // An earlier attempt did not finish: a first publication, or publishing lost content again.
+        if (status.revision() != null && expiresAt != null) {
+          long remaining = Math.max(1, Duration.between(now, expiresAt).toSeconds());
+          return publish(publication, base, fqrn, token, Long.toString(remaining), true);
+        }
         return publish(publication, base, fqrn, token, spec.ttl(), false);
       }
       if (!spec.source().replayable()) {
-        events.warning(publication, "ContentLost", "the data plane lost /" + spec.path()
-            + " and a staged upload cannot be published again");
         return fail(publication, "ContentLost", "the data plane lost /" + spec.path()
             + "; its source was a staged upload, which cannot be published again");
       }
@@ -145,7 +180,10 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     CvmfsPublicationSpec spec = publication.getSpec();
     CvmfsPublicationStatus previous = publication.getStatus();
     if (previous == null || previous.phase() != Phase.Publishing) {
-      // Shown while the data plane works, which for a large URL source takes a while.
+      // Only a data plane that answers gets a publication under way: until then it stays as it is.
+      dataPlane.publication(base, fqrn, spec.path());
+      // Shown while the data plane works, which for a large URL source takes a while. From here
+      // on a publication may be in flight, so the phase stays Publishing until it is settled.
       CvmfsPublication marked = copy(publication, status(publication, Phase.Publishing, previous,
           "publishing to " + fqrn, PUBLISHED, false, "Publishing"));
       publication = client.resource(marked).patchStatus();
@@ -166,7 +204,12 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       body.put("format", spec.format());
     }
     body.put("overwrite", overwrite || spec.overwrite());
-    PublicationInfo info = dataPlane.publish(base, fqrn, spec.path(), token, body);
+    PublicationInfo info;
+    try {
+      info = dataPlane.publish(base, fqrn, spec.path(), token, body);
+    } catch (DataPlaneException e) {
+      return failure(publication, e);
+    }
     events.normal(publication, "Published", "/" + spec.path() + " in revision " + info.revision() + ": " + info.files()
         + " files, " + info.bytes() + " bytes, until " + info.expiresAt());
     return published(publication, info);
@@ -188,18 +231,24 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     return update(publication, status, next);
   }
 
+  /**
+   * Keeps the phase (Published and Publishing stay, anything else becomes Pending) and says why
+   * in the condition; one event when the wait starts, none while it goes on.
+   */
   private UpdateControl<CvmfsPublication> waiting(CvmfsPublication publication, String reason, String message) {
-    if (!Conditions.was(conditionsOf(publication), PUBLISHED, false, reason)) {
+    if (!hasReason(publication, PUBLISHED, reason)) {
       events.warning(publication, reason, message);
     }
     CvmfsPublicationStatus previous = publication.getStatus();
-    Phase phase = previous != null && previous.phase() == Phase.Published ? Phase.Published : Phase.Pending;
-    return update(publication, status(publication, phase, previous, message, PUBLISHED, phase == Phase.Published, reason),
-        config.retryInterval());
+    Phase phase = previous != null && (previous.phase() == Phase.Published || previous.phase() == Phase.Publishing)
+        ? previous.phase() : Phase.Pending;
+    CvmfsPublicationStatus status = status(publication, phase, previous, message, PUBLISHED,
+        phase == Phase.Published, reason);
+    return write(publication, status).rescheduleAfter(backoff(publication));
   }
 
   private UpdateControl<CvmfsPublication> fail(CvmfsPublication publication, String reason, String message) {
-    if (!Conditions.was(conditionsOf(publication), PUBLISHED, false, reason)) {
+    if (!hasReason(publication, PUBLISHED, reason)) {
       events.warning(publication, reason, message);
     }
     return update(publication, status(publication, Phase.Failed, publication.getStatus(), message, PUBLISHED, false,
@@ -222,17 +271,47 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     return publication.getStatus() == null ? List.of() : publication.getStatus().conditions();
   }
 
+  /** Whether the condition of this type already has this reason, whatever its status. */
+  private static boolean hasReason(CvmfsPublication publication, String type, String reason) {
+    return conditionsOf(publication).stream()
+        .anyMatch(c -> c.getType().equals(type) && Objects.equals(c.getReason(), reason));
+  }
+
+  /** A settled outcome: the failures in a row start over. */
   private UpdateControl<CvmfsPublication> update(CvmfsPublication publication, CvmfsPublicationStatus status,
       Duration reschedule) {
-    UpdateControl<CvmfsPublication> control = Objects.equals(status, publication.getStatus())
-        ? UpdateControl.noUpdate() : UpdateControl.patchStatus(copy(publication, status));
+    failedAttempts.remove(key(publication));
+    UpdateControl<CvmfsPublication> control = write(publication, status);
     return reschedule == null ? control : control.rescheduleAfter(reschedule);
   }
 
+  /** Patches the status only when it differs. */
+  private static UpdateControl<CvmfsPublication> write(CvmfsPublication publication, CvmfsPublicationStatus status) {
+    return Objects.equals(status, publication.getStatus())
+        ? UpdateControl.noUpdate() : UpdateControl.patchStatus(copy(publication, status));
+  }
+
+  /** {@code retryInterval} doubled for each failed attempt in a row before this one, at most {@link #MAX_BACKOFF}. */
+  Duration backoff(CvmfsPublication publication) {
+    int failures = failedAttempts.merge(key(publication), 1, Integer::sum);
+    Duration base = config.retryInterval();
+    Duration cap = base.compareTo(MAX_BACKOFF) > 0 ? base : MAX_BACKOFF;
+    Duration delay = base.multipliedBy(1L << Math.min(failures - 1, 20));
+    return delay.compareTo(cap) > 0 ? cap : delay;
+  }
+
+  private static String key(CvmfsPublication publication) {
+    return publication.getMetadata().getNamespace() + "/" + publication.getMetadata().getName();
+  }
+
+  /**
+   * The object to patch the status with: name and namespace only, no resourceVersion, so that a
+   * patch (JSON merge or server-side apply) does not lock on a version the cache may not have.
+   */
   private static CvmfsPublication copy(CvmfsPublication publication, CvmfsPublicationStatus status) {
     CvmfsPublication copy = new CvmfsPublication();
-    copy.setMetadata(publication.getMetadata());
-    copy.setSpec(publication.getSpec());
+    copy.setMetadata(new ObjectMetaBuilder().withName(publication.getMetadata().getName())
+        .withNamespace(publication.getMetadata().getNamespace()).build());
     copy.setStatus(status);
     return copy;
   }
@@ -256,32 +335,74 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
         : SecretFiles.readString(secret, RepositoryResources.TOKEN_KEY).map(String::strip);
   }
 
-  /** Removes the path, unless it was never published or is gone with its repository. */
+  /**
+   * Removes the path, unless nothing was ever published, it expired, or it is gone with its
+   * repository. While the data plane does not answer, the finalizer stays and removal is tried
+   * again with the same backoff as publishing, with a {@code PathRemoved} condition saying why.
+   */
   @Override
   public DeleteControl cleanup(CvmfsPublication publication, Context<CvmfsPublication> context) {
-    CvmfsPublicationStatus status = publication.getStatus();
-    if (status == null || (status.phase() != Phase.Published && status.phase() != Phase.Publishing)) {
+    if (nothingToRemove(publication.getStatus())) {
+      failedAttempts.remove(key(publication));
       return DeleteControl.defaultDelete();
     }
     CvmfsRepository repository = client.resources(CvmfsRepository.class)
         .inNamespace(publication.getMetadata().getNamespace()).withName(publication.getSpec().repository()).get();
     Optional<String> token = repository == null ? Optional.empty() : token(repository);
     if (repository == null || repository.isMarkedForDeletion() || token.isEmpty()) {
+      failedAttempts.remove(key(publication));
       return DeleteControl.defaultDelete();
     }
+    String path = publication.getSpec().path();
     try {
-      String path = publication.getSpec().path();
       if (dataPlane.delete(locator.baseUrl(repository), repository.fqrn(), path, token.get())) {
         events.normal(publication, "Removed", "/" + path + " removed from " + repository.fqrn());
       }
-      return DeleteControl.defaultDelete();
     } catch (DataPlaneException e) {
       if (e.isTransient()) {
-        events.warning(publication, "DataPlaneUnavailable", "cannot remove the path yet: " + e.getMessage());
-        return DeleteControl.noFinalizerRemoval().rescheduleAfter(config.retryInterval());
+        removalWaits(publication, "cannot remove /" + path + " until the data plane answers: " + e.getMessage());
+        return DeleteControl.noFinalizerRemoval().rescheduleAfter(backoff(publication));
       }
       events.warning(publication, "RemoveFailed", e.getMessage());
-      return DeleteControl.defaultDelete();
+    }
+    failedAttempts.remove(key(publication));
+    return DeleteControl.defaultDelete();
+  }
+
+  /**
+   * Whether the data plane cannot hold the path: no status, or never published (no revision, no
+   * publishedAt) and no publication in flight (Pending or Failed), or expired, which the data
+   * plane removes by itself.
+   */
+  static boolean nothingToRemove(CvmfsPublicationStatus status) {
+    if (status == null || status.phase() == Phase.Expired) {
+      return true;
+    }
+    return status.revision() == null && status.publishedAt() == null
+        && (status.phase() == null || status.phase() == Phase.Pending || status.phase() == Phase.Failed);
+  }
+
+  /** Says in a condition why the finalizer stays: one event and one status write per new reason. */
+  private void removalWaits(CvmfsPublication publication, String message) {
+    if (!hasReason(publication, PATH_REMOVED, DATA_PLANE_UNAVAILABLE)) {
+      events.warning(publication, DATA_PLANE_UNAVAILABLE, message);
+    }
+    CvmfsPublicationStatus previous = publication.getStatus();
+    List<Condition> conditions = new ArrayList<>(conditionsOf(publication).stream()
+        .filter(c -> !c.getType().equals(PATH_REMOVED)).toList());
+    conditions.addAll(new Conditions(conditionsOf(publication), publication.getMetadata().getGeneration(),
+        clock.instant()).set(PATH_REMOVED, false, DATA_PLANE_UNAVAILABLE, message).list());
+    CvmfsPublicationStatus status = new CvmfsPublicationStatus(previous.phase(), previous.revision(),
+        previous.publishedAt(), previous.expiresAt(), previous.files(), previous.bytes(), message, conditions,
+        previous.observedGeneration());
+    if (status.equals(previous)) {
+      return;
+    }
+    try {
+      client.resource(copy(publication, status)).patchStatus();
+    } catch (KubernetesClientException e) {
+      // The condition is information; removal is retried either way.
+      LOG.warn("could not record why {} waits: {}", key(publication), e.getMessage());
     }
   }
 }

@@ -44,7 +44,11 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -226,6 +230,117 @@ class CvmfsPublicationReconcilerTest {
         "nothing was published");
   }
 
+  @Test
+  void whileTheDataPlaneAnswers503APublicationWaitsWithoutRewritingItsStatus() throws Exception {
+    // A data plane that answers 503 to everything; the publication's own requests are timed.
+    List<Long> attempts = Collections.synchronizedList(new ArrayList<>());
+    HttpServer broken = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    broken.createContext("/", exchange -> {
+      if (exchange.getRequestURI().getPath().contains("/paths/")) {
+        attempts.add(System.nanoTime());
+      }
+      byte[] body = "{\"error\":\"unavailable\",\"detail\":\"starting\"}".getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(503, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    broken.start();
+    URI real = dataPlaneUrl.get();
+    dataPlaneUrl.set(URI.create("http://127.0.0.1:" + broken.getAddress().getPort()));
+    try {
+      create("waits", "builds/waits", url(), null, "1h");
+      MockCluster.await("two attempts", WAIT, () -> attempts.size() >= 2);
+      CvmfsPublication first = client.resources(CvmfsPublication.class).inNamespace(NS).withName("waits").get();
+      assertEquals(Phase.Pending, first.getStatus().phase());
+      assertEquals("DataPlaneUnavailable", first.getStatus().conditions().get(0).getReason());
+      MockCluster.await("three attempts", WAIT, () -> attempts.size() >= 3);
+      CvmfsPublication later = client.resources(CvmfsPublication.class).inNamespace(NS).withName("waits").get();
+      assertEquals(Phase.Pending, later.getStatus().phase());
+      assertEquals(first.getMetadata().getResourceVersion(), later.getMetadata().getResourceVersion(),
+          "an unchanged wait writes nothing");
+      assertEquals(first.getStatus(), later.getStatus());
+      assertEquals(1, warnings("waits", "DataPlaneUnavailable"), "one event for the whole wait");
+      // Backoff: the second gap is about twice the first.
+      long firstGap = attempts.get(1) - attempts.get(0);
+      long secondGap = attempts.get(2) - attempts.get(1);
+      assertTrue(secondGap > firstGap * 3 / 2, "gaps " + firstGap + " and " + secondGap + " ns");
+    } finally {
+      dataPlaneUrl.set(real);
+      broken.stop(0);
+    }
+    CvmfsPublication published = awaitPhase("waits", Phase.Published);
+    assertEquals("Published", published.getStatus().conditions().get(0).getReason());
+  }
+
+  @Test
+  void aSourceThatAnswers503ForAWhileIsPublishedOnceItAnswers() throws Exception {
+    AtomicInteger requests = new AtomicInteger();
+    sources.createContext("/flaky.tar.gz", exchange -> {
+      if (requests.incrementAndGet() <= 2) {
+        exchange.sendResponseHeaders(503, -1);
+      } else {
+        exchange.sendResponseHeaders(200, archive.length);
+        exchange.getResponseBody().write(archive);
+      }
+      exchange.close();
+    });
+    create("flaky", "builds/flaky", "http://127.0.0.1:" + sources.getAddress().getPort() + "/flaky.tar.gz",
+        sha256(archive), "1h");
+    CvmfsPublication waiting = awaitStatus("flaky", s -> s.conditions().stream()
+        .anyMatch(c -> "SourceUnavailable".equals(c.getReason())));
+    assertNotEquals(Phase.Failed, waiting.getStatus().phase());
+    assertTrue(waiting.getStatus().message().contains("503"), waiting.getStatus().message());
+    // Failed would be final: reaching Published means the 503s were waited out.
+    CvmfsPublication published = awaitPhase("flaky", Phase.Published);
+    assertEquals(2L, published.getStatus().files());
+    assertEquals(3, requests.get());
+    assertEquals(1, warnings("flaky", "SourceUnavailable"));
+  }
+
+  @Test
+  void deletingANeverPublishedPublicationDoesNotWaitForAnUnreachableDataPlane() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    URI real = dataPlaneUrl.get();
+    dataPlaneUrl.set(URI.create("http://127.0.0.1:" + closedPort));
+    try {
+      create("never", "builds/never", url(), null, "1h");
+      CvmfsPublication pending = awaitStatus("never", s -> s.conditions().stream()
+          .anyMatch(c -> "DataPlaneUnavailable".equals(c.getReason())));
+      assertEquals(Phase.Pending, pending.getStatus().phase());
+      // Retries at 1 s and 3 s in: no trip to Publishing and back, which a deletion could catch.
+      Thread.sleep(3500);
+      CvmfsPublication still = client.resources(CvmfsPublication.class).inNamespace(NS).withName("never").get();
+      assertEquals(pending.getMetadata().getResourceVersion(), still.getMetadata().getResourceVersion());
+      assertEquals(Phase.Pending, still.getStatus().phase());
+      client.resources(CvmfsPublication.class).inNamespace(NS).withName("never").delete();
+      MockCluster.await("the object to go", Duration.ofSeconds(5),
+          () -> client.resources(CvmfsPublication.class).inNamespace(NS).withName("never").get() == null);
+    } finally {
+      dataPlaneUrl.set(real);
+    }
+  }
+
+  @Test
+  void deletingAPublishedPathWaitsForTheDataPlaneAndSaysSo() throws Exception {
+    create("kept", "builds/kept", url(), null, "1h");
+    awaitPhase("kept", Phase.Published);
+    dataPlane.close();
+    client.resources(CvmfsPublication.class).inNamespace(NS).withName("kept").delete();
+    CvmfsPublication waiting = awaitStatus("kept", s -> s.conditions().stream()
+        .anyMatch(c -> c.getType().equals("PathRemoved") && c.getStatus().equals("False")
+            && c.getReason().equals("DataPlaneUnavailable")));
+    assertFalse(waiting.getMetadata().getFinalizers().isEmpty(), "the path is not left behind");
+    // The same volume again: the removal goes through.
+    startDataPlane(temp.resolve("data"));
+    MockCluster.await("the object to go", WAIT,
+        () -> client.resources(CvmfsPublication.class).inNamespace(NS).withName("kept").get() == null);
+    assertEquals(404, get("/api/v1/repos/" + FQRN + "/paths/builds/kept").statusCode());
+    assertEquals(1, warnings("kept", "DataPlaneUnavailable"));
+  }
+
   private void assertFailed(String name, String reason, String messagePart) throws Exception {
     CvmfsPublication failed = awaitPhase(name, Phase.Failed);
     var condition = failed.getStatus().conditions().get(0);
@@ -258,6 +373,13 @@ class CvmfsPublicationReconcilerTest {
     return client.v1().events().inNamespace(NS).list().getItems().stream()
         .filter(e -> e.getInvolvedObject().getName().equals(name))
         .map(io.fabric8.kubernetes.api.model.Event::getReason).collect(Collectors.toSet());
+  }
+
+  private long warnings(String name, String reason) {
+    return client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> e.getInvolvedObject().getName().equals(name) && "Warning".equals(e.getType())
+            && reason.equals(e.getReason()))
+        .mapToLong(e -> e.getCount() == null ? 1 : e.getCount()).sum();
   }
 
   private HttpResponse<String> get(String path) {
