@@ -12,7 +12,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
@@ -159,21 +158,6 @@ public final class ObjectStore {
 
   private Object lockOf(Path object) {
     return nameLocks[Math.floorMod(object.getFileName().hashCode(), nameLocks.length)];
-  }
-
-  /** Removes leftovers of writes that a crash interrupted; call while no writer runs. */
-  public void clearTemporaryFiles() throws IOException {
-    if (!Files.isDirectory(txn)) {
-      return;
-    }
-    // Earlier versions kept per-thread subdirectories here: those go too.
-    try (var leftovers = Files.walk(txn)) {
-      for (Path leftover : (Iterable<Path>) leftovers.sorted(Comparator.reverseOrder())::iterator) {
-        if (!leftover.equals(txn)) {
-          Files.deleteIfExists(leftover);
-        }
-      }
-    }
   }
 
   // Made on the first large object: it asks the file system of data/txn for its block size.

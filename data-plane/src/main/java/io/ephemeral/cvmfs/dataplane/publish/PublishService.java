@@ -53,7 +53,7 @@ public final class PublishService {
     this.clock = clock;
     Map<String, StagedUploads> staged = new LinkedHashMap<>();
     for (Map.Entry<String, Publisher> entry : publishers.entrySet()) {
-      staged.put(entry.getKey(), new StagedUploads(entry.getValue().repository().layout().state(entry.getKey()).resolve("uploads")));
+      staged.put(entry.getKey(), new StagedUploads(entry.getValue().repository().layout().uploads(entry.getKey())));
     }
     this.uploads = Map.copyOf(staged);
   }

@@ -29,6 +29,16 @@ public record DataLayout(Path dataDirectory, Path keys) {
     return dataDirectory.resolve("state").resolve(fqrn);
   }
 
+  /** Scratch space ({@code state/<fqrn>/tmp}), emptied at every start. */
+  public Path scratch(String fqrn) {
+    return state(fqrn).resolve("tmp");
+  }
+
+  /** Staged uploads waiting to be claimed ({@code state/<fqrn>/uploads}). */
+  public Path uploads(String fqrn) {
+    return state(fqrn).resolve("uploads");
+  }
+
   public Path masterKey(String fqrn) {
     return keys().resolve(fqrn + ".masterkey");
   }

@@ -138,7 +138,7 @@ public final class Repository implements AutoCloseable {
 
   /** A scratch directory on the same file system as the store, outside the served tree. */
   public Path scratch() throws IOException {
-    return Files.createDirectories(layout.state(fqrn).resolve("tmp"));
+    return Files.createDirectories(layout.scratch(fqrn));
   }
 
   /**
@@ -298,6 +298,7 @@ public final class Repository implements AutoCloseable {
     }
 
     private Repository openLocked(Path stateDirectory, FileChannel lockChannel, FileLock lock) throws IOException {
+      clearLeftovers(stateDirectory);
       Path optionsFile = stateDirectory.resolve("options.json");
       RepositoryOptions options;
       if (OptionsFile.exists(optionsFile)) {
@@ -310,9 +311,6 @@ public final class Repository implements AutoCloseable {
       RepositoryKeys keys = RepositoryKeys.loadOrCreate(layout, fqrn, clock.instant());
       Path served = Files.createDirectories(layout.served(fqrn));
       ObjectStore objects = new ObjectStore(served).initialize();
-      objects.clearTemporaryFiles();
-      deleteAtomicLeftovers(served);
-      deleteScratch(stateDirectory.resolve("tmp"));
       if (!Files.exists(served.resolve(MASTER_REPLICA))) {
         Files.write(served.resolve(MASTER_REPLICA), new byte[0]);
       }
@@ -336,23 +334,18 @@ public final class Repository implements AutoCloseable {
       return repository;
     }
 
-    // A crash during an atomic replacement leaves its temporary file (.NAME.tmp) next to NAME.
-    private static void deleteAtomicLeftovers(Path served) throws IOException {
-      try (var leftovers = Files.newDirectoryStream(served, ".*.tmp")) {
-        for (Path leftover : leftovers) {
-          Files.deleteIfExists(leftover);
-        }
-      }
-    }
-
-    private static void deleteScratch(Path scratch) throws IOException {
-      if (Files.isDirectory(scratch)) {
-        try (var leftovers = Files.list(scratch)) {
-          for (Path leftover : (Iterable<Path>) leftovers::iterator) {
-            Files.deleteIfExists(leftover);
-          }
-        }
-      }
+    // What a crash (kill -9 included) leaves in scratch places; with the lock held nothing else
+    // writes there. None of it may stop the start: see Leftovers.
+    private void clearLeftovers(Path stateDirectory) {
+      Leftovers leftovers = new Leftovers(stateDirectory.resolve("quarantine"));
+      Path served = layout.served(fqrn);
+      leftovers.clearFolder(served.resolve("data").resolve("txn"));
+      // An atomic replacement writes .NAME.tmp next to NAME, in the served tree and in the state.
+      leftovers.clearMatching(served, ".*.tmp");
+      leftovers.clearMatching(stateDirectory, ".*.tmp");
+      leftovers.clearFolder(layout.scratch(fqrn));
+      // Finished uploads wait to be claimed; only the partial ones are scratch.
+      leftovers.clearMatching(layout.uploads(fqrn), "*.part");
     }
   }
 

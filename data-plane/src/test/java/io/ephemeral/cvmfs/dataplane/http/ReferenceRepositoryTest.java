@@ -3,8 +3,8 @@ package io.ephemeral.cvmfs.dataplane.http;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.ephemeral.cvmfs.dataplane.testsupport.Fixtures;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,15 +20,17 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** Serves the shared reference repository, a real signed one, and reads every file back. */
+/**
+ * Serves the reference repository (test resource {@code reference-repo}), a real signed one, and
+ * reads every file back.
+ */
 class ReferenceRepositoryTest {
 
-  private static final String FQRN = "reference.example.org";
+  private static final String FQRN = Fixtures.REFERENCE_FQRN;
 
   @Test
   void servesEveryFileOfTheReferenceRepository() throws Exception {
-    Path fixture = Path.of(System.getProperty("cvmfs.shared", "../shared"), "fixtures", "reference-repo");
-    assumeTrue(Files.isDirectory(fixture.resolve(FQRN)), "reference repository not found");
+    Path fixture = Fixtures.referenceRepo();
     Path root = fixture.resolve(FQRN);
     ServedRepositories repositories = new ServedRepositories() {
       @Override

@@ -3,18 +3,20 @@ package io.ephemeral.cvmfs.dataplane.testsupport;
 import io.ephemeral.cvmfs.dataplane.format.KeyGenerator;
 import io.ephemeral.cvmfs.dataplane.format.Pem;
 import java.io.IOException;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.stream.Stream;
 
-/** Locates the shared test fixtures and makes writable copies of them. */
+/** Locates the test fixtures (test resources of this module) and makes writable copies of them. */
 public final class Fixtures {
 
   public static final String REFERENCE_FQRN = "reference.example.org";
 
-  private static final Path REFERENCE_RELATIVE = Paths.get("fixtures", "reference-repo");
+  private static final String REFERENCE_DIR = "reference-repo";
 
+  private static Path referenceRepo;
   private static Path foreignMasterKey;
 
   private Fixtures() {}
@@ -33,27 +35,29 @@ public final class Fixtures {
   }
 
   /**
-   * The shared folder: system property {@code cvmfs.shared} (set by the surefire configuration),
-   * else the first {@code shared} folder holding the fixtures found walking up from the working
-   * directory.
+   * {@code reference-repo/}: holds {@code keys/} and the served tree {@code reference.example.org/}.
+   * It is the test resource {@code data-plane/src/test/resources/reference-repo}, found through the
+   * class path (its unfiltered copy under {@code target/test-classes}), so that no test reads outside
+   * the repository.
    */
-  public static Path shared() {
-    String configured = System.getProperty("cvmfs.shared");
-    if (configured != null && Files.isDirectory(Paths.get(configured).resolve(REFERENCE_RELATIVE))) {
-      return Paths.get(configured).toAbsolutePath().normalize();
-    }
-    for (Path dir = Paths.get("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolve("shared");
-      if (Files.isDirectory(candidate.resolve(REFERENCE_RELATIVE))) {
-        return candidate;
+  public static synchronized Path referenceRepo() {
+    if (referenceRepo == null) {
+      String marker = "/" + REFERENCE_DIR + "/" + REFERENCE_FQRN + "/.cvmfspublished";
+      URL url = Fixtures.class.getResource(marker);
+      if (url == null) {
+        throw new IllegalStateException("test resource " + marker + " is not on the class path"
+            + " (data-plane/src/test/resources" + marker + ")");
+      }
+      if (!"file".equals(url.getProtocol())) {
+        throw new IllegalStateException("test resource " + marker + " is not a plain file: " + url);
+      }
+      try {
+        referenceRepo = Path.of(url.toURI()).getParent().getParent();
+      } catch (URISyntaxException e) {
+        throw new IllegalStateException("test resource " + marker + ": " + url, e);
       }
     }
-    throw new IllegalStateException("cannot find shared/fixtures/reference-repo (set -Dcvmfs.shared=...)");
-  }
-
-  /** {@code reference-repo/}: holds {@code keys/} and the served tree {@code reference.example.org/}. */
-  public static Path referenceRepo() {
-    return shared().resolve(REFERENCE_RELATIVE);
+    return referenceRepo;
   }
 
   /** The served tree of the reference repository (read-only). */
