@@ -17,7 +17,7 @@ import io.fabric8.generator.annotation.ValidationRule;
     message = "path has at most " + Patterns.MAX_PATH_DEPTH + " names")
 public record CvmfsPublicationSpec(
     @JsonPropertyDescription("Name of a CvmfsRepository in the same namespace.")
-    @Required @Pattern(Patterns.NAME) String repository,
+    @Required @Pattern(Patterns.NAME) @Size(max = Patterns.MAX_NAME) String repository,
     @JsonPropertyDescription("Path inside the repository, e.g. pipelines/1234: names of letters, digits and"
         + " ._+@=,- not starting with a dot, each at most 255 characters, at most 64 deep.")
     @Required @Pattern(Patterns.PATH) @Size(max = Patterns.MAX_PATH_LENGTH) String path,

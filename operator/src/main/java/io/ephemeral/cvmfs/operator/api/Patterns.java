@@ -28,8 +28,10 @@ public final class Patterns {
   /** The longest publication path, Linux's PATH_MAX. */
   public static final int MAX_PATH_LENGTH = 4096;
 
-  /** A Kubernetes object name. */
-  public static final String NAME = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
+  /** A Kubernetes object name of the kinds that take DNS subdomains, as CvmfsRepository does. */
+  public static final String NAME = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$";
+
+  public static final int MAX_NAME = 253;
 
   public static final String SHA256 = "^[0-9a-f]{64}$";
 

@@ -6,6 +6,7 @@ import io.ephemeral.cvmfs.operator.api.Patterns;
 import io.ephemeral.cvmfs.operator.api.PublicationSource;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /** The publication schema's checks, made again here where no schema may stand guard. */
 final class PublicationSpecCheck {
@@ -21,12 +22,19 @@ final class PublicationSpecCheck {
   }
 
   static Optional<String> problem(CvmfsPublicationSpec spec) {
-    if (spec == null || spec.repository() == null || !NAME.matcher(spec.repository()).matches()) {
+    if (spec == null || spec.repository() == null || spec.repository().length() > Patterns.MAX_NAME
+        || !NAME.matcher(spec.repository()).matches()) {
       return Optional.of("repository must name a CvmfsRepository in the same namespace");
     }
     if (spec.path() == null || !PATH.matcher(spec.path()).matches()) {
       return Optional.of("path '" + spec.path() + "' is not a relative path of names (no leading /, no . or ..,"
           + " letters, digits and ._+@=,- only)");
+    }
+    String[] names = spec.path().split("/");
+    if (spec.path().length() > Patterns.MAX_PATH_LENGTH || names.length > Patterns.MAX_PATH_DEPTH
+        || Stream.of(names).anyMatch(n -> n.length() > Patterns.MAX_PATH_NAME)) {
+      return Optional.of("path has at most " + Patterns.MAX_PATH_LENGTH + " characters and "
+          + Patterns.MAX_PATH_DEPTH + " names of at most " + Patterns.MAX_PATH_NAME + " characters each");
     }
     PublicationSource source = spec.source();
     if (source == null || (source.upload() == null) == (source.url() == null)) {

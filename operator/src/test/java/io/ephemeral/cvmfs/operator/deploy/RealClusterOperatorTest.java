@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ephemeral.cvmfs.operator.CvmfsOperator;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
+import io.ephemeral.cvmfs.operator.api.CvmfsPublication;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -32,6 +34,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -115,6 +118,45 @@ class RealClusterOperatorTest {
                 && admin.apps().deployments().inNamespace(namespace)
                     .withName(RepositoryResources.dataPlane(repository)).get() == null);
       }
+    } finally {
+      rbac.stream().filter(o -> !"Namespace".equals(o.getKind())).forEach(o -> admin.resource(o).delete());
+    }
+  }
+
+  /**
+   * The README's uninstall: custom resources first, while the operator still runs to release
+   * their finalizers, then the install itself. A publication that was never published goes at
+   * once although its data plane cannot be reached.
+   */
+  @Test
+  void theDocumentedUninstallOrderLeavesNothingStuck() throws Exception {
+    List<HasMetadata> rbac = rbac("kustomize");
+    KitCluster.apply(admin, rbac);
+    try (KubernetesClient asOperator = KitCluster.as(admin, "cvmfs-ephemeral-system", "cvmfs-ephemeral-operator");
+        CvmfsOperator operator = CvmfsOperator.start(asOperator, config(), r -> URI.create("http://127.0.0.1:1"),
+            Clock.systemUTC(), o -> o.withCloseClientOnStop(false))) {
+      CvmfsRepository repository = new CvmfsRepository();
+      repository.setMetadata(new ObjectMetaBuilder().withName("uninstall.example.org").withNamespace(namespace).build());
+      repository.setSpec(CvmfsRepositorySpec.defaults());
+      admin.resource(repository).create();
+      GenericKubernetesResource publication = admin.getKubernetesSerialization().unmarshal(
+          RealClusterInstallTest.publication("never-published", "a/b").replace("repository: demo",
+              "repository: uninstall.example.org"), GenericKubernetesResource.class);
+      publication.getMetadata().setNamespace(namespace);
+      admin.resource(publication).create();
+      KitCluster.await("the operator's finalizer on the publication", WAIT, () -> {
+        GenericKubernetesResource current = admin.resource(publication).get();
+        return current != null && !current.getMetadata().getFinalizers().isEmpty();
+      });
+
+      long started = System.nanoTime();
+      admin.resources(CvmfsPublication.class).inNamespace(namespace).delete();
+      admin.resources(CvmfsRepository.class).inNamespace(namespace).delete();
+      KitCluster.await("every publication and repository gone", Duration.ofSeconds(30),
+          () -> admin.resources(CvmfsPublication.class).inNamespace(namespace).list().getItems().isEmpty()
+              && admin.resources(CvmfsRepository.class).inNamespace(namespace).list().getItems().isEmpty());
+      assertTrue(Duration.ofNanos(System.nanoTime() - started).toSeconds() < 20,
+          "deletion waited on an unreachable data plane");
     } finally {
       rbac.stream().filter(o -> !"Namespace".equals(o.getKind())).forEach(o -> admin.resource(o).delete());
     }

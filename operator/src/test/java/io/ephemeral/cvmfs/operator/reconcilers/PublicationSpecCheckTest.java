@@ -1,0 +1,53 @@
+package io.ephemeral.cvmfs.operator.reconcilers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ephemeral.cvmfs.operator.api.CvmfsPublicationSpec;
+import io.ephemeral.cvmfs.operator.api.PublicationSource;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The checks the reconciler repeats for objects no schema validated, one row per rule. */
+class PublicationSpecCheckTest {
+
+  private static final PublicationSource URL = new PublicationSource(null, "https://example.org/a.tar", null);
+
+  static Stream<Arguments> specs() {
+    String deepest = Stream.generate(() -> "d").limit(64).collect(Collectors.joining("/"));
+    return Stream.of(
+        Arguments.of(spec("builds", "pipelines/1", URL, null), null),
+        Arguments.of(spec("demo.example.org", deepest, URL, "2h"), null),
+        Arguments.of(spec("Builds", "a", URL, null), "repository must name"),
+        Arguments.of(spec("a".repeat(254), "a", URL, null), "repository must name"),
+        Arguments.of(spec("builds", "/a", URL, null), "is not a relative path"),
+        Arguments.of(spec("builds", "a/../b", URL, null), "is not a relative path"),
+        Arguments.of(spec("builds", deepest + "/e", URL, null), "64 names"),
+        Arguments.of(spec("builds", "a/" + "b".repeat(256), URL, null), "at most 255 characters each"),
+        Arguments.of(spec("builds", "a", new PublicationSource("up-1", "https://example.org/a", null), null),
+            "exactly one of upload and url"),
+        Arguments.of(spec("builds", "a", new PublicationSource(null, "ftp://example.org/a", null), null),
+            "http or https"),
+        Arguments.of(spec("builds", "a", new PublicationSource("up-1", null, "ab"), null), "source.sha256"),
+        Arguments.of(spec("builds", "a", URL, "soon"), "is not a duration"));
+  }
+
+  private static CvmfsPublicationSpec spec(String repository, String path, PublicationSource source, String ttl) {
+    return new CvmfsPublicationSpec(repository, path, source, null, ttl, null);
+  }
+
+  @ParameterizedTest(name = "{index}: {1}")
+  @MethodSource("specs")
+  void eachRuleHasItsMessage(CvmfsPublicationSpec spec, String expected) {
+    Optional<String> problem = PublicationSpecCheck.problem(spec);
+    if (expected == null) {
+      assertEquals(Optional.empty(), problem);
+    } else {
+      assertTrue(problem.isPresent() && problem.get().contains(expected), () -> expected + " not in " + problem);
+    }
+  }
+}
