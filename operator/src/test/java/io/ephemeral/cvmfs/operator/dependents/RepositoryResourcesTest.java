@@ -1,0 +1,48 @@
+package io.ephemeral.cvmfs.operator.dependents;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class RepositoryResourcesTest {
+
+  /** What the API server demands of a Service's name. */
+  private static final Pattern DNS_1035_LABEL = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
+
+  @ParameterizedTest
+  @CsvSource({
+      "builds, builds",
+      "demo.example.org, demo-example-org-cdb945",
+      "1st, r-1st-" + "ba1d77",
+  })
+  void aShortLabelIsKeptAndAnythingElseGetsAHash(String name, String stem) {
+    if (stem.startsWith("r-1st-")) {
+      assertTrue(RepositoryResources.stem(name).startsWith("r-1st-"), RepositoryResources.stem(name));
+      return;
+    }
+    assertEquals(stem, RepositoryResources.stem(name));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a", "demo.example.org", "1.2.3", "x".repeat(40), "x".repeat(41), "y".repeat(63),
+      "builds.pipelines.example.org." + "a".repeat(200), "a--b.-c", "0000000000000000000000000000000000000000-9"})
+  void everyDependentNameIsValidForItsKind(String name) {
+    String stem = RepositoryResources.stem(name);
+    assertTrue(DNS_1035_LABEL.matcher(stem).matches(), stem);
+    assertTrue(stem.length() <= RepositoryResources.MAX_STEM, stem);
+    // A CronJob's name has at most 52 characters: its Jobs append a timestamp.
+    assertTrue((stem + "-maintenance").length() <= 52, stem);
+  }
+
+  @Test
+  void namesThatReadAlikeGetDifferentStems() {
+    assertNotEquals(RepositoryResources.stem("demo.example.org"), RepositoryResources.stem("demo-example-org"));
+    assertNotEquals(RepositoryResources.stem("x".repeat(41)), RepositoryResources.stem("x".repeat(42)));
+  }
+}
