@@ -37,6 +37,7 @@ public final class NotificationClient {
   private final Duration maxBackoff;
   private final Consumer<String> log;
   private final HttpClient client;
+  private volatile boolean subscribed;
 
   /**
    * @param base the notification base URL, e.g. {@code http://host:4929/api/v1}
@@ -73,6 +74,8 @@ public final class NotificationClient {
         lost = "the server ended the stream";
       } catch (IOException e) {
         lost = e.getMessage() == null ? e.toString() : e.getMessage();
+      } finally {
+        subscribed = false;
       }
       // A stream that delivered something was healthy: start the backoff afresh.
       failures = received[0] ? 0 : failures + 1;
@@ -81,6 +84,11 @@ public final class NotificationClient {
           + delay.toMillis() + " ms");
       Thread.sleep(delay.toMillis());
     }
+  }
+
+  /** Whether a subscription is open now: answered 200 and not yet ended. */
+  public boolean subscribed() {
+    return subscribed;
   }
 
   /**
@@ -104,6 +112,7 @@ public final class NotificationClient {
       if (response.statusCode() != 200) {
         throw new IOException("HTTP " + response.statusCode() + ": " + events.readLine());
       }
+      subscribed = true;
       log.accept("subscribed to " + repository + " at " + subscribeUri);
       StringBuilder data = new StringBuilder();
       for (String line; (line = events.readLine()) != null; ) {
