@@ -38,6 +38,7 @@ public final class NotificationClient {
   private final Consumer<String> log;
   private final HttpClient client;
   private volatile boolean subscribed;
+  private volatile boolean closed;
 
   /**
    * @param base the notification base URL, e.g. {@code http://host:4929/api/v1}
@@ -58,10 +59,13 @@ public final class NotificationClient {
         .build();
   }
 
-  /** Subscribes, and subscribes again whenever the stream is lost, until the handler returns false. */
+  /**
+   * Subscribes, and subscribes again whenever the stream is lost, until the handler returns false
+   * or {@link #close} is called.
+   */
   public void run(Handler handler) throws InterruptedException {
     int failures = 0;
-    while (true) {
+    while (!closed) {
       boolean[] received = {false};
       String lost;
       try {
@@ -77,6 +81,9 @@ public final class NotificationClient {
       } finally {
         subscribed = false;
       }
+      if (closed) {
+        return;
+      }
       // A stream that delivered something was healthy: start the backoff afresh.
       failures = received[0] ? 0 : failures + 1;
       Duration delay = backoff(failures);
@@ -84,6 +91,14 @@ public final class NotificationClient {
           + delay.toMillis() + " ms");
       Thread.sleep(delay.toMillis());
     }
+  }
+
+  /**
+   * Makes {@link #run} return instead of subscribing again. A stream being read ends only when
+   * the thread running it is interrupted as well.
+   */
+  public void close() {
+    closed = true;
   }
 
   /** Whether a subscription is open now: answered 200 and not yet ended. */

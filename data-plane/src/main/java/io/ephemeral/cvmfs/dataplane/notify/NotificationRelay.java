@@ -165,6 +165,7 @@ public final class NotificationRelay implements AutoCloseable {
       server.stopListening();
     }
     hub.close();
+    clients.values().forEach(NotificationClient::close);
     upstreams.forEach(Thread::interrupt);
     for (Thread upstream : upstreams) {
       try {
