@@ -60,7 +60,7 @@ final class RelayCommand implements Callable<Integer> {
       return new RelayConfig(URI.create(upstream.strip()), fqrns, bind, port, Duration.ofMillis(initialBackoffMillis),
           Duration.ofMillis(maxBackoffMillis));
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }
   }
 
