@@ -2,6 +2,7 @@ package io.ephemeral.cvmfs.dataplane.cli;
 
 import io.ephemeral.cvmfs.dataplane.notify.NotificationRelay;
 import io.ephemeral.cvmfs.dataplane.notify.RelayConfig;
+import io.ephemeral.cvmfs.dataplane.publish.Ttl;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -49,6 +50,11 @@ final class RelayCommand implements Callable<Integer> {
       description = "Longest wait between subscriptions to the writer (default ${DEFAULT-VALUE}).")
   long maxBackoffMillis;
 
+  @Option(names = "--upstream-idle", defaultValue = "${env:CVMFS_EPHEMERAL_UPSTREAM_IDLE:-5m}",
+      description = "Subscribe to the writer afresh after this long without a message, which finds a connection to a "
+          + "writer that vanished without closing it; 0 never does (default ${DEFAULT-VALUE}).")
+  String upstreamIdle;
+
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private final CountDownLatch closed = new CountDownLatch(1);
 
@@ -58,7 +64,7 @@ final class RelayCommand implements Callable<Integer> {
     }
     try {
       return new RelayConfig(URI.create(upstream.strip()), fqrns, bind, port, Duration.ofMillis(initialBackoffMillis),
-          Duration.ofMillis(maxBackoffMillis));
+          Duration.ofMillis(maxBackoffMillis), upstreamIdle.strip().equals("0") ? null : Ttl.parse(upstreamIdle));
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>For each repository it stays subscribed to the writer with a {@link NotificationClient},
  * which subscribes again after every failure, with exponential backoff and jitter, and never
- * gives up. It serves the writer's subscribe protocol with the writer's own {@link
+ * gives up; and afresh after {@link RelayConfig#upstreamIdle} without news, in case the writer
+ * vanished without closing the connection. It serves the writer's subscribe protocol with the writer's own {@link
  * SubscribeRoute} and {@link NotificationHub}: a new subscriber gets the latest revision relayed
  * (if any), then every newer one, and streams stay open while the writer is away. Only a
  * manifest of the subscribed repository with a revision above the last one relayed is passed
@@ -67,7 +68,7 @@ public final class NotificationRelay implements AutoCloseable {
   private void open() throws IOException {
     for (String fqrn : config.repositories()) {
       clients.put(fqrn, new NotificationClient(config.upstream(), fqrn, config.initialBackoff(), config.maxBackoff(),
-          line -> LOG.info("upstream: {}", line)));
+          config.upstreamIdle(), line -> LOG.info("upstream: {}", line)));
       received.put(fqrn, new AtomicLong());
       metrics.registerSubscriberGauge(fqrn, () -> hub.subscribers(fqrn));
     }

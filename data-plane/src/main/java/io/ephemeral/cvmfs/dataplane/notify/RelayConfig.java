@@ -16,6 +16,8 @@ import java.util.Objects;
  * @param port the port serving the notification API; 0 picks a free one
  * @param initialBackoff wait before subscribing upstream again after the first failure; doubles with each failure
  * @param maxBackoff longest wait between upstream subscriptions
+ * @param upstreamIdle subscribe upstream afresh after this long without a byte from the writer,
+ *     which finds a connection whose peer vanished silently; null never does
  */
 public record RelayConfig(
     URI upstream,
@@ -23,13 +25,20 @@ public record RelayConfig(
     String bindAddress,
     int port,
     Duration initialBackoff,
-    Duration maxBackoff) {
+    Duration maxBackoff,
+    Duration upstreamIdle) {
 
   /** From a first failure to the next attempt: quick enough that a restarted writer is found at once. */
   public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMillis(200);
 
   /** Between attempts while the writer is away: a restarted writer is followed within this. */
   public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(5);
+
+  /**
+   * As long as a client polls between notifications by default (the manifest TTL, 240 s), and a
+   * little more: a writer lost with its node delays announcements by no more than polling would.
+   */
+  public static final Duration DEFAULT_UPSTREAM_IDLE = Duration.ofMinutes(5);
 
   public RelayConfig {
     Objects.requireNonNull(upstream, "upstream");
@@ -50,14 +59,22 @@ public record RelayConfig(
     if (initialBackoff.isNegative() || initialBackoff.isZero() || maxBackoff.compareTo(initialBackoff) < 0) {
       throw new IllegalArgumentException("the backoff must be positive, and its maximum at least its initial value");
     }
+    if (upstreamIdle != null && (upstreamIdle.isNegative() || upstreamIdle.isZero())) {
+      throw new IllegalArgumentException("the upstream idle limit must be positive");
+    }
   }
 
-  /** A configuration for tests and embedding: loopback, a free port, the default backoff. */
+  /** A configuration for tests and embedding: loopback, a free port, the default backoff and idle limit. */
   public static RelayConfig local(URI upstream, List<String> repositories) {
-    return new RelayConfig(upstream, repositories, "127.0.0.1", 0, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF);
+    return new RelayConfig(upstream, repositories, "127.0.0.1", 0, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF,
+        DEFAULT_UPSTREAM_IDLE);
   }
 
   public RelayConfig withBackoff(Duration initial, Duration max) {
-    return new RelayConfig(upstream, repositories, bindAddress, port, initial, max);
+    return new RelayConfig(upstream, repositories, bindAddress, port, initial, max, upstreamIdle);
+  }
+
+  public RelayConfig withUpstreamIdle(Duration idle) {
+    return new RelayConfig(upstream, repositories, bindAddress, port, initialBackoff, maxBackoff, idle);
   }
 }

@@ -12,16 +12,21 @@ import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.testsupport.ApiRequests;
 import io.ephemeral.cvmfs.dataplane.testsupport.NotifyingRepository;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
@@ -180,6 +185,56 @@ class NotificationRelayTest {
       other.close();
     } finally {
       relay.close();
+    }
+  }
+
+  @Test
+  void subscribesAfreshWhenTheWriterFallsSilent() throws Exception {
+    // A writer stand-in that answers each subscription with one revision, newer each time, and
+    // then sends nothing and never closes: as a writer on a lost node looks.
+    byte[] first = writer.servedManifest();
+    writer.commit();
+    byte[] second = writer.servedManifest();
+    List<Socket> accepted = new CopyOnWriteArrayList<>();
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            Socket socket = silent.accept();
+            accepted.add(socket);
+            socket.getInputStream().read(new byte[4096]); // the subscription
+            byte[] manifest = accepted.size() == 1 ? first : second;
+            long revision = revisionOfManifest(manifest);
+            OutputStream out = socket.getOutputStream();
+            out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+            out.write(Announcement.of(ActivityMessage.of(FQRN, manifest, Instant.now()), revision).chunk());
+            out.flush();
+          }
+        } catch (IOException closed) {
+          // the test is over
+        }
+      });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      try (NotificationRelay relay = NotificationRelay.start(
+          RelayConfig.local(URI.create("http://127.0.0.1:" + silent.getLocalPort() + "/api/v1"), List.of(FQRN))
+              .withBackoff(Duration.ofMillis(20), Duration.ofMillis(100)).withUpstreamIdle(Duration.ofMillis(300)));
+          EventStreamConnection stream = subscribe(relay)) {
+        assertEquals(revisionOfManifest(first), revisionOf(stream.readChunk()));
+        assertEquals(revisionOfManifest(second), revisionOf(stream.readChunk()));
+        // The silent connection was closed, not left behind: the rest of the subscription, then its end.
+        Socket abandoned = accepted.get(0);
+        abandoned.setSoTimeout(2_000);
+        byte[] rest = new byte[4096];
+        while (abandoned.getInputStream().read(rest) != -1) {
+          // a timeout fails the test
+        }
+      } finally {
+        for (Socket socket : accepted) {
+          socket.close();
+        }
+      }
     }
   }
 
