@@ -3,6 +3,7 @@ package io.ephemeral.cvmfs.dataplane.notify;
 import io.ephemeral.cvmfs.dataplane.repository.Fqrn;
 import java.net.URI;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 
@@ -48,7 +49,7 @@ public record RelayConfig(
       throw new IllegalArgumentException("the upstream must be an http(s) URL such as http://writer:4929/api/v1, not '"
           + upstream + "'");
     }
-    repositories = List.copyOf(repositories);
+    repositories = List.copyOf(new LinkedHashSet<>(repositories)); // each once, in the order given
     if (repositories.isEmpty()) {
       throw new IllegalArgumentException("at least one repository is needed");
     }
