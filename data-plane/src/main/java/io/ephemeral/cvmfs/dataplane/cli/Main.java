@@ -9,8 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "A CernVM-FS stratum 0 for short-lived artifacts.",
-    subcommands = {ServeCommand.class, PublishCommand.class, VerifyCommand.class, SubscribeCommand.class, GcCommand.class,
-        ResignWhitelistCommand.class})
+    subcommands = {ServeCommand.class, PublishCommand.class, VerifyCommand.class, SubscribeCommand.class,
+        RelayCommand.class, GcCommand.class, ResignWhitelistCommand.class})
 public final class Main {
 
   public static void main(String[] args) {

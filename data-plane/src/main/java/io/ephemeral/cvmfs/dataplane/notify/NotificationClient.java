@@ -1,16 +1,20 @@
 package io.ephemeral.cvmfs.dataplane.notify;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -21,6 +25,10 @@ import java.util.function.Consumer;
  *
  * <p>The subscription is the stock client's (spec 10.4, a {@code GET} with a body); the stream is
  * read as server-sent events, so it also works where the events are split across reads.
+ *
+ * <p>A server sends nothing on a quiet stream, so a connection whose peer vanished without
+ * closing it (a lost node) would look quiet forever. With an idle limit the client subscribes
+ * afresh after that long without a byte; the server then sends its current revision again.
  */
 public final class NotificationClient {
 
@@ -36,7 +44,10 @@ public final class NotificationClient {
   private final Duration initialBackoff;
   private final Duration maxBackoff;
   private final Consumer<String> log;
+  private final Duration idleLimit;
   private final HttpClient client;
+  private volatile boolean subscribed;
+  private volatile boolean closed;
 
   /**
    * @param base the notification base URL, e.g. {@code http://host:4929/api/v1}
@@ -44,6 +55,15 @@ public final class NotificationClient {
    */
   public NotificationClient(URI base, String repository, Duration initialBackoff, Duration maxBackoff,
       Consumer<String> log) {
+    this(base, repository, initialBackoff, maxBackoff, null, log);
+  }
+
+  /**
+   * @param idleLimit subscribe afresh after this long without receiving anything; null to wait forever
+   */
+  public NotificationClient(URI base, String repository, Duration initialBackoff, Duration maxBackoff,
+      Duration idleLimit, Consumer<String> log) {
+    this.idleLimit = idleLimit;
     String text = base.toString();
     this.subscribeUri = URI.create((text.endsWith("/") ? text.substring(0, text.length() - 1) : text)
         + "/notifications/subscribe");
@@ -57,10 +77,13 @@ public final class NotificationClient {
         .build();
   }
 
-  /** Subscribes, and subscribes again whenever the stream is lost, until the handler returns false. */
+  /**
+   * Subscribes, and subscribes again whenever the stream is lost, until the handler returns false
+   * or {@link #close} is called.
+   */
   public void run(Handler handler) throws InterruptedException {
     int failures = 0;
-    while (true) {
+    while (!closed) {
       boolean[] received = {false};
       String lost;
       try {
@@ -73,6 +96,11 @@ public final class NotificationClient {
         lost = "the server ended the stream";
       } catch (IOException e) {
         lost = e.getMessage() == null ? e.toString() : e.getMessage();
+      } finally {
+        subscribed = false;
+      }
+      if (closed) {
+        return;
       }
       // A stream that delivered something was healthy: start the backoff afresh.
       failures = received[0] ? 0 : failures + 1;
@@ -81,6 +109,19 @@ public final class NotificationClient {
           + delay.toMillis() + " ms");
       Thread.sleep(delay.toMillis());
     }
+  }
+
+  /**
+   * Makes {@link #run} return instead of subscribing again. A stream being read ends only when
+   * the thread running it is interrupted as well.
+   */
+  public void close() {
+    closed = true;
+  }
+
+  /** Whether a subscription is open now: answered 200 and not yet ended. */
+  public boolean subscribed() {
+    return subscribed;
   }
 
   /**
@@ -99,14 +140,26 @@ public final class NotificationClient {
         .header("Content-Type", "application/json")
         .header("Accept", "text/event-stream")
         .build();
-    HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
-    try (BufferedReader events = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-      if (response.statusCode() != 200) {
-        throw new IOException("HTTP " + response.statusCode() + ": " + events.readLine());
+    Lines lines = new Lines();
+    CompletableFuture<HttpResponse<Void>> exchange = client.sendAsync(request, head -> {
+      lines.items.add(head.statusCode());
+      return HttpResponse.BodySubscribers.fromLineSubscriber(lines);
+    });
+    exchange.whenComplete((response, failure) -> {
+      if (failure != null) {
+        lines.items.add(failure);
       }
+    });
+    try {
+      int status = (Integer) lines.next(idleLimit);
+      if (status != 200) {
+        throw new IOException("HTTP " + status + ": " + lines.next(idleLimit));
+      }
+      subscribed = true;
       log.accept("subscribed to " + repository + " at " + subscribeUri);
       StringBuilder data = new StringBuilder();
-      for (String line; (line = events.readLine()) != null; ) {
+      for (Object next; (next = lines.next(idleLimit)) != null; ) {
+        String line = (String) next;
         if (line.startsWith("data:")) {
           data.append(data.length() > 0 ? "\n" : "").append(line, line.startsWith("data: ") ? 6 : 5, line.length());
         } else if (line.isEmpty() && data.length() > 0) {
@@ -118,6 +171,8 @@ public final class NotificationClient {
         }
       }
       return true;
+    } finally {
+      lines.cancel(); // closes the connection unless the stream has ended
     }
   }
 
@@ -127,6 +182,67 @@ public final class NotificationClient {
     } catch (NotificationException e) {
       log.accept("ignoring a malformed message: " + e.getMessage());
       return true;
+    }
+  }
+
+  /**
+   * The response as it arrives, for one reader: its status, then its lines, then its end or its
+   * failure. The connection is read as fast as it delivers; a stream carries little.
+   */
+  private static final class Lines implements Flow.Subscriber<String> {
+    private static final Object END = new Object();
+
+    final BlockingQueue<Object> items = new LinkedBlockingQueue<>();
+    private Flow.Subscription subscription;
+    private boolean cancelled;
+
+    @Override
+    public synchronized void onSubscribe(Flow.Subscription s) {
+      subscription = s;
+      if (cancelled) {
+        s.cancel();
+      } else {
+        s.request(Long.MAX_VALUE);
+      }
+    }
+
+    @Override
+    public void onNext(String line) {
+      items.add(line);
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      items.add(failure);
+    }
+
+    @Override
+    public void onComplete() {
+      items.add(END);
+    }
+
+    synchronized void cancel() {
+      cancelled = true;
+      if (subscription != null) {
+        subscription.cancel();
+      }
+    }
+
+    /** The status (an Integer), a line, or null once the response has ended. */
+    Object next(Duration idleLimit) throws IOException, InterruptedException {
+      Object item = idleLimit == null ? items.take() : items.poll(idleLimit.toNanos(), TimeUnit.NANOSECONDS);
+      if (item == null) {
+        throw new IOException("nothing received for " + idleLimit.toMillis() + " ms");
+      }
+      if (item instanceof Throwable failure) {
+        while ((failure instanceof CompletionException || failure instanceof ExecutionException)
+            && failure.getCause() != null) {
+          failure = failure.getCause();
+        }
+        throw failure instanceof IOException io ? io
+            : new IOException(failure.getMessage() == null ? failure.toString() : failure.getMessage(), failure);
+      }
+      return item == END ? null : item;
     }
   }
 }

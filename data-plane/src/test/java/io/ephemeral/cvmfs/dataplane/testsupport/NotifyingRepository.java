@@ -44,31 +44,38 @@ public final class NotifyingRepository implements AutoCloseable {
   /** Closes idle connections after this long, so that tests see a stream outlive it. */
   public static final Duration IDLE_TIMEOUT = Duration.ofMillis(300);
 
+  // Shared by all instances, so that a repository opened again never publishes a taken path.
+  private static final AtomicInteger PUBLICATIONS = new AtomicInteger();
+
   private final Repository repository;
   private final ObjectPipeline pipeline;
   private final Publisher publisher;
-  private final AtomicInteger publications = new AtomicInteger();
   private final List<Runnable> beforeAnnouncing;
   private NotificationHub hub;
   private HttpServer server;
   private int port;
 
-  private NotifyingRepository(Path data, String fqrn, List<Runnable> beforeAnnouncing) throws IOException {
+  private NotifyingRepository(Path data, String fqrn, List<Runnable> beforeAnnouncing, int port) throws IOException {
     this.beforeAnnouncing = beforeAnnouncing;
     pipeline = new ObjectPipeline(2, 16 << 20);
     repository = Repository.at(new DataLayout(data), fqrn).open();
     publisher = Publisher.start(repository, pipeline);
     beforeAnnouncing.forEach(listener -> publisher.committer().onRevision(head -> listener.run()));
-    start(0);
+    start(port);
   }
 
   public static NotifyingRepository open(Path data, String fqrn) throws IOException {
-    return new NotifyingRepository(data, fqrn, List.of());
+    return new NotifyingRepository(data, fqrn, List.of(), 0);
+  }
+
+  /** Opens the repository in {@code data}, created if need be, served on {@code port}: a writer (re)starting. */
+  public static NotifyingRepository open(Path data, String fqrn, int port) throws IOException {
+    return new NotifyingRepository(data, fqrn, List.of(), port);
   }
 
   /** Like {@link #open}, with {@code listener} called on each commit just before the announcement. */
   public static NotifyingRepository open(Path data, String fqrn, Runnable listener) throws IOException {
-    return new NotifyingRepository(data, fqrn, List.of(listener));
+    return new NotifyingRepository(data, fqrn, List.of(listener), 0);
   }
 
   /** Starts the server with a fresh hub; port 0 picks a free one. */
@@ -96,7 +103,7 @@ public final class NotifyingRepository implements AutoCloseable {
 
   /** Commits a new revision (an empty publication) and returns its number. */
   public long commit() throws IOException {
-    return publisher.publish("p" + publications.incrementAndGet(), visitor -> { }, null, false).revision();
+    return publisher.publish("p" + PUBLICATIONS.incrementAndGet(), visitor -> { }, null, false).revision();
   }
 
   public Repository repository() {

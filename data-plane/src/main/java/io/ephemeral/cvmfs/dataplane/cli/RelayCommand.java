@@ -1,0 +1,98 @@
+package io.ephemeral.cvmfs.dataplane.cli;
+
+import io.ephemeral.cvmfs.dataplane.notify.NotificationRelay;
+import io.ephemeral.cvmfs.dataplane.notify.RelayConfig;
+import io.ephemeral.cvmfs.dataplane.publish.Ttl;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** Repeats the writer's notifications to clients, and keeps their streams open while the writer restarts. */
+@Command(name = "relay", mixinStandardHelpOptions = true,
+    description = {"Serve the notification API of the writer at --upstream, for clients to subscribe to:",
+        "every revision the writer announces is passed on, and streams stay open while the writer restarts.",
+        "Run two or more behind one address so that it survives their own restarts too. Publishing is refused."})
+final class RelayCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--upstream", paramLabel = "URL", defaultValue = "${env:CVMFS_EPHEMERAL_UPSTREAM}",
+      description = "Notification base URL of the writer, e.g. http://writer:4929/api/v1 (env CVMFS_EPHEMERAL_UPSTREAM; required).")
+  String upstream;
+
+  @Option(names = "--repository", split = ",", defaultValue = "${env:CVMFS_EPHEMERAL_REPOSITORIES:-demo.example.org}",
+      description = "Repository to relay; repeat or separate with commas (env CVMFS_EPHEMERAL_REPOSITORIES; default ${DEFAULT-VALUE}).")
+  List<String> fqrns;
+
+  @Option(names = "--bind", defaultValue = "${env:CVMFS_EPHEMERAL_BIND:-0.0.0.0}",
+      description = "Address to listen on (default ${DEFAULT-VALUE}).")
+  String bind;
+
+  @Option(names = "--port", defaultValue = "${env:CVMFS_EPHEMERAL_NOTIFICATION_PORT:-4929}",
+      description = "Port of the notification API, /healthz, /readyz and /metrics; 0 picks one (env "
+          + "CVMFS_EPHEMERAL_NOTIFICATION_PORT; default ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--backoff-initial", paramLabel = "MILLIS", defaultValue = "${env:CVMFS_EPHEMERAL_BACKOFF_INITIAL:-200}",
+      description = "Wait before subscribing to the writer again after a failure; doubles with each failure, with "
+          + "jitter (default ${DEFAULT-VALUE}).")
+  long initialBackoffMillis;
+
+  @Option(names = "--backoff-max", paramLabel = "MILLIS", defaultValue = "${env:CVMFS_EPHEMERAL_BACKOFF_MAX:-5000}",
+      description = "Longest wait between subscriptions to the writer (default ${DEFAULT-VALUE}).")
+  long maxBackoffMillis;
+
+  @Option(names = "--upstream-idle", defaultValue = "${env:CVMFS_EPHEMERAL_UPSTREAM_IDLE:-5m}",
+      description = "Subscribe to the writer afresh after this long without a message, which finds a connection to a "
+          + "writer that vanished without closing it; 0 never does (default ${DEFAULT-VALUE}).")
+  String upstreamIdle;
+
+  private final CountDownLatch stopRequested = new CountDownLatch(1);
+  private final CountDownLatch closed = new CountDownLatch(1);
+
+  RelayConfig config() {
+    if (upstream == null || upstream.isBlank()) {
+      throw new ParameterException(spec.commandLine(), "--upstream (or CVMFS_EPHEMERAL_UPSTREAM) is required");
+    }
+    try {
+      return new RelayConfig(URI.create(upstream.strip()), fqrns, bind, port, Duration.ofMillis(initialBackoffMillis),
+          Duration.ofMillis(maxBackoffMillis), upstreamIdle.strip().equals("0") ? null : Ttl.parse(upstreamIdle));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    RelayConfig config = config();
+    // On SIGTERM the JVM runs the hook and then halts: the hook asks for the stop and waits for it.
+    Thread hook = new Thread(this::stopAndWait, "shutdown");
+    try (NotificationRelay relay = NotificationRelay.start(config)) {
+      System.out.println("relaying " + String.join(", ", config.repositories()) + " from " + config.upstream()
+          + " at http://" + config.bindAddress() + ":" + relay.port() + "/api/v1");
+      System.out.flush();
+      Runtime.getRuntime().addShutdownHook(hook);
+      stopRequested.await();
+    } finally {
+      closed.countDown();
+    }
+    return 0;
+  }
+
+  private void stopAndWait() {
+    stopRequested.countDown();
+    try {
+      closed.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
