@@ -63,6 +63,9 @@ public record CvmfsRepositorySpec(
     @JsonPropertyDescription("How the data plane is exposed.")
     ServiceExposure service,
 
+    @JsonPropertyDescription("The notification relays clients subscribe to.")
+    NotificationRelaySettings notifications,
+
     @JsonPropertyDescription("Resources of the data-plane container.")
     ResourceRequirements resources) {
 
@@ -77,34 +80,35 @@ public record CvmfsRepositorySpec(
     maintenance = maintenance == null ? MaintenanceSchedule.DEFAULT : maintenance;
     storage = storage == null ? Storage.DEFAULT : storage;
     service = service == null ? ServiceExposure.DEFAULT : service;
+    notifications = notifications == null ? NotificationRelaySettings.DEFAULT : notifications;
   }
 
   public static CvmfsRepositorySpec defaults() {
-    return new CvmfsRepositorySpec(null, null, null, null, null, null, null, null, null, null, null, null);
+    return new CvmfsRepositorySpec(null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   public CvmfsRepositorySpec withFqrn(String newFqrn) {
     return new CvmfsRepositorySpec(newFqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
-        whitelist, maintenance, storage, service, resources);
+        whitelist, maintenance, storage, service, notifications, resources);
   }
 
   public CvmfsRepositorySpec withPublications(PublicationLimits limits) {
     return new CvmfsRepositorySpec(fqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, limits,
-        whitelist, maintenance, storage, service, resources);
+        whitelist, maintenance, storage, service, notifications, resources);
   }
 
   public CvmfsRepositorySpec withWhitelist(WhitelistSettings newWhitelist) {
     return new CvmfsRepositorySpec(fqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
-        newWhitelist, maintenance, storage, service, resources);
+        newWhitelist, maintenance, storage, service, notifications, resources);
   }
 
   public CvmfsRepositorySpec withMaintenance(MaintenanceSchedule newMaintenance) {
     return new CvmfsRepositorySpec(fqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
-        whitelist, newMaintenance, storage, service, resources);
+        whitelist, newMaintenance, storage, service, notifications, resources);
   }
 
   public CvmfsRepositorySpec withStorage(Storage newStorage) {
     return new CvmfsRepositorySpec(fqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
-        whitelist, maintenance, newStorage, service, resources);
+        whitelist, maintenance, newStorage, service, notifications, resources);
   }
 }

@@ -13,9 +13,12 @@ public record ServiceExposure(
     @JsonPropertyDescription("Annotations of the Service, e.g. for a load balancer.")
     Map<String, String> annotations,
     @JsonPropertyDescription("Base URL clients use (http://host:port); default: the Service's cluster DNS name.")
-    @Pattern(Patterns.HTTP_URL) String publicUrl) {
+    @Pattern(Patterns.HTTP_URL) String publicUrl,
+    @JsonPropertyDescription("Notification base URL clients subscribe to (http://host:port/api/v1); default: the"
+        + " relay Service's cluster DNS name. Set it with publicUrl when nodes mount from outside the cluster's DNS.")
+    @Pattern(Patterns.HTTP_URL) String notificationUrl) {
 
-  public static final ServiceExposure DEFAULT = new ServiceExposure(null, null, null);
+  public static final ServiceExposure DEFAULT = new ServiceExposure(null, null, null, null);
 
   public ServiceExposure {
     type = type == null ? Type.CLUSTER_IP : type;

@@ -11,8 +11,6 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodSpecBuilder;
-import io.fabric8.kubernetes.api.model.Probe;
-import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
@@ -38,7 +36,6 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
   public static final String NAME = "data-plane";
   static final String DATA_PATH = "/var/lib/cvmfs-ephemeral";
   static final String KEYS_PATH = "/etc/cvmfs-ephemeral/keys";
-  static final long RUN_AS = 65532;
 
   private final OperatorConfig config;
 
@@ -78,10 +75,7 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
     return new PodSpecBuilder()
         .withEnableServiceLinks(false)
         .withAutomountServiceAccountToken(false)
-        .withNewSecurityContext()
-        .withRunAsNonRoot(true).withRunAsUser(RUN_AS).withRunAsGroup(RUN_AS).withFsGroup(RUN_AS)
-        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
-        .endSecurityContext()
+        .withSecurityContext(RestrictedPods.podSecurityContext())
         .withContainers(container(repository))
         .withVolumes(volumes(repository))
         .build();
@@ -95,13 +89,10 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
         .withEnv(environment(repository, config.clusterDomain()))
         .addNewPort().withName("http").withContainerPort(RepositoryResources.DATA_PLANE_PORT).endPort()
         .addNewPort().withName("notifications").withContainerPort(RepositoryResources.NOTIFICATION_PORT).endPort()
-        .withReadinessProbe(probe("/readyz", 5))
-        .withLivenessProbe(probe("/healthz", 10))
+        .withReadinessProbe(RestrictedPods.httpProbe("/readyz", "http", 5))
+        .withLivenessProbe(RestrictedPods.httpProbe("/healthz", "http", 10))
         .withResources(repository.getSpec().resources())
-        .withNewSecurityContext()
-        .withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true)
-        .withNewCapabilities().withDrop("ALL").endCapabilities()
-        .endSecurityContext()
+        .withSecurityContext(RestrictedPods.containerSecurityContext())
         .addNewVolumeMount().withName("data").withMountPath(DATA_PATH).endVolumeMount()
         .addNewVolumeMount().withName("keys").withMountPath(KEYS_PATH).withReadOnly(true).endVolumeMount()
         .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
@@ -150,11 +141,6 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
         new VolumeBuilder().withName("keys").withNewSecret()
             .withSecretName(RepositoryResources.keysSecret(repository)).withDefaultMode(0440).endSecret().build(),
         new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
-  }
-
-  private static Probe probe(String path, int periodSeconds) {
-    return new ProbeBuilder().withNewHttpGet().withPath(path).withNewPort("http").endHttpGet()
-        .withPeriodSeconds(periodSeconds).withTimeoutSeconds(3).withFailureThreshold(3).build();
   }
 
   private static EnvVar env(String name, String value) {

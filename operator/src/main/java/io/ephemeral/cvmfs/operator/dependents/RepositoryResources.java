@@ -7,7 +7,6 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -35,6 +34,9 @@ public final class RepositoryResources {
   private static final int HASH_LENGTH = 6;
   private static final int MAX_LABEL_VALUE = 63;
   private static final Pattern LABEL = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
+
+  public static final String DATA_PLANE = "data-plane";
+  public static final String NOTIFICATION_RELAY = "notification-relay";
 
   public static final int HTTP_PORT = 80;
   public static final int DATA_PLANE_PORT = 8080;
@@ -147,10 +149,24 @@ public final class RepositoryResources {
         : "http://" + service(repository) + "." + repository.getMetadata().getNamespace() + ".svc." + clusterDomain;
   }
 
-  /** The notification API on its own port, at the host of the public URL. */
+  /**
+   * The notification API clients subscribe to: {@code spec.service.notificationUrl}, else the
+   * relay Service's fully qualified name, which stays up while the data plane restarts.
+   */
   public static String notificationUrl(CvmfsRepository repository, String clusterDomain) {
-    URI base = URI.create(publicUrl(repository, clusterDomain));
-    return base.getScheme() + "://" + base.getHost() + ":" + NOTIFICATION_PORT + "/api/v1";
+    String configured = repository.getSpec().service().notificationUrl();
+    return configured != null ? stripSlash(configured) : "http://" + notificationRelay(repository) + "."
+        + repository.getMetadata().getNamespace() + ".svc." + clusterDomain + ":" + NOTIFICATION_PORT + "/api/v1";
+  }
+
+  /** The data plane's own notification API, which the relays follow. */
+  public static String writerNotificationUrl(CvmfsRepository repository) {
+    return clusterUrl(repository) + ":" + NOTIFICATION_PORT + "/api/v1";
+  }
+
+  /** The relays' Deployment, Service and PodDisruptionBudget share this name. */
+  public static String notificationRelay(CvmfsRepository repository) {
+    return stem(repository) + "-notify";
   }
 
   public static Map<String, String> labels(CvmfsRepository repository, String component) {
@@ -163,9 +179,13 @@ public final class RepositoryResources {
 
   /** Labels that select the data-plane pods; fixed for the Deployment's life, unlike the rest. */
   public static Map<String, String> selector(CvmfsRepository repository) {
+    return selector(repository, DATA_PLANE);
+  }
+
+  public static Map<String, String> selector(CvmfsRepository repository, String component) {
     return Map.of(
         "app.kubernetes.io/instance", instance(repository),
-        "app.kubernetes.io/component", "data-plane");
+        "app.kubernetes.io/component", component);
   }
 
   /** The repository's name where a label value can hold it (63 characters), else its stem. */

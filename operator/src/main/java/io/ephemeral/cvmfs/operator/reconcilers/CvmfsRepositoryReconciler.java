@@ -18,6 +18,9 @@ import io.ephemeral.cvmfs.operator.dependents.MaintenanceRole;
 import io.ephemeral.cvmfs.operator.dependents.MaintenanceRoleBinding;
 import io.ephemeral.cvmfs.operator.dependents.MaintenanceServiceAccount;
 import io.ephemeral.cvmfs.operator.dependents.MasterKeySecret;
+import io.ephemeral.cvmfs.operator.dependents.NotificationRelayDeployment;
+import io.ephemeral.cvmfs.operator.dependents.NotificationRelayDisruptionBudget;
+import io.ephemeral.cvmfs.operator.dependents.NotificationRelayService;
 import io.ephemeral.cvmfs.operator.dependents.PublishTokenSecret;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryKeysSecret;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
@@ -87,6 +90,9 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
     var token = managed(new PublishTokenSecret());
     var claim = managed(new DataVolumeClaim());
     var service = managed(new DataPlaneService());
+    var relays = managed(new NotificationRelayDeployment(config));
+    var relayService = managed(new NotificationRelayService());
+    var relayBudget = managed(new NotificationRelayDisruptionBudget());
     var clientConfig = managed(new ClientConfigMap(keys, config.clusterDomain()));
     var account = managed(new MaintenanceServiceAccount());
     var role = managed(new MaintenanceRole());
@@ -99,6 +105,9 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
         .addDependentResourceAndConfigure(claim).withReconcilePrecondition(new DataVolumeClaim.Requested())
         .addDependentResourceAndConfigure(deployment).dependsOn(keys, token)
         .addDependentResource(service)
+        .addDependentResource(relays)
+        .addDependentResource(relayService)
+        .addDependentResource(relayBudget)
         .addDependentResourceAndConfigure(clientConfig).dependsOn(keys)
         .addDependentResource(account)
         .addDependentResource(role)

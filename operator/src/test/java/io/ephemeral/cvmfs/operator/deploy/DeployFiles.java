@@ -48,6 +48,7 @@ final class DeployFiles {
       rule("", List.of("persistentvolumeclaims"), List.of("get", "list", "watch", "create", "update", "patch", "delete")),
       rule("apps", List.of("deployments"), OWNED),
       rule("batch", List.of("cronjobs"), OWNED),
+      rule("policy", List.of("poddisruptionbudgets"), OWNED),
       rule("rbac.authorization.k8s.io", List.of("roles", "rolebindings"), OWNED),
       rule("", List.of("events"), List.of("create")));
 

@@ -20,6 +20,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
@@ -188,6 +189,12 @@ class RealClusterOperatorTest {
           () -> admin.apps().deployments().inNamespace(namespace).withName(RepositoryResources.dataPlane(repository))
               .get(),
           () -> admin.services().inNamespace(namespace).withName(RepositoryResources.service(repository)).get(),
+          () -> admin.apps().deployments().inNamespace(namespace)
+              .withName(RepositoryResources.notificationRelay(repository)).get(),
+          () -> admin.services().inNamespace(namespace).withName(RepositoryResources.notificationRelay(repository))
+              .get(),
+          () -> admin.policy().v1().podDisruptionBudget().inNamespace(namespace)
+              .withName(RepositoryResources.notificationRelay(repository)).get(),
           () -> admin.configMaps().inNamespace(namespace).withName(RepositoryResources.clientConfig(repository)).get(),
           () -> admin.batch().v1().cronjobs().inNamespace(namespace)
               .withName(RepositoryResources.maintenance(repository)).get(),
@@ -206,7 +213,7 @@ class RealClusterOperatorTest {
     });
     Set<Class<?>> kinds = expected.stream().map(Object::getClass).collect(Collectors.toSet());
     assertEquals(Set.of(Secret.class, Deployment.class, Service.class, ConfigMap.class, CronJob.class,
-        ServiceAccount.class, Role.class, RoleBinding.class), kinds);
+        ServiceAccount.class, Role.class, RoleBinding.class, PodDisruptionBudget.class), kinds);
     for (HasMetadata dependent : expected) {
       String what = dependent.getKind() + "/" + dependent.getMetadata().getName();
       assertTrue(dependent.getMetadata().getName().length() <= 63, what);

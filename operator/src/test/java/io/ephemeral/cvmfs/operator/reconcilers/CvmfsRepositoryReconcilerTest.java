@@ -33,6 +33,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -130,8 +131,26 @@ class CvmfsRepositoryReconcilerTest {
     assertTrue(conf.contains("CVMFS_SERVER_URL=\"http://builds.ci.svc.cluster.local/cvmfs/@fqrn@\""), conf);
     assertTrue(conf.contains("CVMFS_KEYS_DIR=/etc/cvmfs/config.d"), conf);
     assertTrue(conf.contains("CVMFS_HTTP_PROXY=DIRECT"), conf);
-    assertTrue(conf.contains("CVMFS_NOTIFICATION_SERVER=http://builds.ci.svc.cluster.local:4929/api/v1"), conf);
+    // Clients subscribe to the relays, which stay up while the data plane restarts.
+    assertTrue(conf.contains("CVMFS_NOTIFICATION_SERVER=http://builds-notify.ci.svc.cluster.local:4929/api/v1"), conf);
     assertEquals(decode(keys, FQRN + ".pub"), clientConfig.getData().get(FQRN + ".pub"));
+
+    Deployment relays = await(Deployment.class, "builds-notify");
+    assertEquals(2, relays.getSpec().getReplicas());
+    assertEquals("RollingUpdate", relays.getSpec().getStrategy().getType());
+    assertEquals(0, relays.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal());
+    Container relay = relays.getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertEquals(List.of("relay"), relay.getArgs());
+    assertEquals(OperatorConfig.DEFAULT_DATA_PLANE_IMAGE, relay.getImage());
+    Map<String, EnvVar> relayEnv = relay.getEnv().stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
+    assertEquals("http://builds.ci.svc:4929/api/v1", relayEnv.get("CVMFS_EPHEMERAL_UPSTREAM").getValue());
+    assertEquals(FQRN, relayEnv.get("CVMFS_EPHEMERAL_REPOSITORIES").getValue());
+    Service relayService = await(Service.class, "builds-notify");
+    assertEquals(relays.getSpec().getSelector().getMatchLabels(), relayService.getSpec().getSelector());
+    assertEquals(List.of(4929), relayService.getSpec().getPorts().stream().map(p -> p.getPort()).collect(Collectors.toList()));
+    PodDisruptionBudget budget = await(PodDisruptionBudget.class, "builds-notify");
+    assertEquals(1, budget.getSpec().getMaxUnavailable().getIntVal());
+    assertEquals(relays.getSpec().getSelector().getMatchLabels(), budget.getSpec().getSelector().getMatchLabels());
 
     Role role = await(Role.class, "builds-maintenance");
     assertEquals(List.of("builds-keys"), role.getRules().get(0).getResourceNames());
@@ -152,6 +171,7 @@ class CvmfsRepositoryReconcilerTest {
 
     // Deletion cascades through owner references, which the API server's garbage collector follows.
     for (HasMetadata owned : List.of(keys, master, token, deployment, service, clientConfig, role, binding, cronJob,
+        relays, relayService, budget,
         await(io.fabric8.kubernetes.api.model.ServiceAccount.class, "builds-maintenance"))) {
       assertEquals(uid, owned.getMetadata().getOwnerReferences().get(0).getUid(), owned.getKind());
       assertEquals("CvmfsRepository", owned.getMetadata().getOwnerReferences().get(0).getKind());
@@ -264,7 +284,7 @@ class CvmfsRepositoryReconcilerTest {
     awaitStatus("hashed", s -> s.publicKeyFingerprint() != null);
     editSpec("hashed", s -> new CvmfsRepositorySpec(s.fqrn(), s.replicas(),
         io.ephemeral.cvmfs.operator.api.HashName.SHAKE128, s.compression(), s.chunking(), s.manifestTtl(),
-        s.publications(), s.whitelist(), s.maintenance(), s.storage(), s.service(), s.resources()));
+        s.publications(), s.whitelist(), s.maintenance(), s.storage(), s.service(), s.notifications(), s.resources()));
     CvmfsRepository observed = awaitStatus("hashed", s -> s.observedGeneration() == 2);
     assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
     assertTrue(condition(observed, "Ready").getMessage().contains("hashAlgorithm"));
@@ -276,7 +296,7 @@ class CvmfsRepositoryReconcilerTest {
     awaitStatus("packed", s -> s.publicKeyFingerprint() != null);
     editSpec("packed", s -> new CvmfsRepositorySpec(s.fqrn(), s.replicas(), s.hashAlgorithm(), CompressionName.NONE,
         s.chunking(), s.manifestTtl(), s.publications(), s.whitelist(), s.maintenance(), s.storage(), s.service(),
-        s.resources()));
+        s.notifications(), s.resources()));
     CvmfsRepository observed = awaitStatus("packed", s -> s.observedGeneration() == 2);
     assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
     assertTrue(condition(observed, "Ready").getMessage().contains("compression=zlib"),
