@@ -154,7 +154,7 @@ final class RunCommand implements Callable<Integer> {
     KubernetesClient client = new KubernetesClientBuilder().build();
     CvmfsOperator operator;
     try {
-      operator = CvmfsOperator.start(client, config, DataPlaneLocator.inCluster(), Clock.systemUTC(), o -> { });
+      operator = CvmfsOperator.start(client, config, DataPlaneLocator.inCluster(config.clusterDomain()), Clock.systemUTC(), o -> { });
       running.set(operator);
     } catch (RuntimeException e) {
       stop(health, null, client);

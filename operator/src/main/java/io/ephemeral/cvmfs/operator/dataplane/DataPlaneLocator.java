@@ -10,8 +10,8 @@ public interface DataPlaneLocator {
 
   URI baseUrl(CvmfsRepository repository);
 
-  /** Through the repository's Service, by its cluster DNS name. */
-  static DataPlaneLocator inCluster() {
-    return repository -> URI.create(RepositoryResources.clusterUrl(repository));
+  /** Through the repository's Service, by its name in the cluster's DNS domain. */
+  static DataPlaneLocator inCluster(String clusterDomain) {
+    return repository -> URI.create(RepositoryResources.clusterUrl(repository, clusterDomain));
   }
 }

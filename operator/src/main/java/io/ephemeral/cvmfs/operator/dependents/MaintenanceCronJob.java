@@ -59,7 +59,7 @@ public final class MaintenanceCronJob extends OwnedResource<CronJob> {
             "--keys-secret", RepositoryResources.keysSecret(repository),
             "--fqrn", fqrn,
             "--hash", repository.getSpec().hashAlgorithm().flag(),
-            "--data-plane-url", RepositoryResources.clusterUrl(repository),
+            "--data-plane-url", RepositoryResources.clusterUrl(repository, config.clusterDomain()),
             "--master-key", MASTER_KEY_PATH + "/" + SecretFiles.masterKey(fqrn),
             "--validity-days", Integer.toString(repository.getSpec().whitelist().validityDays()))
         .addNewEnv().withName("CVMFS_EPHEMERAL_TOKEN").withNewValueFrom().withNewSecretKeyRef()

@@ -56,7 +56,7 @@ public final class NotificationRelayDeployment extends OwnedResource<Deployment>
         .withImage(config.dataPlaneImage())
         .withArgs("relay")
         .withEnv(
-            new EnvVar("CVMFS_EPHEMERAL_UPSTREAM", RepositoryResources.writerNotificationUrl(repository), null),
+            new EnvVar("CVMFS_EPHEMERAL_UPSTREAM", RepositoryResources.writerNotificationUrl(repository, config.clusterDomain()), null),
             new EnvVar("CVMFS_EPHEMERAL_REPOSITORIES", repository.fqrn(), null),
             new EnvVar("CVMFS_EPHEMERAL_NOTIFICATION_PORT", Integer.toString(RepositoryResources.NOTIFICATION_PORT), null),
             new EnvVar("JDK_JAVA_OPTIONS", "-XX:MaxRAMPercentage=75", null))

@@ -130,23 +130,19 @@ public final class RepositoryResources {
     return stem(repository) + "-maintenance";
   }
 
-  /**
-   * The Service's address inside the cluster. It leaves out the cluster domain, which pods'
-   * DNS search list supplies whatever the cluster calls itself.
-   */
-  public static String clusterUrl(CvmfsRepository repository) {
-    return "http://" + service(repository) + "." + repository.getMetadata().getNamespace() + ".svc";
+  /** The Service's address inside the cluster, by its fully qualified name in the cluster's domain. */
+  public static String clusterUrl(CvmfsRepository repository, String clusterDomain) {
+    return "http://" + service(repository) + "." + repository.getMetadata().getNamespace() + ".svc." + clusterDomain;
   }
 
   /**
    * The base URL clients are told to use: {@code spec.service.publicUrl}, else the Service's
-   * fully qualified name in the cluster's domain, which client pods resolve (a node's own
-   * resolver does not: nodes that mount need a public URL).
+   * name in the cluster, which client pods resolve (a node's own resolver does not: nodes that
+   * mount need a public URL).
    */
   public static String publicUrl(CvmfsRepository repository, String clusterDomain) {
     String configured = repository.getSpec().service().publicUrl();
-    return configured != null ? stripSlash(configured)
-        : "http://" + service(repository) + "." + repository.getMetadata().getNamespace() + ".svc." + clusterDomain;
+    return configured != null ? stripSlash(configured) : clusterUrl(repository, clusterDomain);
   }
 
   /**
@@ -160,8 +156,8 @@ public final class RepositoryResources {
   }
 
   /** The data plane's own notification API, which the relays follow. */
-  public static String writerNotificationUrl(CvmfsRepository repository) {
-    return clusterUrl(repository) + ":" + NOTIFICATION_PORT + "/api/v1";
+  public static String writerNotificationUrl(CvmfsRepository repository, String clusterDomain) {
+    return clusterUrl(repository, clusterDomain) + ":" + NOTIFICATION_PORT + "/api/v1";
   }
 
   /** The relays' Deployment, Service and PodDisruptionBudget share this name. */

@@ -143,7 +143,7 @@ class CvmfsRepositoryReconcilerTest {
     assertEquals(List.of("relay"), relay.getArgs());
     assertEquals(OperatorConfig.DEFAULT_DATA_PLANE_IMAGE, relay.getImage());
     Map<String, EnvVar> relayEnv = relay.getEnv().stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
-    assertEquals("http://builds.ci.svc:4929/api/v1", relayEnv.get("CVMFS_EPHEMERAL_UPSTREAM").getValue());
+    assertEquals("http://builds.ci.svc.cluster.local:4929/api/v1", relayEnv.get("CVMFS_EPHEMERAL_UPSTREAM").getValue());
     assertEquals(FQRN, relayEnv.get("CVMFS_EPHEMERAL_REPOSITORIES").getValue());
     Service relayService = await(Service.class, "builds-notify");
     assertEquals(relays.getSpec().getSelector().getMatchLabels(), relayService.getSpec().getSelector());
