@@ -16,6 +16,8 @@ import java.util.Set;
  * @param retryInterval how long a publication first waits for its repository, data plane or source;
  *     doubled after each failed attempt, up to 5 minutes
  * @param clusterDomain the cluster's DNS domain, in the Service names clients are given
+ * @param leaseNamespace where the leader-election Lease lives; empty: no leader election, for a
+ *     single operator outside a cluster
  */
 public record OperatorConfig(
     Set<String> namespaces,
@@ -25,14 +27,18 @@ public record OperatorConfig(
     Duration statusInterval,
     Duration publicationCheckInterval,
     Duration retryInterval,
-    String clusterDomain) {
+    String clusterDomain,
+    String leaseNamespace) {
 
   public static final String DEFAULT_DATA_PLANE_IMAGE = "ghcr.io/cvmfs-ephemeral/data-plane:0.1.0";
   public static final String DEFAULT_OPERATOR_IMAGE = "ghcr.io/cvmfs-ephemeral/operator:0.1.0";
   public static final String DEFAULT_CLUSTER_DOMAIN = "cluster.local";
+  /** The Lease whose holder is the one operator replica that reconciles. */
+  public static final String LEASE_NAME = "cvmfs-ephemeral-operator";
 
   public OperatorConfig {
     namespaces = Set.copyOf(namespaces);
+    leaseNamespace = leaseNamespace == null ? "" : leaseNamespace.trim();
     if (healthPort < -1 || healthPort > 65535) {
       throw new IllegalArgumentException("the health port must be -1 to 65535");
     }
@@ -42,9 +48,19 @@ public record OperatorConfig(
     }
   }
 
+  public boolean leaderElection() {
+    return !leaseNamespace.isEmpty();
+  }
+
+  /** The same configuration with leader election through a Lease in {@code namespace}. */
+  public OperatorConfig withLeaseNamespace(String namespace) {
+    return new OperatorConfig(namespaces, dataPlaneImage, operatorImage, healthPort, statusInterval,
+        publicationCheckInterval, retryInterval, clusterDomain, namespace);
+  }
+
   /** Defaults for tests and embedding: all namespaces, no health port, short intervals. */
   public static OperatorConfig local() {
     return new OperatorConfig(Set.of(), DEFAULT_DATA_PLANE_IMAGE, DEFAULT_OPERATOR_IMAGE, -1,
-        Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(1), DEFAULT_CLUSTER_DOMAIN);
+        Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(1), DEFAULT_CLUSTER_DOMAIN, "");
   }
 }

@@ -80,6 +80,11 @@ final class RunCommand implements Callable<Integer> {
           + "(env CVMFS_OPERATOR_CLUSTER_DOMAIN; default " + OperatorConfig.DEFAULT_CLUSTER_DOMAIN + ").")
   String clusterDomain;
 
+  @Option(names = "--leader-election-namespace", paramLabel = "NS",
+      description = "Namespace of the Lease " + OperatorConfig.LEASE_NAME + " through which one of several replicas"
+          + " is elected to reconcile; empty for none (env CVMFS_OPERATOR_LEADER_ELECTION_NAMESPACE; default none).")
+  String leaseNamespace;
+
   @Spec
   CommandSpec spec;
 
@@ -107,7 +112,8 @@ final class RunCommand implements Callable<Integer> {
         duration("--publication-check-interval", publicationCheckInterval, env,
             "CVMFS_OPERATOR_PUBLICATION_CHECK_INTERVAL", DEFAULT_PUBLICATION_CHECK_INTERVAL),
         duration("--retry-interval", retryInterval, env, "CVMFS_OPERATOR_RETRY_INTERVAL", DEFAULT_RETRY_INTERVAL),
-        value(clusterDomain, env, "CVMFS_OPERATOR_CLUSTER_DOMAIN", OperatorConfig.DEFAULT_CLUSTER_DOMAIN));
+        value(clusterDomain, env, "CVMFS_OPERATOR_CLUSTER_DOMAIN", OperatorConfig.DEFAULT_CLUSTER_DOMAIN),
+        value(leaseNamespace, env, "CVMFS_OPERATOR_LEADER_ELECTION_NAMESPACE", ""));
   }
 
   /** A blank variable counts as unset: templates often render an empty value for "not configured". */

@@ -22,6 +22,7 @@ import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import java.nio.file.Path;
@@ -87,12 +88,20 @@ class HelmChartTest {
   void rendersTheOperatorWithItsContract() {
     List<HasMetadata> objects = renderDefaults();
     assertEquals(List.of("ClusterRole/" + OPERATOR, "ClusterRoleBinding/" + OPERATOR, "Deployment/" + OPERATOR,
+        "Role/" + OPERATOR + "-leader-election", "RoleBinding/" + OPERATOR + "-leader-election",
         "ServiceAccount/" + OPERATOR), DeployFiles.describe(objects));
 
     Deployment deployment = DeployFiles.one(objects, Deployment.class, OPERATOR);
     assertEquals(SYSTEM_NAMESPACE, deployment.getMetadata().getNamespace());
     assertEquals(1, deployment.getSpec().getReplicas());
-    assertEquals("Recreate", deployment.getSpec().getStrategy().getType());
+    assertEquals("RollingUpdate", deployment.getSpec().getStrategy().getType(), "leader election makes two pods safe");
+    assertEquals("metadata.namespace", env(operatorContainer(deployment)).get("CVMFS_OPERATOR_LEADER_ELECTION_NAMESPACE")
+        .getValueFrom().getFieldRef().getFieldPath());
+    Role lease = DeployFiles.one(objects, Role.class, OPERATOR + "-leader-election");
+    assertEquals(List.of("coordination.k8s.io"), lease.getRules().get(0).getApiGroups());
+    assertEquals(List.of("leases"), lease.getRules().get(0).getResources());
+    assertEquals(2, DeployFiles.one(render(t -> t.set("replicas", "2")), Deployment.class, OPERATOR)
+        .getSpec().getReplicas());
     assertEquals(deployment.getSpec().getSelector().getMatchLabels(),
         filter(deployment.getSpec().getTemplate().getMetadata().getLabels(), deployment.getSpec().getSelector().getMatchLabels()),
         "the pod carries the selector's labels");
@@ -190,7 +199,8 @@ class HelmChartTest {
 
     assertTrue(DeployFiles.ofKind(objects, "ClusterRoleBinding").isEmpty(), "no cluster-wide grant");
     List<RoleBinding> bindings = DeployFiles.ofKind(objects, "RoleBinding").stream()
-        .map(RoleBinding.class::cast).collect(Collectors.toList());
+        .map(RoleBinding.class::cast).filter(b -> b.getRoleRef().getKind().equals("ClusterRole"))
+        .collect(Collectors.toList());
     assertEquals(List.of("builds", "ci"),
         bindings.stream().map(b -> b.getMetadata().getNamespace()).sorted().collect(Collectors.toList()));
     for (RoleBinding binding : bindings) {

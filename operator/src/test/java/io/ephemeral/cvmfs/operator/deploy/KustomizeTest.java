@@ -106,6 +106,8 @@ class KustomizeTest {
         "CustomResourceDefinition/cvmfsrepositories.cvmfs.ephemeral.io",
         "Deployment/" + OPERATOR,
         "Namespace/" + SYSTEM_NAMESPACE,
+        "Role/" + OPERATOR + "-leader-election",
+        "RoleBinding/" + OPERATOR + "-leader-election",
         "ServiceAccount/" + OPERATOR), DeployFiles.describe(objects), "config/default holds no samples");
     for (HasMetadata object : objects) {
       String what = object.getKind() + "/" + object.getMetadata().getName();
@@ -157,6 +159,10 @@ class KustomizeTest {
     assertEquals(helmBinding.getRoleRef(), binding.getRoleRef());
     assertEquals(helmBinding.getSubjects(), binding.getSubjects());
     DeployFiles.one(kustomized, ServiceAccount.class, OPERATOR);
+    String lease = OPERATOR + "-leader-election";
+    assertEquals(DeployFiles.one(helm, Role.class, lease).getRules(), DeployFiles.one(kustomized, Role.class, lease).getRules());
+    assertEquals(DeployFiles.one(helm, RoleBinding.class, lease).getSubjects(),
+        DeployFiles.one(kustomized, RoleBinding.class, lease).getSubjects());
 
     Deployment deployment = DeployFiles.one(kustomized, Deployment.class, OPERATOR);
     Deployment helmDeployment = DeployFiles.one(helm, Deployment.class, OPERATOR);

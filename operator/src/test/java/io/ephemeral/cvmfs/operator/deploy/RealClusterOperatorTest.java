@@ -75,7 +75,7 @@ class RealClusterOperatorTest {
         ? DeployFiles.parse(KustomizeTest.kustomize("config/default")) : HelmChartTest.renderDefaults();
     return objects.stream()
         .filter(o -> o instanceof ServiceAccount || o instanceof ClusterRole || o instanceof ClusterRoleBinding
-            || "Namespace".equals(o.getKind()))
+            || o instanceof Role || o instanceof RoleBinding || "Namespace".equals(o.getKind()))
         .collect(Collectors.toList());
   }
 
@@ -165,8 +165,10 @@ class RealClusterOperatorTest {
 
   private static OperatorConfig config() {
     OperatorConfig local = OperatorConfig.local();
+    // Elected through a Lease in the operator's namespace, as installed: its RBAC must allow that too.
     return new OperatorConfig(Set.of(namespace), local.dataPlaneImage(), local.operatorImage(), -1,
-        local.statusInterval(), local.publicationCheckInterval(), local.retryInterval(), local.clusterDomain());
+        local.statusInterval(), local.publicationCheckInterval(), local.retryInterval(), local.clusterDomain(),
+        "cvmfs-ephemeral-system");
   }
 
   private static CvmfsRepository awaitReadyCondition(CvmfsRepository repository) throws InterruptedException {
