@@ -5,11 +5,13 @@
 # (the form Jib reads as tar://...) to target/images/jre-base.tar, named
 # localhost/cvmfs-ephemeral/jre-base:17.
 #
-#   images/build-base.sh [--rebuild] [--arch ARCH] [--output FILE]
+#   images/build-base.sh [--rebuild] [--arch ARCH] [--output FILE] [--for-base IMAGE]
 #
-# An existing tar is reused unless --rebuild. Runs as root; installs mmdebstrap and buildah with
-# apt-get when they are missing. The Debian mirror is the one in /etc/apt/sources.list(.d), else
-# deb.debian.org. Prints the image's digest (its config digest, which is the image ID).
+# An existing tar is reused unless --rebuild. --for-base takes the build's image.base: a
+# tar://PATH is built at PATH when missing, any other base (a registry image) needs nothing.
+# Runs as root; installs mmdebstrap and buildah with apt-get when they are missing. The Debian
+# mirror is the one in /etc/apt/sources.list(.d), else deb.debian.org. Prints the image's
+# digest (its config digest, which is the image ID).
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +24,13 @@ while [ $# -gt 0 ]; do
     --rebuild) rebuild=true ;;
     --arch) arch="$2"; shift ;;
     --output) output="$2"; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --for-base)
+      case "$2" in
+        tar://*) output="${2#tar://}" ;;
+        *) echo "build-base.sh: base $2 is not a local tar, nothing to build" >&2; exit 0 ;;
+      esac
+      shift ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-base.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
