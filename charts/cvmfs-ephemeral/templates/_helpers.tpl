@@ -56,10 +56,20 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
+{{/* The operator's image: REPOSITORY@DIGEST when image.digest is set, else REPOSITORY:TAG. */}}
 {{- define "cvmfs-ephemeral.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
 {{- end }}
+{{- end }}
 
+{{/* The data plane's image: REPOSITORY@DIGEST when dataPlaneImage.digest is set, else REPOSITORY:TAG. */}}
 {{- define "cvmfs-ephemeral.dataPlaneImage" -}}
+{{- if .Values.dataPlaneImage.digest }}
+{{- printf "%s@%s" .Values.dataPlaneImage.repository .Values.dataPlaneImage.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.dataPlaneImage.repository (.Values.dataPlaneImage.tag | default .Chart.AppVersion) }}
+{{- end }}
 {{- end }}

@@ -192,6 +192,24 @@ class HelmChartTest {
   }
 
   @Test
+  void imageDigestsReplaceTheTags() {
+    String operatorDigest = "sha256:" + "a".repeat(64);
+    String dataPlaneDigest = "sha256:" + "b".repeat(64);
+    List<HasMetadata> objects = render(t -> t
+        .set("image.repository", "registry.example.org/cvmfs/operator")
+        .set("image.tag", "1.2.3")
+        .set("image.digest", operatorDigest)
+        .set("dataPlaneImage.repository", "registry.example.org/cvmfs/data-plane")
+        .set("dataPlaneImage.digest", dataPlaneDigest));
+    Container container = operatorContainer(DeployFiles.one(objects, Deployment.class, OPERATOR));
+    assertEquals("registry.example.org/cvmfs/operator@" + operatorDigest, container.getImage());
+    Map<String, EnvVar> env = env(container);
+    assertEquals("registry.example.org/cvmfs/operator@" + operatorDigest, env.get("CVMFS_OPERATOR_IMAGE").getValue());
+    assertEquals("registry.example.org/cvmfs/data-plane@" + dataPlaneDigest,
+        env.get("CVMFS_OPERATOR_DATA_PLANE_IMAGE").getValue());
+  }
+
+  @Test
   void watchNamespacesNarrowTheOperatorAndItsPermissions() {
     List<HasMetadata> objects = render(t -> t.set("watchNamespaces[0]", "ci").set("watchNamespaces[1]", "builds"));
     Container container = operatorContainer(DeployFiles.one(objects, Deployment.class, OPERATOR));
