@@ -17,7 +17,8 @@
 #
 # Environment:
 #   KIT              the kit's script (default ../shared/k8s/k8s beside the checkout)
-#   K8S_STATE        the kit's state directory (default /var/tmp/cvmfs-ephemeral-e2e)
+#   K8S_STATE        the kit's state directory (default the kit's, /var/tmp/k8s-kit); a control plane
+#                    of the same state is replaced by the one-node cluster
 #   E2E_SKIP_BUILD=1 use the jars and image tarballs already in target/
 #   E2E_KEEP=1       leave the cluster running at the end
 #   CVMFS_PREFIX     a CernVM-FS build with bin/cvmfs2 (default /opt/cvmfs); the mount is
@@ -26,7 +27,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KIT=${KIT:-$ROOT/../shared/k8s/k8s}
-export K8S_STATE=${K8S_STATE:-/var/tmp/cvmfs-ephemeral-e2e}
+export K8S_STATE=${K8S_STATE:-/var/tmp/k8s-kit}
 CVMFS_PREFIX=${CVMFS_PREFIX:-/opt/cvmfs}
 # The tag config/ and the chart name by default, so the manifests run as they are.
 TAG=0.1.0

@@ -40,7 +40,7 @@ class LeaderElectionTest {
     // server has no authorizer, so it answers as the API server does for the installed Role.
     server.expect().post().withPath("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
         .andReturn(201, new SelfSubjectRulesReviewBuilder().withNewStatus().addNewResourceRule()
-            .withApiGroups("coordination.k8s.io").withResources("leases").withVerbs("get", "create", "update")
+            .withApiGroups("coordination.k8s.io").withResources("leases").withVerbs("get", "create", "update", "patch")
             .endResourceRule().withIncomplete(false).endStatus().build())
         .always();
     DataPlaneLocator nowhere = r -> URI.create("http://127.0.0.1:1");

@@ -99,6 +99,7 @@ class RealClusterOperatorTest {
         repository.setSpec(CvmfsRepositorySpec.defaults());
         repositories.add(admin.resource(repository).create());
       }
+      assertTheLeaseIsRenewed();
       for (CvmfsRepository repository : repositories) {
         assertDependentsOwnedBy(repository);
         CvmfsRepository observed = awaitReadyCondition(repository);
@@ -161,6 +162,15 @@ class RealClusterOperatorTest {
     } finally {
       rbac.stream().filter(o -> !"Namespace".equals(o.getKind())).forEach(o -> admin.resource(o).delete());
     }
+  }
+
+  /** The elected replica renews its Lease (by PATCH) every few seconds; without the right, it would lose it. */
+  private static void assertTheLeaseIsRenewed() throws InterruptedException {
+    var lease = admin.leases().inNamespace("cvmfs-ephemeral-system").withName(OperatorConfig.LEASE_NAME);
+    KitCluster.await("the operator's Lease", WAIT, () -> lease.get() != null && lease.get().getSpec().getRenewTime() != null);
+    var first = lease.get().getSpec().getRenewTime();
+    KitCluster.await("a renewal of the Lease", Duration.ofSeconds(20),
+        () -> !first.equals(lease.get().getSpec().getRenewTime()));
   }
 
   private static OperatorConfig config() {
