@@ -6,6 +6,7 @@ import static io.ephemeral.cvmfs.operator.deploy.DeployFiles.OPERATOR_IMAGE;
 import static io.ephemeral.cvmfs.operator.deploy.DeployFiles.SYSTEM_NAMESPACE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,10 +40,17 @@ class HelmChartTest {
     return DeployFiles.project().resolve("charts/cvmfs-ephemeral");
   }
 
+  /** The Kubernetes version rendered for, the test kit's: helm template assumes 1.20 otherwise. */
+  static final String KUBE_VERSION = "1.32.13";
+
   /** `helm template cvmfs-ephemeral charts/cvmfs-ephemeral -n cvmfs-ephemeral-system` with extra settings. */
   static List<HasMetadata> render(UnaryOperator<TemplateCommand> settings) {
-    TemplateCommand template = new Helm(chart()).template().withName("cvmfs-ephemeral").withNamespace(SYSTEM_NAMESPACE);
-    return DeployFiles.parse(settings.apply(template).call());
+    return DeployFiles.parse(settings.apply(template()).call());
+  }
+
+  private static TemplateCommand template() {
+    return new Helm(chart()).template().withName("cvmfs-ephemeral").withNamespace(SYSTEM_NAMESPACE)
+        .withKubeVersion(KUBE_VERSION);
   }
 
   private static String defaults;
@@ -50,7 +58,7 @@ class HelmChartTest {
   /** The default rendering, made once: loading the native Helm library takes a moment. */
   static synchronized List<HasMetadata> renderDefaults() {
     if (defaults == null) {
-      defaults = new Helm(chart()).template().withName("cvmfs-ephemeral").withNamespace(SYSTEM_NAMESPACE).call();
+      defaults = template().call();
     }
     return DeployFiles.parse(defaults);
   }
@@ -88,7 +96,8 @@ class HelmChartTest {
   void rendersTheOperatorWithItsContract() {
     List<HasMetadata> objects = renderDefaults();
     assertEquals(List.of("ClusterRole/" + OPERATOR, "ClusterRoleBinding/" + OPERATOR, "Deployment/" + OPERATOR,
-        "Role/" + OPERATOR + "-leader-election", "RoleBinding/" + OPERATOR + "-leader-election",
+        "PodDisruptionBudget/" + OPERATOR, "Role/" + OPERATOR + "-leader-election",
+        "RoleBinding/" + OPERATOR + "-leader-election",
         "ServiceAccount/" + OPERATOR), DeployFiles.describe(objects));
 
     Deployment deployment = DeployFiles.one(objects, Deployment.class, OPERATOR);
@@ -209,6 +218,29 @@ class HelmChartTest {
         env.get("CVMFS_OPERATOR_DATA_PLANE_IMAGE").getValue());
   }
 
+  /** The CRDs' CEL rules need Kubernetes 1.25. */
+  @Test
+  void anOlderKubernetesIsRefused() {
+    Exception refused = assertThrows(Exception.class, () -> render(t -> t.withKubeVersion("1.24.0")));
+    assertTrue(refused.getMessage().contains("chart requires kubeVersion: >=1.25.0-0"), refused.getMessage());
+  }
+
+  /** The schema turns a value of the wrong type into a message that names it, instead of a template error. */
+  @Test
+  void valuesOfTheWrongTypeAreRefusedByTheSchema() {
+    for (String[] bad : new String[][] {
+        {"watchNamespaces", "ci", "watchNamespaces"},
+        {"replicas", "two", "replicas"},
+        {"logLevel", "loud", "logLevel"},
+        {"image.digest", "latest", "digest"},
+        {"intervals.retry", "soon", "retry"},
+        {"nosuchvalue", "x", "nosuchvalue"}}) {
+      Exception refused = assertThrows(Exception.class, () -> render(t -> t.set(bad[0], bad[1])), bad[0]);
+      assertTrue(refused.getMessage().contains("values don't meet the specifications of the schema")
+          && refused.getMessage().contains(bad[2]), () -> bad[0] + ": " + refused.getMessage());
+    }
+  }
+
   @Test
   void watchNamespacesNarrowTheOperatorAndItsPermissions() {
     List<HasMetadata> objects = render(t -> t.set("watchNamespaces[0]", "ci").set("watchNamespaces[1]", "builds"));
@@ -237,7 +269,7 @@ class HelmChartTest {
         .set("rbac.create", "false")
         .set("serviceAccount.create", "false")
         .set("serviceAccount.name", "provided"));
-    assertEquals(List.of("Deployment/" + OPERATOR), DeployFiles.describe(objects));
+    assertEquals(List.of("Deployment/" + OPERATOR, "PodDisruptionBudget/" + OPERATOR), DeployFiles.describe(objects));
     assertEquals("provided", DeployFiles.one(objects, Deployment.class, OPERATOR)
         .getSpec().getTemplate().getSpec().getServiceAccountName());
   }

@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
@@ -106,6 +107,7 @@ class KustomizeTest {
         "CustomResourceDefinition/cvmfsrepositories.cvmfs.ephemeral.io",
         "Deployment/" + OPERATOR,
         "Namespace/" + SYSTEM_NAMESPACE,
+        "PodDisruptionBudget/" + OPERATOR,
         "Role/" + OPERATOR + "-leader-election",
         "RoleBinding/" + OPERATOR + "-leader-election",
         "ServiceAccount/" + OPERATOR), DeployFiles.describe(objects), "config/default holds no samples");
@@ -159,6 +161,9 @@ class KustomizeTest {
     assertEquals(helmBinding.getRoleRef(), binding.getRoleRef());
     assertEquals(helmBinding.getSubjects(), binding.getSubjects());
     DeployFiles.one(kustomized, ServiceAccount.class, OPERATOR);
+    assertEquals(DeployFiles.tree(DeployFiles.one(helm, PodDisruptionBudget.class, OPERATOR).getSpec()),
+        DeployFiles.tree(DeployFiles.one(kustomized, PodDisruptionBudget.class, OPERATOR).getSpec()),
+        "the same disruption budget, selecting the same pods");
     String lease = OPERATOR + "-leader-election";
     assertEquals(DeployFiles.one(helm, Role.class, lease).getRules(), DeployFiles.one(kustomized, Role.class, lease).getRules());
     assertEquals(DeployFiles.one(helm, RoleBinding.class, lease).getSubjects(),
