@@ -101,7 +101,8 @@ final class ServeCommand implements Callable<Integer> {
   String whitelistPollInterval;
 
   @Option(names = "--whitelist-min-days", defaultValue = "${env:CVMFS_EPHEMERAL_WHITELIST_MIN_DAYS:-3}",
-      description = "/readyz fails when a whitelist has fewer days left (default ${DEFAULT-VALUE}).")
+      description = "/readyz warns (and logs) when a whitelist has fewer days left; it fails only once one expired"
+          + " (default ${DEFAULT-VALUE}).")
   int whitelistMinDays;
 
   @Option(names = "--object-cache", paramLabel = "SIZE", defaultValue = "${env:CVMFS_EPHEMERAL_OBJECT_CACHE:-64MiB}",

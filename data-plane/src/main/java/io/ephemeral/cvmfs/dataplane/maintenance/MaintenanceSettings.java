@@ -12,7 +12,7 @@ import java.time.Duration;
  * @param whitelistFile a whitelist maintained elsewhere, served when valid; {@code {fqrn}} in it
  *     stands for each repository's name; {@code null} for none
  * @param whitelistPollInterval how often that file is read
- * @param whitelistMinDays readiness fails when the served whitelist has fewer days left
+ * @param whitelistMinDays readiness warns when the served whitelist has fewer days left
  */
 public record MaintenanceSettings(Duration gcGrace, Duration gcInterval, String whitelistFile,
     Duration whitelistPollInterval, int whitelistMinDays) {

@@ -148,8 +148,8 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
   }
 
   /**
-   * Days of whitelist left below which the pod is not ready: a third of its validity, at most
-   * three, so that a short validity still starts ready and a stalled maintenance job shows.
+   * Days of whitelist left below which the pod warns: a third of its validity, at most three,
+   * so that a short validity starts without a warning and a stalled maintenance job shows.
    */
   static int whitelistMinDays(int validityDays) {
     return Math.min(3, validityDays / 3);
