@@ -126,6 +126,10 @@ public final class ApiRoute extends RouteHandler {
             .PublishException(io.ephemeral.cvmfs.dataplane.publish.PublishException.Reason.NOT_FOUND, "/" + path + " is not published"));
         JsonResponses.send(ctx, HttpResponseStatus.OK, ApiJson.publication(publication), true);
       });
+    } else if ((method.equals(HttpMethod.PATCH) || method.equals(HttpMethod.POST))
+        && HttpUtil.getContentLength(request, 0L) > MAX_JSON_BODY) {
+      // Refused from the head, without waiting for a body that may never come.
+      JsonResponses.error(ctx, tooLarge(), false);
     } else if (method.equals(HttpMethod.PATCH)) {
       collectJson(ctx, node -> {
         Publication updated = service.setTtl(fqrn, path, text(node, "ttl"));
@@ -186,8 +190,7 @@ public final class ApiRoute extends RouteHandler {
         if (json.readableBytes() + content.content().readableBytes() > MAX_JSON_BODY) {
           json.release();
           json = null;
-          JsonResponses.error(ctx, ApiError.of(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "too_large",
-              "a JSON body may have at most " + MAX_JSON_BODY + " bytes"), false);
+          JsonResponses.error(ctx, tooLarge(), false);
           return;
         }
         json.writeBytes(content.content());
@@ -238,6 +241,11 @@ public final class ApiRoute extends RouteHandler {
         JsonResponses.error(ctx, error, bodyComplete || stream == null);
       }
     });
+  }
+
+  private static ApiError tooLarge() {
+    return ApiError.of(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "too_large",
+        "a JSON body may have at most " + MAX_JSON_BODY + " bytes");
   }
 
   private static String query(QueryStringDecoder uri, String name) {

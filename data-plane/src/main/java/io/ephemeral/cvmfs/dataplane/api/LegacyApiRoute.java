@@ -32,11 +32,13 @@ import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.netty.handler.codec.http.multipart.InterfaceHttpData;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 
 /**
  * The endpoints of the earlier cvmfs-ephemeral service ({@code /repos/…}, {@code /gc}, {@code
@@ -49,8 +51,8 @@ public final class LegacyApiRoute extends RouteHandler {
 
   private static final String RESERVED = "ttl.json";
   private static final long DEFAULT_TTL_SECONDS = 7200;
-  // Uploads larger than this go to a temporary file instead of memory.
-  private static final DefaultHttpDataFactory UPLOADS = new DefaultHttpDataFactory(64 * 1024);
+  // Uploads larger than this go to a temporary file, in the repository's scratch folder, instead of memory.
+  private static final long IN_MEMORY_UPLOAD = 64 * 1024;
 
   private final PublishService service;
   private final WriteAuthorizer authorizer;
@@ -58,18 +60,21 @@ public final class LegacyApiRoute extends RouteHandler {
   private final Executor workers;
   private final Map<String, GarbageCollector> collectors;
   private final RevisionAnnouncer announcer;
+  private final Function<String, Path> scratch;
 
   private HttpPostRequestDecoder upload;
+  private DefaultHttpDataFactory uploadFiles;
   private UploadRequest uploadRequest;
 
   public LegacyApiRoute(PublishService service, WriteAuthorizer authorizer, boolean withoutToken, Executor workers,
-      Map<String, GarbageCollector> collectors, RevisionAnnouncer announcer) {
+      Map<String, GarbageCollector> collectors, RevisionAnnouncer announcer, Function<String, Path> scratch) {
     this.service = service;
     this.authorizer = authorizer;
     this.withoutToken = withoutToken;
     this.workers = workers;
     this.collectors = collectors;
     this.announcer = announcer;
+    this.scratch = scratch;
   }
 
   @Override
@@ -199,12 +204,18 @@ public final class LegacyApiRoute extends RouteHandler {
     if (ttl.isEmpty() || overwrite.isEmpty()) {
       return;
     }
+    DefaultHttpDataFactory files = new DefaultHttpDataFactory(IN_MEMORY_UPLOAD);
+    files.setBaseDir(scratch.apply(repo).toString());
+    // Deleted when done or cut off; deleteOnExit would keep every name in memory until the JVM ends.
+    files.setDeleteOnExit(false);
     try {
-      upload = new HttpPostRequestDecoder(UPLOADS, request);
+      upload = new HttpPostRequestDecoder(files, request);
     } catch (HttpPostRequestDecoder.ErrorDataDecoderException e) {
+      files.cleanAllHttpData();
       unprocessable(ctx, "body", "file", "missing", "Field required");
       return;
     }
+    uploadFiles = files;
     uploadRequest = new UploadRequest(repo, ttl.get(), unpack.get(), overwrite.get(), request);
   }
 
@@ -215,33 +226,61 @@ public final class LegacyApiRoute extends RouteHandler {
       return;
     }
     try {
+      if (content.decoderResult().isFailure()) {
+        abandonUpload();
+        ctx.close();
+        return;
+      }
       upload.offer(content);
       if (content instanceof LastHttpContent) {
         HttpPostRequestDecoder decoder = upload;
         UploadRequest request = uploadRequest;
+        DefaultHttpDataFactory files = uploadFiles;
         upload = null;
-        finishUpload(ctx, decoder, request);
+        uploadRequest = null;
+        uploadFiles = null;
+        finishUpload(ctx, decoder, request, files);
       }
     } catch (HttpPostRequestDecoder.ErrorDataDecoderException e) {
-      UPLOADS.cleanRequestHttpData(uploadRequest.request);
-      upload.destroy();
-      upload = null;
+      abandonUpload();
       detail(ctx, HttpResponseStatus.BAD_REQUEST, "malformed multipart body: " + e.getMessage());
     } finally {
       content.release();
     }
   }
 
-  private void finishUpload(ChannelHandlerContext ctx, HttpPostRequestDecoder decoder, UploadRequest request) {
+  /** Deletes what an upload cut off or refused has written so far. */
+  private void abandonUpload() {
+    if (upload != null) {
+      release(upload, uploadFiles);
+      upload = null;
+      uploadRequest = null;
+      uploadFiles = null;
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    abandonUpload();
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    abandonUpload();
+  }
+
+  private void finishUpload(ChannelHandlerContext ctx, HttpPostRequestDecoder decoder, UploadRequest request,
+      DefaultHttpDataFactory files) {
     InterfaceHttpData part = decoder.getBodyHttpData("file");
     if (!(part instanceof FileUpload file)) {
-      release(decoder, request);
+      release(decoder, files);
       unprocessable(ctx, "body", "file", "missing", "Field required");
       return;
     }
     String filename = file.getFilename();
     if (filename.equals(RESERVED)) {
-      release(decoder, request);
+      release(decoder, files);
       detail(ctx, HttpResponseStatus.BAD_REQUEST, "Filename " + RESERVED + " is not allowed");
       return;
     }
@@ -266,14 +305,17 @@ public final class LegacyApiRoute extends RouteHandler {
             .put("publish_time_s", result.commit().toNanos() / 1e9);
         JsonResponses.send(ctx, HttpResponseStatus.OK, body, true);
       } finally {
-        release(decoder, request);
+        release(decoder, files);
       }
     });
   }
 
-  private static void release(HttpPostRequestDecoder decoder, UploadRequest request) {
-    UPLOADS.cleanRequestHttpData(request.request);
-    decoder.destroy();
+  private static void release(HttpPostRequestDecoder decoder, DefaultHttpDataFactory files) {
+    try {
+      decoder.destroy();
+    } finally {
+      files.cleanAllHttpData();
+    }
   }
 
   private Publication requirePublished(String repo, String name) throws PublishException {

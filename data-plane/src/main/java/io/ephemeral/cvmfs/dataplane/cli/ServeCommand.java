@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.cli;
 
+import io.ephemeral.cvmfs.dataplane.http.ConnectionLimits;
 import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
 import io.ephemeral.cvmfs.dataplane.publish.PublicationPolicy;
 import io.ephemeral.cvmfs.dataplane.publish.Ttl;
@@ -111,6 +112,26 @@ final class ServeCommand implements Callable<Integer> {
           + " after they were read; 0 disables it (default ${DEFAULT-VALUE}).")
   long objectCache;
 
+  @Option(names = "--header-timeout", defaultValue = "${env:CVMFS_EPHEMERAL_HEADER_TIMEOUT:-10s}",
+      description = "Time allowed for a request head, from its first byte or the connection's opening; then 408 and"
+          + " close; 0 for none (default ${DEFAULT-VALUE}).")
+  String headerTimeout;
+
+  @Option(names = "--idle-timeout", defaultValue = "${env:CVMFS_EPHEMERAL_IDLE_TIMEOUT:-60s}",
+      description = "Close a connection waiting this long for its next request or for more of a request body;"
+          + " never an event stream; 0 for none (default ${DEFAULT-VALUE}).")
+  String idleTimeout;
+
+  @Option(names = "--max-connections", defaultValue = "${env:CVMFS_EPHEMERAL_MAX_CONNECTIONS:-4096}",
+      description = "Connections open at once on each port; more are closed at accept; 0 for no limit"
+          + " (default ${DEFAULT-VALUE}).")
+  int maxConnections;
+
+  @Option(names = "--max-connections-per-client", defaultValue = "${env:CVMFS_EPHEMERAL_MAX_CONNECTIONS_PER_CLIENT:-256}",
+      description = "Connections open at once from one client address on each port; 0 for no limit"
+          + " (default ${DEFAULT-VALUE}).")
+  int maxConnectionsPerClient;
+
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private final CountDownLatch closed = new CountDownLatch(1);
 
@@ -122,7 +143,12 @@ final class ServeCommand implements Callable<Integer> {
         Ttl.parse(housekeepingInterval), legacyApiWithoutToken, new MaintenanceSettings(
             gcGrace == null ? null : Duration.ofSeconds(gcGrace),
             gcInterval.strip().equals("0") ? Duration.ZERO : Ttl.parse(gcInterval),
-            whitelistFile, Ttl.parse(whitelistPollInterval), whitelistMinDays), objectCache);
+            whitelistFile, Ttl.parse(whitelistPollInterval), whitelistMinDays), objectCache,
+        new ConnectionLimits(duration(headerTimeout), duration(idleTimeout), maxConnections, maxConnectionsPerClient));
+  }
+
+  private static Duration duration(String text) {
+    return text.strip().equals("0") ? Duration.ZERO : Ttl.parse(text);
   }
 
   @Override

@@ -3,7 +3,6 @@ package io.ephemeral.cvmfs.dataplane.http;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -18,13 +17,12 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutorGroup;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,23 +38,29 @@ import org.slf4j.LoggerFactory;
  * <p>Each connection gets this pipeline:
  *
  * <pre>
- *   event loop:     [idle] - codec - lingering close - keep-alive - [cached objects]
+ *   event loop:     bytes - codec - lingering close - gate - expect-continue - keep-alive - [cached objects]
  *   file executor:  route 1 - route 2 - ... - fallback (404 / 405 / 400)
  * </pre>
  *
  * The routes run on a separate executor group because they touch the disk, which must never
  * stall an event loop. With the repository route and an object cache, small objects read once
- * are answered from memory on the event loop. Netty pins all handlers of one pipeline added with
- * the same group to one executor, so a connection's requests are handled, and answered, strictly
- * in order.
+ * are answered from memory on the event loop. The {@link RequestGate} lets a connection's next
+ * request through only once the current one is answered, so responses leave strictly in order
+ * even when a route answers from a worker thread; it also runs the header and idle timeouts
+ * (with "bytes" ahead of the codec), and answers unknown methods with 501. Connections beyond
+ * {@link ConnectionLimits#maxConnections} in all or {@link ConnectionLimits#maxConnectionsPerClient}
+ * from one address are closed at accept.
  *
  * <p>Every connection has TCP keep-alive on, so that connections to vanished peers are reaped
  * even where nothing is written for hours (notification streams).
  */
 public final class HttpServer implements AutoCloseable {
 
-  /** Name of the handler that closes idle connections; a route that streams removes it. */
-  public static final String IDLE_HANDLER = "idle";
+  /** Name of the handler that runs the timeouts and orders responses; a route that takes the connection over removes it. */
+  public static final String IDLE_HANDLER = "gate";
+
+  /** Name of the handler reporting arrived bytes to {@link #IDLE_HANDLER}; a route that takes the connection over removes it. */
+  public static final String BYTES_HANDLER = "bytes";
 
   /** Name of the HTTP codec; a route that takes the connection over removes it. */
   public static final String CODEC_HANDLER = "codec";
@@ -77,6 +81,7 @@ public final class HttpServer implements AutoCloseable {
   private final HttpServerConfig config;
   private final List<Supplier<? extends RouteHandler>> routes;
   private final Supplier<CachedObjectResponder> cachedObjects;
+  private final ConnectionStats stats;
   private EventLoopGroup bossGroup;
   private EventLoopGroup workerGroup;
   private EventExecutorGroup fileGroup;
@@ -87,6 +92,12 @@ public final class HttpServer implements AutoCloseable {
     this.config = config;
     this.routes = List.copyOf(routes);
     this.cachedObjects = cachedObjects;
+    this.stats = new ConnectionStats(config.maxConnections(), config.maxConnectionsPerClient());
+  }
+
+  /** Open, refused and timed-out connections, for the metrics. */
+  public ConnectionStats connections() {
+    return stats;
   }
 
   public static Builder builder(HttpServerConfig config) {
@@ -176,14 +187,20 @@ public final class HttpServer implements AutoCloseable {
   private final class Initializer extends ChannelInitializer<SocketChannel> {
     @Override
     protected void initChannel(SocketChannel ch) {
-      ChannelPipeline pipeline = ch.pipeline();
-      long idleMillis = config.idleTimeout().toMillis();
-      if (idleMillis > 0) {
-        pipeline.addLast(IDLE_HANDLER, new IdleCloser(idleMillis));
+      InetAddress client = ch.remoteAddress().getAddress();
+      if (!stats.admit(client)) {
+        LOG.debug("refusing {}: too many connections", ch);
+        ch.close();
+        return;
       }
+      ch.closeFuture().addListener(closed -> stats.closed(client));
+      ChannelPipeline pipeline = ch.pipeline();
+      RequestGate gate = new RequestGate(config.connectionLimits(), stats);
+      pipeline.addLast(BYTES_HANDLER, gate.byteWatcher());
       // Large body parts: every part crosses to the route executor as a task of its own.
       pipeline.addLast(CODEC_HANDLER, new HttpServerCodec(4096, 16 * 1024, MAX_BODY_PART));
       pipeline.addLast(LINGERING_CLOSE_HANDLER, new LingeringCloser());
+      pipeline.addLast(IDLE_HANDLER, gate);
       // Uploads from curl -T wait for "100 Continue" before sending the body.
       pipeline.addLast(EXPECT_CONTINUE_HANDLER, new HttpServerExpectContinueHandler());
       pipeline.addLast(KEEP_ALIVE_HANDLER, new HttpServerKeepAliveHandler());
@@ -194,19 +211,6 @@ public final class HttpServer implements AutoCloseable {
         pipeline.addLast(fileGroup, null, route.get());
       }
       pipeline.addLast(fileGroup, "fallback", new FallbackHandler());
-    }
-  }
-
-  /** Closes connections that neither sent nor received anything for a while. */
-  private static final class IdleCloser extends IdleStateHandler {
-    IdleCloser(long millis) {
-      // Observe output, so that a slow client still draining a large object is not idle.
-      super(true, 0, 0, millis, TimeUnit.MILLISECONDS);
-    }
-
-    @Override
-    protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent evt) {
-      ctx.close();
     }
   }
 

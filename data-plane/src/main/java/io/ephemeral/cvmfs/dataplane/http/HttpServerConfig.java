@@ -15,9 +15,13 @@ import java.util.Objects;
  * @param ioThreads event loop threads; 0 for Netty's default
  * @param fileThreads threads that open files and run request handlers; 0 for a default based
  *     on the number of processors
- * @param idleTimeout close connections without traffic for this long; zero to keep them
+ * @param idleTimeout close connections waiting this long for their next request, or for more of a
+ *     request body; zero to keep them (see {@link ConnectionLimits})
  * @param objectCacheBytes memory for small objects answered without touching the disk (see
  *     {@link ObjectCache}); 0 sends every object from its file
+ * @param headerTimeout time allowed for a request head; zero for none
+ * @param maxConnections connections open at once; 0 for no limit
+ * @param maxConnectionsPerClient connections open at once from one address; 0 for no limit
  */
 public record HttpServerConfig(
     String bindAddress,
@@ -27,7 +31,10 @@ public record HttpServerConfig(
     int ioThreads,
     int fileThreads,
     Duration idleTimeout,
-    long objectCacheBytes) {
+    long objectCacheBytes,
+    Duration headerTimeout,
+    int maxConnections,
+    int maxConnectionsPerClient) {
 
   /** 61 s: Squid by default does not cache anything with 60 s or less at all. */
   public static final Duration DEFAULT_MANIFEST_MAX_AGE = Duration.ofSeconds(61);
@@ -52,6 +59,15 @@ public record HttpServerConfig(
     if (objectCacheBytes < 0) {
       throw new IllegalArgumentException("negative object cache size: " + objectCacheBytes);
     }
+    new ConnectionLimits(headerTimeout, idleTimeout, maxConnections, maxConnectionsPerClient); // checks the rest
+  }
+
+  /** With the default header timeout and connection limits. */
+  public HttpServerConfig(String bindAddress, int port, Duration manifestMaxAge, Duration objectMaxAge, int ioThreads,
+      int fileThreads, Duration idleTimeout, long objectCacheBytes) {
+    this(bindAddress, port, manifestMaxAge, objectMaxAge, ioThreads, fileThreads, idleTimeout, objectCacheBytes,
+        ConnectionLimits.DEFAULT.headerTimeout(), ConnectionLimits.DEFAULT.maxConnections(),
+        ConnectionLimits.DEFAULT.maxConnectionsPerClient());
   }
 
   /**
@@ -61,17 +77,27 @@ public record HttpServerConfig(
   public static HttpServerConfig defaults() {
     return new HttpServerConfig(
         "0.0.0.0", 8080, DEFAULT_MANIFEST_MAX_AGE, DEFAULT_OBJECT_MAX_AGE, 0, 0,
-        Duration.ofSeconds(60), DEFAULT_OBJECT_CACHE_BYTES);
+        ConnectionLimits.DEFAULT.idleTimeout(), DEFAULT_OBJECT_CACHE_BYTES);
   }
 
   public HttpServerConfig withAddress(String bindAddress, int port) {
     return new HttpServerConfig(bindAddress, port, manifestMaxAge, objectMaxAge, ioThreads, fileThreads, idleTimeout,
-        objectCacheBytes);
+        objectCacheBytes, headerTimeout, maxConnections, maxConnectionsPerClient);
   }
 
   public HttpServerConfig withObjectCacheBytes(long bytes) {
     return new HttpServerConfig(bindAddress, port, manifestMaxAge, objectMaxAge, ioThreads, fileThreads, idleTimeout,
-        bytes);
+        bytes, headerTimeout, maxConnections, maxConnectionsPerClient);
+  }
+
+  public HttpServerConfig withConnectionLimits(ConnectionLimits limits) {
+    return new HttpServerConfig(bindAddress, port, manifestMaxAge, objectMaxAge, ioThreads, fileThreads,
+        limits.idleTimeout(), objectCacheBytes, limits.headerTimeout(), limits.maxConnections(),
+        limits.maxConnectionsPerClient());
+  }
+
+  public ConnectionLimits connectionLimits() {
+    return new ConnectionLimits(headerTimeout, idleTimeout, maxConnections, maxConnectionsPerClient);
   }
 
   public InetSocketAddress address() {

@@ -72,8 +72,8 @@ final class EventStreamHandler extends ChannelInboundHandlerAdapter implements S
     // From here on only whole, pre-framed chunks go out and nothing is read: like a protocol
     // upgrade, the connection leaves HTTP. Without the idle timeout a quiet stream stays open.
     ChannelPipeline pipeline = ctx.pipeline();
-    for (String name : List.of(HttpServer.IDLE_HANDLER, HttpServer.CODEC_HANDLER, HttpServer.EXPECT_CONTINUE_HANDLER,
-        HttpServer.KEEP_ALIVE_HANDLER)) {
+    for (String name : List.of(HttpServer.BYTES_HANDLER, HttpServer.IDLE_HANDLER, HttpServer.CODEC_HANDLER,
+        HttpServer.EXPECT_CONTINUE_HANDLER, HttpServer.KEEP_ALIVE_HANDLER)) {
       if (pipeline.get(name) != null) {
         pipeline.remove(name);
       }

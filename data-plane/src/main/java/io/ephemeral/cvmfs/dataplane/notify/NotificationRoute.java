@@ -8,6 +8,7 @@ import io.ephemeral.cvmfs.dataplane.http.RouteHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -44,6 +45,8 @@ abstract class NotificationRoute extends RouteHandler {
   private HttpRequest request;
   private ByteBuf body;
   private NotificationException refusal;
+  // Refused before the body was read: the rest of it is dropped, and the connection closed.
+  private boolean answered;
 
   NotificationRoute(String name, Set<HttpMethod> methods, int maxBody) {
     this.path = BASE_PATH + name;
@@ -62,10 +65,12 @@ abstract class NotificationRoute extends RouteHandler {
     }
     this.request = request;
     this.refusal = null;
+    this.answered = false;
     if (!methods.contains(request.method())) {
       refusal = new NotificationException(405, "method_not_allowed", request.method() + " is not allowed here");
     } else if (HttpUtil.getContentLength(request, 0L) > maxBody) {
-      refusal = tooLarge();
+      // Refused from the head, without waiting for a body that may never come.
+      refuseNow(ctx, tooLarge());
     } else {
       body = Unpooled.buffer(0, maxBody);
       if (HttpUtil.is100ContinueExpected(request)) {
@@ -83,13 +88,23 @@ abstract class NotificationRoute extends RouteHandler {
         ctx.close();
         return;
       }
+      if (answered) {
+        if (content instanceof LastHttpContent) {
+          request = null;
+        }
+        return;
+      }
       if (refusal == null) {
         ByteBuf part = content.content();
         if (part.readableBytes() > body.maxWritableBytes()) {
-          refusal = tooLarge();
-        } else {
-          body.writeBytes(part);
+          release();
+          refuseNow(ctx, tooLarge());
+          if (content instanceof LastHttpContent) {
+            request = null;
+          }
+          return;
         }
+        body.writeBytes(part);
       }
       if (content instanceof LastHttpContent) {
         finish(ctx);
@@ -115,6 +130,15 @@ abstract class NotificationRoute extends RouteHandler {
       LOG.warn("{} {} failed", finished.method(), path, e);
       refuse(ctx, new NotificationException(500, "internal_error", String.valueOf(e.getMessage())));
     }
+  }
+
+  /** Answers before the body is complete, and closes the connection once the answer is out. */
+  private void refuseNow(ChannelHandlerContext ctx, NotificationException e) {
+    answered = true;
+    FullHttpResponse response = json(HttpResponseStatus.valueOf(e.status()),
+        ActivityMessage.JSON.createObjectNode().put("error", e.code()).put("detail", e.getMessage()));
+    HttpUtil.setKeepAlive(response, false);
+    ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
   }
 
   private NotificationException tooLarge() {

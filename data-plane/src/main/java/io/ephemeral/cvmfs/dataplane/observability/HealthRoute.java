@@ -5,6 +5,7 @@ import io.ephemeral.cvmfs.dataplane.format.Whitelist;
 import io.ephemeral.cvmfs.dataplane.http.RouteHandler;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistInstaller;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -39,6 +40,9 @@ public final class HealthRoute extends RouteHandler {
   @Override
   protected boolean onRequest(ChannelHandlerContext ctx, HttpRequest request) {
     String path = new QueryStringDecoder(request.uri()).path();
+    if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
+      return false; // the fallback answers 405
+    }
     if (path.equals("/healthz")) {
       JsonResponses.send(ctx, HttpResponseStatus.OK, JsonResponses.JSON.createObjectNode().put("status", "up"), true);
       return true;

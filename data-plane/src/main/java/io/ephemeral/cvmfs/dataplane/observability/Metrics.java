@@ -6,7 +6,9 @@ import io.ephemeral.cvmfs.dataplane.maintenance.GcResult;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistInstaller;
 import io.ephemeral.cvmfs.dataplane.publish.PublishResult;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
+import io.ephemeral.cvmfs.dataplane.http.ConnectionStats;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheus.PrometheusConfig;
@@ -19,7 +21,8 @@ import java.util.function.Supplier;
 
 /**
  * The data plane's meters, scraped in the Prometheus text format at {@code /metrics}. Every
- * meter carries a {@code repository} tag. The store size comes from the last garbage
+ * meter carries a {@code repository} tag, except those of the HTTP connections, which carry a
+ * {@code server} tag ({@code main} or {@code notification}). The store size comes from the last garbage
  * collection's sweep, which walks the whole store anyway; it is NaN until the first one.
  */
 public final class Metrics {
@@ -83,6 +86,17 @@ public final class Metrics {
     // A strong reference: the supplier is often a lambda nothing else holds on to.
     Gauge.builder("cvmfs.subscribers", subscribers, s -> s.get().doubleValue()).strongReference(true)
         .description("Clients subscribed to notifications").tag("repository", fqrn).register(registry);
+  }
+
+  /** Reports the connections of one HTTP server, tagged {@code server=NAME}: call once per server. */
+  public void watchConnections(String server, ConnectionStats connections) {
+    Gauge.builder("cvmfs.http.connections.open", connections, ConnectionStats::open)
+        .description("HTTP connections open").tag("server", server).register(registry);
+    FunctionCounter.builder("cvmfs.http.connections.refused", connections, ConnectionStats::refused)
+        .description("HTTP connections closed at accept because a connection limit was reached")
+        .tag("server", server).register(registry);
+    FunctionCounter.builder("cvmfs.http.connections.timed.out", connections, ConnectionStats::timedOut)
+        .description("HTTP connections closed by the header or idle timeout").tag("server", server).register(registry);
   }
 
   /** The Prometheus text exposition of every meter. */

@@ -119,22 +119,27 @@ public final class DataPlane implements AutoCloseable {
     ApiRepositoryInfo info = new ApiRepositoryInfo(service, Clock.systemUTC());
     HttpServer server = withNotificationApi(
         HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port())
-            .withObjectCacheBytes(config.objectCacheBytes())), authorizer, announcer)
+            .withObjectCacheBytes(config.objectCacheBytes()).withConnectionLimits(config.connections())),
+        authorizer, announcer)
         .repositories(new LocalRepositories(repositories, () -> publicUrl))
         .route(() -> new MetricsRoute(metrics))
         .route(() -> new HealthRoute(whitelists, Duration.ofDays(maintenance.whitelistMinDays())))
         .route(() -> new MaintenanceRoute(authorizer, workers, collectors, whitelists))
         .route(() -> new ApiRoute(service, authorizer, workers, info))
-        .route(() -> new LegacyApiRoute(service, authorizer, config.legacyApiWithoutToken(), workers, collectors, announcer))
+        .route(() -> new LegacyApiRoute(service, authorizer, config.legacyApiWithoutToken(), workers, collectors, announcer,
+            layout::scratch))
         .build();
     servers.add(server);
+    metrics.watchConnections("main", server.connections());
     port = server.start();
     publicUrl = config.publicUrl() != null ? stripSlash(config.publicUrl())
         : "http://" + (config.bindAddress().equals("0.0.0.0") ? "localhost" : config.bindAddress()) + ":" + port;
     if (config.notificationPort() >= 0) {
       HttpServer notifications = withNotificationApi(HttpServer.builder(
-          HttpServerConfig.defaults().withAddress(config.bindAddress(), config.notificationPort())), authorizer, announcer).build();
+          HttpServerConfig.defaults().withAddress(config.bindAddress(), config.notificationPort())
+              .withConnectionLimits(config.connections())), authorizer, announcer).build();
       servers.add(notifications);
+      metrics.watchConnections("notification", notifications.connections());
       notificationPort = notifications.start();
     }
     resources.add(Housekeeper.start(service, config.housekeepingInterval()));

@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.server;
 
+import io.ephemeral.cvmfs.dataplane.http.ConnectionLimits;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
 import io.ephemeral.cvmfs.dataplane.publish.PublicationPolicy;
@@ -8,6 +9,7 @@ import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Everything a running data plane is configured with, gathered in one place from flags and
@@ -22,6 +24,7 @@ import java.util.List;
  * @param legacyApiWithoutToken let the earlier service's endpoints write without a token
  * @param maintenance garbage collection and whitelist handling
  * @param objectCacheBytes memory for small objects served without touching the disk; 0 for none
+ * @param connections header and idle timeouts and connection limits, of each port
  */
 public record DataPlaneConfig(
     Path dataDirectory,
@@ -39,9 +42,11 @@ public record DataPlaneConfig(
     Duration housekeepingInterval,
     boolean legacyApiWithoutToken,
     MaintenanceSettings maintenance,
-    long objectCacheBytes) {
+    long objectCacheBytes,
+    ConnectionLimits connections) {
 
   public DataPlaneConfig {
+    Objects.requireNonNull(connections, "connections");
     repositories = List.copyOf(repositories);
     if (repositories.isEmpty()) {
       throw new IllegalArgumentException("at least one repository is needed");
@@ -55,6 +60,16 @@ public record DataPlaneConfig(
     if (objectCacheBytes < 0) {
       throw new IllegalArgumentException("the object cache size must not be negative");
     }
+  }
+
+  /** With the default timeouts and connection limits. */
+  public DataPlaneConfig(Path dataDirectory, Path keysDirectory, List<String> repositories,
+      RepositoryOptions creationOptions, long minRevision, String bindAddress, int port, int notificationPort,
+      String publicUrl, Path tokenFile, String token, PublicationPolicy policy, Duration housekeepingInterval,
+      boolean legacyApiWithoutToken, MaintenanceSettings maintenance, long objectCacheBytes) {
+    this(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes,
+        ConnectionLimits.DEFAULT);
   }
 
   /** A configuration for tests and embedding: loopback, free ports, defaults elsewhere. */
@@ -71,26 +86,31 @@ public record DataPlaneConfig(
 
   public DataPlaneConfig withKeysDirectory(Path keys) {
     return new DataPlaneConfig(dataDirectory, keys, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes);
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections);
   }
 
   public DataPlaneConfig withHousekeepingInterval(Duration interval) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, interval, legacyApiWithoutToken, maintenance, objectCacheBytes);
+        publicUrl, tokenFile, token, policy, interval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections);
   }
 
   public DataPlaneConfig withPolicy(PublicationPolicy newPolicy) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, newPolicy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes);
+        publicUrl, tokenFile, token, newPolicy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections);
   }
 
   public DataPlaneConfig withMaintenance(MaintenanceSettings settings) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, settings, objectCacheBytes);
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, settings, objectCacheBytes, connections);
+  }
+
+  public DataPlaneConfig withConnections(ConnectionLimits limits) {
+    return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, limits);
   }
 
   public DataPlaneConfig withLegacyApiWithoutToken(boolean withoutToken) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, housekeepingInterval, withoutToken, maintenance, objectCacheBytes);
+        publicUrl, tokenFile, token, policy, housekeepingInterval, withoutToken, maintenance, objectCacheBytes, connections);
   }
 }

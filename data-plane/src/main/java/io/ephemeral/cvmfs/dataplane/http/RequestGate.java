@@ -1,0 +1,272 @@
+package io.ephemeral.cvmfs.dataplane.http;
+
+import static io.netty.handler.codec.http.HttpVersion.HTTP_1_1;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Lets one request at a time through to the routes, on the event loop, after the codec: the next
+ * request goes on only once the response to the current one has been written to the end
+ * (RFC 9112, 9.3.2: responses leave in the order of the requests, even when a route answers from
+ * another thread). Requests that arrive meanwhile are held here, and reading from the socket
+ * pauses until they are let through, so a client pipelining many requests costs little memory.
+ *
+ * <p>It also answers what no route should see: methods this server does not implement (501), and
+ * requests whose head takes longer than the header timeout (408). It closes connections that wait
+ * for their next request longer than the idle timeout, and those whose request body stalls as long.
+ * While a response is being produced or streamed no timeout runs: an event stream stays open, and
+ * a slow publish is waited for. A {@link ByteWatcher} ahead of the codec reports the arrival of
+ * bytes, which starts the header timeout of a new request and keeps a flowing body alive.
+ */
+final class RequestGate extends ChannelDuplexHandler {
+
+  private static final Set<String> KNOWN_METHODS =
+      Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH");
+
+  private enum Timer { NONE, HEADER_FIRST_BYTE, HEADER, IDLE, BODY }
+
+  private final long headerTimeoutMillis;
+  private final long idleTimeoutMillis;
+  private final ConnectionStats stats;
+  private final ArrayDeque<Object> held = new ArrayDeque<>();
+  private ChannelHandlerContext ctx;
+  // A request was let through and its final response has not been written to the end.
+  private boolean responsePending;
+  // The body of the request let through last is still arriving.
+  private boolean receiving;
+  // The body of a request answered here is being dropped.
+  private boolean discarding;
+  private boolean paused;
+  private Timer timer = Timer.NONE;
+  private ScheduledFuture<?> timeout;
+
+  RequestGate(ConnectionLimits limits, ConnectionStats stats) {
+    this.headerTimeoutMillis = limits.headerTimeout().toMillis();
+    this.idleTimeoutMillis = limits.idleTimeout().toMillis();
+    this.stats = stats;
+  }
+
+  /** The handler to put ahead of the codec, which tells this one when bytes arrive. */
+  ChannelInboundHandlerAdapter byteWatcher() {
+    return new ByteWatcher();
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    if (ctx.channel().isActive()) {
+      schedule(Timer.HEADER_FIRST_BYTE);
+    }
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    if (timer == Timer.NONE) {
+      schedule(Timer.HEADER_FIRST_BYTE);
+    }
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!held.isEmpty() || (msg instanceof HttpRequest && responsePending)) {
+      held.add(msg);
+      paused = true;
+      // Set again on every held message: a route may have resumed reading for its own reasons.
+      ctx.channel().config().setAutoRead(false);
+      return;
+    }
+    dispatch(msg);
+  }
+
+  private void dispatch(Object msg) {
+    if (msg instanceof HttpRequest request) {
+      cancelTimer();
+      receiving = !(msg instanceof LastHttpContent);
+      if (request.decoderResult().isSuccess() && !KNOWN_METHODS.contains(request.method().name())) {
+        discarding = receiving;
+        receiving = false;
+        ReferenceCountUtil.release(msg);
+        notImplemented(request);
+        return;
+      }
+      responsePending = true;
+      discarding = false;
+      if (receiving) {
+        schedule(Timer.BODY);
+      }
+    } else if (msg instanceof HttpContent) {
+      if (discarding) {
+        discarding = !(msg instanceof LastHttpContent);
+        ReferenceCountUtil.release(msg);
+        if (awaitingRequest()) {
+          schedule(Timer.IDLE);
+        }
+        return;
+      }
+      if (msg instanceof LastHttpContent && receiving) {
+        receiving = false;
+        if (timer == Timer.BODY) {
+          cancelTimer();
+        }
+        if (awaitingRequest()) {
+          schedule(Timer.IDLE); // answered before its body had arrived
+        }
+      }
+    }
+    ctx.fireChannelRead(msg);
+  }
+
+  private void notImplemented(HttpRequest request) {
+    byte[] body = ("{\"error\":\"not_implemented\",\"detail\":\"" + request.method().name()
+        + " is not implemented\"}").getBytes(StandardCharsets.US_ASCII);
+    FullHttpResponse response = json(HttpResponseStatus.NOT_IMPLEMENTED, body);
+    boolean keepAlive = HttpUtil.isKeepAlive(request);
+    HttpUtil.setKeepAlive(response, keepAlive);
+    var write = ctx.writeAndFlush(response);
+    if (!keepAlive) {
+      write.addListener(ChannelFutureListener.CLOSE);
+    } else {
+      afterResponse();
+    }
+  }
+
+  private static FullHttpResponse json(HttpResponseStatus status, byte[] body) {
+    FullHttpResponse response = new DefaultFullHttpResponse(HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+    response.headers()
+        .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+        .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    return response;
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    boolean ends = responsePending && msg instanceof LastHttpContent
+        && !(msg instanceof HttpResponse response && response.status().codeClass() == HttpStatusClass.INFORMATIONAL);
+    ctx.write(msg, promise);
+    if (ends) {
+      responsePending = false;
+      // Later, not from within this write: what is let through next may write at once.
+      ctx.executor().execute(this::afterResponse);
+    }
+  }
+
+  /** Lets held requests through up to the next one that must wait; resumes reading once none is held. */
+  private void afterResponse() {
+    if (ctx.isRemoved()) {
+      return;
+    }
+    boolean any = false;
+    while (!held.isEmpty() && !(responsePending && held.peek() instanceof HttpRequest)) {
+      dispatch(held.poll());
+      any = true;
+    }
+    if (any) {
+      ctx.fireChannelReadComplete();
+    }
+    if (held.isEmpty() && paused) {
+      paused = false;
+      ctx.channel().config().setAutoRead(true);
+    }
+    if (awaitingRequest()) {
+      schedule(Timer.IDLE);
+    }
+  }
+
+  private boolean awaitingRequest() {
+    return !responsePending && !receiving && !discarding && held.isEmpty();
+  }
+
+  private void bytesArrived() {
+    if (awaitingRequest()) {
+      if (timer != Timer.HEADER) {
+        schedule(Timer.HEADER);
+      }
+    } else if (timer == Timer.BODY) {
+      schedule(Timer.BODY);
+    }
+  }
+
+  private void schedule(Timer kind) {
+    cancelTimer();
+    long millis = kind == Timer.IDLE || kind == Timer.BODY ? idleTimeoutMillis : headerTimeoutMillis;
+    if (millis <= 0) {
+      return;
+    }
+    timer = kind;
+    timeout = ctx.executor().schedule(() -> expired(kind), millis, TimeUnit.MILLISECONDS);
+  }
+
+  private void cancelTimer() {
+    if (timeout != null) {
+      timeout.cancel(false);
+      timeout = null;
+    }
+    timer = Timer.NONE;
+  }
+
+  private void expired(Timer kind) {
+    if (timer != kind || !ctx.channel().isActive()) {
+      return;
+    }
+    timer = Timer.NONE;
+    timeout = null;
+    stats.countTimeout();
+    if (kind == Timer.HEADER) {
+      FullHttpResponse response = json(HttpResponseStatus.REQUEST_TIMEOUT,
+          "{\"error\":\"request_timeout\",\"detail\":\"the request head took too long\"}".getBytes(StandardCharsets.US_ASCII));
+      HttpUtil.setKeepAlive(response, false);
+      ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.close();
+    }
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    cancelTimer();
+    held.forEach(ReferenceCountUtil::release);
+    held.clear();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    handlerRemoved(ctx);
+    ctx.fireChannelInactive();
+  }
+
+  /** Sits ahead of the codec and reports every read to the gate. */
+  private final class ByteWatcher extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof ByteBuf bytes && bytes.isReadable() && !RequestGate.this.ctx.isRemoved()) {
+        bytesArrived();
+      }
+      ctx.fireChannelRead(msg);
+    }
+  }
+}
