@@ -22,18 +22,18 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * Reads an image tarball in Docker's docker-archive form (what Jib's buildTar writes) and runs
- * podman. The same class is in the operator's tests.
+ * podman. The operator's image test uses it through the data plane's test jar.
  */
-final class ImageSupport {
+public final class ImageSupport {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private ImageSupport() {}
 
   /** The manifest, the image config and the paths of every layer of one image tarball. */
-  record Tarball(JsonNode manifest, JsonNode config, List<List<String>> layers) {
+  public record Tarball(JsonNode manifest, JsonNode config, List<List<String>> layers) {
 
-    static Tarball read(Path tar) throws IOException {
+    public static Tarball read(Path tar) throws IOException {
       Map<String, byte[]> files = new HashMap<>();
       Map<String, List<String>> layerPaths = new HashMap<>();
       try (InputStream in = Files.newInputStream(tar)) {
@@ -63,11 +63,11 @@ final class ImageSupport {
     }
 
     /** The container part of the config: Entrypoint, Cmd, Env, User, WorkingDir, ExposedPorts. */
-    JsonNode container() {
+    public JsonNode container() {
       return config.get("config");
     }
 
-    List<String> strings(String field) {
+    public List<String> strings(String field) {
       List<String> values = new ArrayList<>();
       JsonNode node = container().get(field);
       if (node != null) {
@@ -76,13 +76,13 @@ final class ImageSupport {
       return values;
     }
 
-    List<String> exposedPorts() {
+    public List<String> exposedPorts() {
       List<String> ports = new ArrayList<>();
       container().path("ExposedPorts").fieldNames().forEachRemaining(ports::add);
       return ports;
     }
 
-    List<String> repoTags() {
+    public List<String> repoTags() {
       List<String> tags = new ArrayList<>();
       manifest.get(0).path("RepoTags").forEach(tag -> tags.add(tag.asText()));
       return tags;
@@ -203,10 +203,10 @@ final class ImageSupport {
 
   // ---- podman ----
 
-  static final boolean REQUIRED = "true".equals(System.getenv("CVMFS_REQUIRE_IMAGES"));
+  public static final boolean REQUIRED = "true".equals(System.getenv("CVMFS_REQUIRE_IMAGES"));
 
   /** The podman binary, or the test is skipped (a failure with CVMFS_REQUIRE_IMAGES=true). */
-  static String podman() {
+  public static String podman() {
     String configured = System.getenv("PODMAN");
     if (configured != null && !configured.isBlank()) {
       return configured;
@@ -231,7 +231,7 @@ final class ImageSupport {
    * CAP_SYS_RESOURCE): runc, the host's network, nofile at this process's hard limit and nproc at
    * most 32768 (podman's defaults ask for more, and runc fails to set them).
    */
-  static List<String> runOptions() throws IOException {
+  public static List<String> runOptions() throws IOException {
     List<String> options = new ArrayList<>(List.of("--runtime", System.getenv().getOrDefault("CVMFS_PODMAN_RUNTIME", "runc"),
         "--network=host"));
     Path limits = Path.of("/proc/self/limits");
@@ -253,14 +253,14 @@ final class ImageSupport {
     return options;
   }
 
-  record Result(int exitCode, String stdout, String stderr) {
-    String output() {
+  public record Result(int exitCode, String stdout, String stderr) {
+    public String output() {
       return stdout + stderr;
     }
   }
 
   /** Runs podman with these arguments; fails the test when it does not exit 0. */
-  static Result podman(List<String> args) throws IOException, InterruptedException {
+  public static Result podman(List<String> args) throws IOException, InterruptedException {
     Result result = podmanMayFail(args);
     if (result.exitCode() != 0) {
       fail("podman " + String.join(" ", args) + " exited " + result.exitCode() + ":\n" + result.output());
@@ -268,7 +268,7 @@ final class ImageSupport {
     return result;
   }
 
-  static Result podmanMayFail(List<String> args) throws IOException, InterruptedException {
+  public static Result podmanMayFail(List<String> args) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(podman());
     command.addAll(args);
@@ -290,12 +290,12 @@ final class ImageSupport {
   }
 
   /** Loads the tarball and returns the image's id, which the tests run and remove. */
-  static String load(Path tar, String name) throws IOException, InterruptedException {
+  public static String load(Path tar, String name) throws IOException, InterruptedException {
     podman(List.of("load", "-i", tar.toString()));
     return podman(List.of("image", "inspect", "--format", "{{.Id}}", name)).stdout().strip();
   }
 
-  static void removeImage(String name) throws IOException, InterruptedException {
+  public static void removeImage(String name) throws IOException, InterruptedException {
     podmanMayFail(List.of("rmi", "--force", name));
   }
 }

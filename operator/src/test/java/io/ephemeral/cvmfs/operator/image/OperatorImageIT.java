@@ -3,6 +3,7 @@ package io.ephemeral.cvmfs.operator.image;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ephemeral.cvmfs.dataplane.image.ImageSupport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
