@@ -7,7 +7,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -55,8 +54,6 @@ final class RelayCommand implements Callable<Integer> {
           + "writer that vanished without closing it; 0 never does (default ${DEFAULT-VALUE}).")
   String upstreamIdle;
 
-  private final CountDownLatch stopRequested = new CountDownLatch(1);
-  private final CountDownLatch closed = new CountDownLatch(1);
 
   RelayConfig config() {
     if (upstream == null || upstream.isBlank()) {
@@ -73,26 +70,8 @@ final class RelayCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     RelayConfig config = config();
-    // On SIGTERM the JVM runs the hook and then halts: the hook asks for the stop and waits for it.
-    Thread hook = new Thread(this::stopAndWait, "shutdown");
-    try (NotificationRelay relay = NotificationRelay.start(config)) {
-      System.out.println("relaying " + String.join(", ", config.repositories()) + " from " + config.upstream()
-          + " at http://" + config.bindAddress() + ":" + relay.port() + "/api/v1");
-      System.out.flush();
-      Runtime.getRuntime().addShutdownHook(hook);
-      stopRequested.await();
-    } finally {
-      closed.countDown();
-    }
-    return 0;
-  }
-
-  private void stopAndWait() {
-    stopRequested.countDown();
-    try {
-      closed.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    return UntilShutdown.serve(() -> NotificationRelay.start(config), relay -> System.out.println(
+        "relaying " + String.join(", ", config.repositories()) + " from " + config.upstream()
+            + " at http://" + config.bindAddress() + ":" + relay.port() + "/api/v1"));
   }
 }

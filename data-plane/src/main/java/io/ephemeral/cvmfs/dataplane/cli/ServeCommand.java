@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -132,8 +131,6 @@ final class ServeCommand implements Callable<Integer> {
           + " (default ${DEFAULT-VALUE}).")
   int maxConnectionsPerClient;
 
-  private final CountDownLatch stopRequested = new CountDownLatch(1);
-  private final CountDownLatch closed = new CountDownLatch(1);
 
   DataPlaneConfig config() {
     PublicationPolicy policy = new PublicationPolicy(Ttl.parse(defaultTtl), Ttl.parse(maxTtl), maxFileSize,
@@ -154,28 +151,11 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     DataPlaneConfig config = config();
-    // On SIGTERM the JVM runs the hook and then halts: the hook asks for the stop and waits for it.
-    Thread hook = new Thread(this::stopAndWait, "shutdown");
-    try (DataPlane dataPlane = DataPlane.start(config)) {
+    return UntilShutdown.serve(() -> DataPlane.start(config), dataPlane -> {
       for (String fqrn : config.repositories()) {
         System.out.println("serving " + dataPlane.publicUrl() + "/cvmfs/" + fqrn
             + " (client configuration at /cvmfs-meta/" + fqrn + ".conf, API at /api/v1/repos/" + fqrn + ")");
       }
-      System.out.flush();
-      Runtime.getRuntime().addShutdownHook(hook);
-      stopRequested.await();
-    } finally {
-      closed.countDown();
-    }
-    return 0;
-  }
-
-  private void stopAndWait() {
-    stopRequested.countDown();
-    try {
-      closed.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    });
   }
 }
