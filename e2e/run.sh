@@ -59,13 +59,17 @@ command -v kubectl >/dev/null || die "kubectl is missing (apt-get install kubern
 
 # ---------------------------------------------------------------------------------------------
 if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
-  log "building jars and images (tag $TAG)"
-  (cd "$ROOT" && ./mvnw -B -q -ntp -Pimages package -DskipTests -Dimage.tag=$TAG) >"$WORK/build.log" 2>&1 \
+  # HelmChartTest also writes the chart's default rendering, made by Helm's own library.
+  log "building jars and images (tag $TAG), rendering the chart"
+  (cd "$ROOT" && ./mvnw -B -q -ntp -Pimages package -Dimage.tag=$TAG -DskipITs \
+      -Dtest=HelmChartTest -Dsurefire.failIfNoSpecifiedTests=false) >"$WORK/build.log" 2>&1 \
     || { tail -30 "$WORK/build.log"; die "the build failed"; }
 fi
 for image in data-plane operator; do
   [ -s "$ROOT/$image/target/jib-image.tar" ] || die "no image tarball $image/target/jib-image.tar"
 done
+CHART=$ROOT/operator/target/chart/cvmfs-ephemeral.yaml
+[ -s "$CHART" ] || die "no rendering of the chart at $CHART (HelmChartTest writes it)"
 
 log "starting the one-node cluster"
 "$KIT" up --node --fresh >"$WORK/k8s-up.log" 2>&1 || { tail -20 "$WORK/k8s-up.log"; die "k8s up --node failed"; }
@@ -235,4 +239,39 @@ LEFT=$(kubectl get all,secrets,configmaps,cronjobs,poddisruptionbudgets -n $NS -
 kubectl get crd -o name | grep -q cvmfs.ephemeral.io && die "a CRD is left"
 kubectl get namespace $SYSTEM >/dev/null 2>&1 && die "namespace $SYSTEM is left"
 log "uninstalled; nothing left"
+
+# ---------------------------------------------------------------------------------------------
+log "installing with the chart, as docs/kubernetes.md says (namespace labelled first)"
+kubectl create namespace $SYSTEM >/dev/null
+kubectl label namespace $SYSTEM pod-security.kubernetes.io/enforce=restricted >/dev/null
+kubectl apply --server-side -f "$ROOT/charts/cvmfs-ephemeral/crds/" >/dev/null
+kubectl apply --server-side -f "$CHART" >/dev/null || die "the chart's objects were refused"
+kubectl -n $SYSTEM rollout status deploy/cvmfs-ephemeral-operator --timeout=180s >/dev/null \
+  || { kubectl -n $SYSTEM describe pod; die "the operator installed by the chart did not become ready"; }
+kubectl apply --server-side -f - >/dev/null <<EOF
+apiVersion: cvmfs.ephemeral.io/v1alpha1
+kind: CvmfsRepository
+metadata:
+  name: charted
+  namespace: $NS
+spec:
+  fqrn: charted.example.org
+EOF
+kubectl -n $NS wait cvmfsrepository/charted --for=condition=Ready --timeout=180s >/dev/null \
+  || { kubectl -n $NS get cvmfsrepository charted -o yaml; die "the repository did not become Ready under the chart"; }
+BASE=http://$(kubectl -n $NS get svc charted -o jsonpath='{.spec.clusterIP}')
+TOKEN=$(kubectl -n $NS get secret charted-token -o jsonpath='{.data.token}' | base64 -d)
+FQRN=charted.example.org
+R5=$(publish pipelines/charted "$WORK/tree.tar")
+log "operator from the chart: charted.example.org Ready, published at revision $R5"
+kubectl delete cvmfspublications,cvmfsrepositories --all --all-namespaces --wait --timeout=120s >/dev/null \
+  || die "the custom resources were not deleted"
+kubectl delete -f "$CHART" --wait --timeout=120s >/dev/null 2>&1 || die "deleting the chart's objects did not finish"
+kubectl delete -f "$ROOT/charts/cvmfs-ephemeral/crds/" --wait --timeout=60s >/dev/null 2>&1 || die "the CRDs stuck"
+kubectl delete namespace $SYSTEM --wait --timeout=60s >/dev/null 2>&1 || die "namespace $SYSTEM stuck"
+LEFT=$(kubectl get all,secrets,configmaps,cronjobs,poddisruptionbudgets -n $NS -o name 2>/dev/null \
+  | grep -v -e '^configmap/kube-root-ca.crt$' -e '^configmap/openshift-service-ca.crt$' || true)
+[ -z "$LEFT" ] || die "left behind in $NS: $LEFT"
+kubectl get clusterrole cvmfs-ephemeral-operator >/dev/null 2>&1 && die "the ClusterRole is left"
+log "chart uninstalled; nothing left"
 log "passed in $((SECONDS - START)) s"

@@ -26,6 +26,9 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -55,12 +58,28 @@ class HelmChartTest {
 
   private static String defaults;
 
-  /** The default rendering, made once: loading the native Helm library takes a moment. */
+  /**
+   * The default rendering, made once: loading the native Helm library takes a moment. It is
+   * also written to target/chart/cvmfs-ephemeral.yaml, which e2e/run.sh installs on a real node.
+   */
   static synchronized List<HasMetadata> renderDefaults() {
     if (defaults == null) {
       defaults = template().call();
+      try {
+        Path rendered = Path.of("target", "chart", "cvmfs-ephemeral.yaml");
+        Files.createDirectories(rendered.getParent());
+        Files.writeString(rendered, defaults);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
     return DeployFiles.parse(defaults);
+  }
+
+  @Test
+  void theDefaultRenderingIsWrittenForTheEndToEndRun() throws IOException {
+    renderDefaults();
+    assertEquals(defaults, Files.readString(Path.of("target", "chart", "cvmfs-ephemeral.yaml")));
   }
 
   static Container operatorContainer(Deployment deployment) {

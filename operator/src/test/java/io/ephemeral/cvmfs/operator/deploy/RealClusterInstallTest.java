@@ -58,6 +58,24 @@ class RealClusterInstallTest {
   }
 
   /** Both install methods, each applied twice as an upgrade would, then the other on top: no conflict. */
+  /** kubectl shows the columns in the CRD's order; a date column would render a future expiry as <invalid>. */
+  @Test
+  void printerColumnsAreServedInTheirOrderWithAgeLast() {
+    for (String crd : List.of("cvmfsrepositories.cvmfs.ephemeral.io", "cvmfspublications.cvmfs.ephemeral.io")) {
+      var columns = client.apiextensions().v1().customResourceDefinitions().withName(crd).get()
+          .getSpec().getVersions().get(0).getAdditionalPrinterColumns();
+      assertEquals("Age", columns.get(columns.size() - 1).getName(), crd);
+      columns.stream().filter(c -> c.getName().equals("Expires"))
+          .forEach(c -> assertEquals("string", c.getType(), crd + " shows the expiry as it is"));
+    }
+    var publication = client.apiextensions().v1().customResourceDefinitions()
+        .withName("cvmfspublications.cvmfs.ephemeral.io").get().getSpec().getVersions().get(0);
+    assertEquals(List.of("Repository", "Path", "Phase", "Revision", "Expires", "Message", "Age"),
+        publication.getAdditionalPrinterColumns().stream().map(c -> c.getName()).collect(Collectors.toList()));
+    assertTrue(!publication.getSchema().getOpenAPIV3Schema().getProperties().get("spec").getDescription().isBlank(),
+        "kubectl explain has a description of spec");
+  }
+
   @Test
   void kustomizeAndTheChartInstallAndUpgradeServerSide() {
     List<HasMetadata> kustomized = DeployFiles.parse(KustomizeTest.kustomize("config/default"));

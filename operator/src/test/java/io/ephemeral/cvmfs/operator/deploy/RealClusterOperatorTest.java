@@ -31,6 +31,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -150,6 +151,20 @@ class RealClusterOperatorTest {
         GenericKubernetesResource current = admin.resource(publication).get();
         return current != null && !current.getMetadata().getFinalizers().isEmpty();
       });
+      // Its data plane cannot be reached: the publication waits with a steady status (the real
+      // API server would answer a stale write with 409) and one event for the whole wait.
+      KitCluster.await("the publication's waiting status", WAIT, () -> {
+        Map<String, Object> status = admin.resource(publication).get().get("status");
+        return status != null && "Pending".equals(status.get("phase"));
+      });
+      String waiting = admin.resource(publication).get().getMetadata().getResourceVersion();
+      Thread.sleep(5000);
+      assertEquals(waiting, admin.resource(publication).get().getMetadata().getResourceVersion(),
+          "the status of a waiting publication was written again");
+      long warnings = admin.v1().events().inNamespace(namespace).list().getItems().stream()
+          .filter(e -> "never-published".equals(e.getInvolvedObject().getName()) && "Warning".equals(e.getType()))
+          .count();
+      assertTrue(warnings <= 1, warnings + " warnings for one wait");
 
       long started = System.nanoTime();
       admin.resources(CvmfsPublication.class).inNamespace(namespace).delete();
