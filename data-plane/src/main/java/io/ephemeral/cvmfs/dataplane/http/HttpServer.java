@@ -3,6 +3,9 @@ package io.ephemeral.cvmfs.dataplane.http;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -131,6 +134,7 @@ public final class HttpServer implements AutoCloseable {
         .option(ChannelOption.SO_BACKLOG, 1024)
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.SO_KEEPALIVE, true)
+        .handler(new AcceptLimiter())
         .childHandler(new Initializer())
         .bind(address)
         .awaitUninterruptibly();
@@ -184,16 +188,29 @@ public final class HttpServer implements AutoCloseable {
         : new NioEventLoopGroup(threads, threadFactory);
   }
 
+  /**
+   * Counts each accepted connection in, or closes it beyond a limit, on the accepting loop: in
+   * the order the connections arrived, before their own loops set them up.
+   */
+  @ChannelHandler.Sharable
+  private final class AcceptLimiter extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      Channel child = (Channel) msg;
+      InetAddress client = ((InetSocketAddress) child.remoteAddress()).getAddress();
+      if (!stats.admit(client)) {
+        LOG.debug("refusing {}: too many connections", child);
+        child.unsafe().closeForcibly();
+        return;
+      }
+      child.closeFuture().addListener(closed -> stats.closed(client));
+      ctx.fireChannelRead(child);
+    }
+  }
+
   private final class Initializer extends ChannelInitializer<SocketChannel> {
     @Override
     protected void initChannel(SocketChannel ch) {
-      InetAddress client = ch.remoteAddress().getAddress();
-      if (!stats.admit(client)) {
-        LOG.debug("refusing {}: too many connections", ch);
-        ch.close();
-        return;
-      }
-      ch.closeFuture().addListener(closed -> stats.closed(client));
       ChannelPipeline pipeline = ch.pipeline();
       RequestGate gate = new RequestGate(config.connectionLimits(), stats);
       pipeline.addLast(BYTES_HANDLER, gate.byteWatcher());

@@ -122,7 +122,7 @@ class ConnectionHandlingTest {
 
   @Test
   void answersAnIncompleteHeadWith408AfterTheHeaderTimeout() throws Exception {
-    double timedOutBefore = meter("cvmfs_http_connections_timed_out_total{server=\"main\",}");
+    double timedOutBefore = meter("cvmfs_http_connections_timed_out_total{server=\"main\"}");
     try (RawHttpConnection connection = new RawHttpConnection(dataPlane.port())) {
       long start = System.nanoTime();
       connection.send("GET /healthz HT");
@@ -132,9 +132,9 @@ class ConnectionHandlingTest {
       assertTrue(connection.closedByServer());
       assertTrue(elapsed >= HEADER_TIMEOUT.toNanos() - 50_000_000L, "after " + elapsed);
     }
-    assertTrue(meter("cvmfs_http_connections_timed_out_total{server=\"main\",}") >= timedOutBefore + 1);
-    assertTrue(meter("cvmfs_http_connections_open{server=\"main\",}") >= 0);
-    assertEquals(0, meter("cvmfs_http_connections_refused_total{server=\"notification\",}"));
+    assertTrue(meter("cvmfs_http_connections_timed_out_total{server=\"main\"}") >= timedOutBefore + 1);
+    assertTrue(meter("cvmfs_http_connections_open{server=\"main\"}") >= 0);
+    assertEquals(0, meter("cvmfs_http_connections_refused_total{server=\"notification\"}"));
   }
 
   private static double meter(String series) {
