@@ -61,7 +61,16 @@ public final class ApiRoute extends RouteHandler {
     if (!uri.rawPath().startsWith(PREFIX)) {
       return false;
     }
-    List<String> segments = Arrays.asList(uri.path().substring(PREFIX.length()).split("/", -1));
+    String decoded;
+    try {
+      decoded = UrlPaths.decode(uri.rawPath());
+    } catch (IllegalArgumentException e) {
+      boolean hasBody = HttpUtil.isContentLengthSet(request) ? HttpUtil.getContentLength(request, 0) > 0
+          : HttpUtil.isTransferEncodingChunked(request);
+      JsonResponses.error(ctx, ApiError.of(HttpResponseStatus.BAD_REQUEST, "invalid_request", e.getMessage()), !hasBody);
+      return true;
+    }
+    List<String> segments = Arrays.asList(decoded.substring(PREFIX.length()).split("/", -1));
     String fqrn = segments.get(0);
     HttpMethod method = request.method();
     boolean write = !method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD);
@@ -99,7 +108,7 @@ public final class ApiRoute extends RouteHandler {
       boolean known = segments.size() == 1 || (resource.equals("paths") || resource.equals("uploads")) && segments.size() <= 3;
       JsonResponses.error(ctx, known
           ? ApiError.of(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed", method + " is not allowed here")
-          : ApiError.of(HttpResponseStatus.NOT_FOUND, "not_found", "no such resource: " + uri.path()), !hasBody);
+          : ApiError.of(HttpResponseStatus.NOT_FOUND, "not_found", "no such resource: " + decoded), !hasBody);
     }
     return true;
   }

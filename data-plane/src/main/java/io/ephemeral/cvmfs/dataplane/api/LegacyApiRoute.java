@@ -80,7 +80,16 @@ public final class LegacyApiRoute extends RouteHandler {
   @Override
   protected boolean onRequest(ChannelHandlerContext ctx, HttpRequest request) {
     QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-    String path = uri.path();
+    String path;
+    try {
+      path = UrlPaths.decode(uri.rawPath());
+    } catch (IllegalArgumentException e) {
+      if (!uri.rawPath().startsWith("/repos/")) {
+        return false;
+      }
+      detail(ctx, HttpResponseStatus.BAD_REQUEST, e.getMessage());
+      return true;
+    }
     HttpMethod method = request.method();
     if (path.equals("/gc") || path.equals("/housekeeping")) {
       if (!method.equals(HttpMethod.POST)) {

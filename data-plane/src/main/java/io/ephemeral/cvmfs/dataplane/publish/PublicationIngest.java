@@ -6,6 +6,7 @@ import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
 import io.ephemeral.cvmfs.dataplane.format.EntryFlags;
 import io.ephemeral.cvmfs.dataplane.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.StoredObject;
+import io.ephemeral.cvmfs.dataplane.publish.source.EntryPaths;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;
 import io.ephemeral.cvmfs.dataplane.publish.source.SourceEntry;
 import io.ephemeral.cvmfs.dataplane.publish.source.SourceEntry.EntryType;
@@ -47,7 +48,15 @@ public final class PublicationIngest {
     long now = repository.clock().instant().getEpochSecond();
     Map<String, Node> tree = new LinkedHashMap<>();
     tree.put("", new Node(SourceEntry.directory("", 0755, now, 0, 0), null));
-    source.walk((entry, in) -> add(tree, entry, in, now));
+    int prefixBytes = EntryPaths.utf8Length(path) + 1;
+    source.walk((entry, in) -> {
+      // Checked before the entry is kept: what a publication holds in memory is bounded by its entries.
+      if (prefixBytes + EntryPaths.utf8Length(entry.path()) > EntryPaths.MAX_PATH_BYTES) {
+        throw new InvalidSourceException("entry '" + entry.path() + "' makes a path longer than the limit of "
+            + EntryPaths.MAX_PATH_BYTES + " bytes (PATH_MAX) below " + path);
+      }
+      add(tree, entry, in, now);
+    });
     Node marker = null;
     if (!tree.containsKey(CATALOG_MARKER)) {
       marker = new Node(new SourceEntry(CATALOG_MARKER, EntryType.REGULAR, 0444, 0, now, 0, 0, null),
@@ -95,15 +104,28 @@ public final class PublicationIngest {
     }
   }
 
+  /** Adds the missing ancestors of {@code path}, uppermost first; a loop, so depth costs no stack. */
   private static void ensureParents(Map<String, Node> tree, String path, long now) throws InvalidSourceException {
-    int slash = path.lastIndexOf('/');
-    String parent = slash < 0 ? "" : path.substring(0, slash);
-    Node node = tree.get(parent);
-    if (node == null) {
-      ensureParents(tree, parent, now);
-      tree.put(parent, new Node(SourceEntry.directory(parent, 0755, now, 0, 0), null));
-    } else if (node.entry.type() != EntryType.DIRECTORY) {
+    String child = path;
+    String parent;
+    Node node;
+    // Up to the nearest ancestor already in the tree; the root always is.
+    while (true) {
+      int slash = child.lastIndexOf('/');
+      parent = slash < 0 ? "" : child.substring(0, slash);
+      node = tree.get(parent);
+      if (node != null) {
+        break;
+      }
+      child = parent;
+    }
+    if (node.entry.type() != EntryType.DIRECTORY) {
       throw new InvalidSourceException("'" + path + "' lies below '" + parent + "', which is not a directory");
+    }
+    // Then down again, adding each missing directory.
+    for (int slash = child.length(); slash > 0 && slash < path.length(); slash = path.indexOf('/', slash + 1)) {
+      String missing = path.substring(0, slash);
+      tree.put(missing, new Node(SourceEntry.directory(missing, 0755, now, 0, 0), null));
     }
   }
 

@@ -99,6 +99,7 @@ public final class PublishService {
       ImageArchiveSource source = new ImageArchiveSource(new BufferedInputStream(image, 1 << 16),
           format == PublishFormat.DOCKER_ARCHIVE ? ImageFormat.DOCKER_ARCHIVE : ImageFormat.OCI_ARCHIVE,
           publisher.repository().scratch(), limits);
+      source.boundSpool(received::count, policy.maxExpansionRatio());
       PublishResult result = publisher.publish(normalized, boundExpansion(source, received), expiresAt, overwrite);
       return result.withSkippedSpecialFiles(source.skippedSpecialFiles());
     }
@@ -208,7 +209,18 @@ public final class PublishService {
   private TreeSource boundExpansion(TreeSource source, CountingInputStream received) {
     return visitor -> {
       long[] expanded = {0};
-      source.walk((entry, content) -> visitor.visit(entry, content == null ? null : new FilterInputStream(content) {
+      source.walk((entry, content) -> {
+        // Links produce bytes too: a hard link one more copy of its file, a symlink its target.
+        long linked = switch (entry.type()) {
+          case HARDLINK -> entry.size();
+          case SYMLINK -> entry.linkTarget().length();
+          default -> 0;
+        };
+        if (linked > 0) {
+          expanded[0] += linked;
+          checkExpansion(expanded[0], received);
+        }
+        visitor.visit(entry, content == null ? null : new FilterInputStream(content) {
         @Override
         public int read() throws IOException {
           byte[] one = new byte[1];
@@ -220,16 +232,21 @@ public final class PublishService {
           int n = super.read(buffer, offset, length);
           if (n > 0) {
             expanded[0] += n;
-            long limit = policy.maxExpansionRatio() * Math.max(received.count(), 1);
-            if (expanded[0] > EXPANSION_SLACK && expanded[0] > limit) {
-              throw new LimitExceededException("archive expands past " + policy.maxExpansionRatio()
-                  + " times its size (" + expanded[0] + " bytes from " + received.count() + ")");
-            }
+            checkExpansion(expanded[0], received);
           }
           return n;
         }
-      }));
+      });
+      });
     };
+  }
+
+  private void checkExpansion(long expanded, CountingInputStream received) throws LimitExceededException {
+    long in = Math.max(received.count(), 1);
+    if (expanded > EXPANSION_SLACK && (expanded - 1) / Math.max(policy.maxExpansionRatio(), 1) >= in) {
+      throw new LimitExceededException("archive expands past the max expansion ratio of " + policy.maxExpansionRatio()
+          + " times its size (" + expanded + " bytes from " + received.count() + ")");
+    }
   }
 
   /** A remote source could not be fetched. */

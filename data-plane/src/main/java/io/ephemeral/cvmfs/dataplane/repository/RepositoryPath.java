@@ -5,6 +5,9 @@ import java.nio.charset.StandardCharsets;
 /** Validation of publication paths inside a repository: {@code /a/b}, never the root itself. */
 public final class RepositoryPath {
 
+  /** Longest publication path, in bytes of UTF-8: Linux's PATH_MAX. */
+  public static final int MAX_PATH_BYTES = 4096;
+
   private RepositoryPath() {}
 
   /**
@@ -24,6 +27,10 @@ public final class RepositoryPath {
     for (String segment : trimmed.split("/", -1)) {
       requireSegment(segment, path);
       normalized.append('/').append(segment);
+    }
+    if (normalized.toString().getBytes(StandardCharsets.UTF_8).length > MAX_PATH_BYTES) {
+      throw new IllegalArgumentException("invalid path: longer than the limit of " + MAX_PATH_BYTES
+          + " bytes (PATH_MAX)");
     }
     return normalized.toString();
   }

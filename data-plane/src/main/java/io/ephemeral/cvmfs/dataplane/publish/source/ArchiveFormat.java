@@ -90,7 +90,7 @@ public enum ArchiveFormat {
     return frame || skippable;
   }
 
-  private static boolean checksumMatches(byte[] block) {
+  static boolean checksumMatches(byte[] block) {
     long stored = 0;
     boolean digits = false;
     for (int i = CHECKSUM_OFFSET; i < CHECKSUM_OFFSET + CHECKSUM_LENGTH; i++) {

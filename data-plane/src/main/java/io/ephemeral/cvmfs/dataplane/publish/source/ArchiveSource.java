@@ -176,6 +176,8 @@ public final class ArchiveSource implements TreeSource {
     private long entries;
     private long totalBytes;
     private String previous;
+    /** The name records of the global PAX headers read so far, kept to check them only once. */
+    private final Map<String, byte[]> globalNames = new HashMap<>();
 
     Walk(TreeVisitor visitor) {
       this.visitor = visitor;
@@ -184,21 +186,28 @@ public final class ArchiveSource implements TreeSource {
     void run() throws IOException {
       openTar();
       while (!atEndMarker()) {
-        counted.limitTo(counted.count() + MAX_HEADER_BYTES);
+        long start = counted.count();
+        counted.limitTo(start + MAX_HEADER_BYTES);
+        counted.startCapture();
+        String where = previous == null ? "in the first header" : "in the headers after member " + quote(previous);
         TarArchiveEntry member;
         try {
           member = tar.getNextEntry();
         } catch (IOException e) {
-          throw tarFailure(e, previous == null ? "in the first header" : "in the headers after member " + quote(previous));
+          throw tarFailure(e, where);
         }
         counted.limitTo(Long.MAX_VALUE);
+        byte[] headers = counted.stopCapture();
         if (member == null) {
           throw new InvalidSourceException("truncated archive: it ends inside the headers after member " + quote(previous));
         }
+        TarHeaders.check(headers, (int) (-start & (TAR_BLOCK - 1)), headers.length, globalNames,
+            where.substring(3));
         previous = member.getName();
         process(member);
       }
       readTrailer();
+      drainInput();
     }
 
     private void openTar() throws IOException {
@@ -297,6 +306,12 @@ public final class ArchiveSource implements TreeSource {
           if (target.indexOf('\0') >= 0) {
             throw new InvalidSourceException("symlink " + quote(name) + " has a target with a NUL byte");
           }
+          long targetBytes = EntryPaths.utf8Length(target);
+          if (targetBytes > EntryPaths.MAX_PATH_BYTES) {
+            throw new InvalidSourceException("symlink " + quote(name) + " has a target longer than the limit of "
+                + EntryPaths.MAX_PATH_BYTES + " bytes (PATH_MAX)");
+          }
+          count(targetBytes);
           visitor.visit(new SourceEntry(path, EntryType.SYMLINK, mode, 0, mtime, uid, gid, target), null);
           regularFiles.remove(path);
           symlinks.add(path);
@@ -313,6 +328,8 @@ public final class ArchiveSource implements TreeSource {
             throw new InvalidSourceException("hard link " + quote(name) + " points to itself");
           }
           checkNotBeneathSymlink(target, member.getLinkName());
+          // A link is one more copy of the file in the published tree: it counts as one.
+          count(size);
           visitor.visit(new SourceEntry(path, EntryType.HARDLINK, mode, size, mtime, uid, gid, target), null);
           regularFiles.remove(path);
         }
@@ -322,10 +339,7 @@ public final class ArchiveSource implements TreeSource {
             throw new LimitExceededException(
                 "member " + quote(name) + " is larger than the limit of " + limits.maxFileSize() + " bytes");
           }
-          if (size > limits.maxTotalBytes() - totalBytes) {
-            throw new LimitExceededException("archive expands past the limit of " + limits.maxTotalBytes() + " bytes");
-          }
-          totalBytes += size;
+          count(size);
           SourceEntry entry = new SourceEntry(path, EntryType.REGULAR, mode, size, mtime, uid, gid, null);
           ExactSizeInputStream content = new ExactSizeInputStream(new MemberData(name), size) {
             @Override
@@ -475,6 +489,14 @@ public final class ArchiveSource implements TreeSource {
       }
     }
 
+    /** Counts bytes a member adds to the tree against {@link Limits#maxTotalBytes()}. */
+    private void count(long bytes) throws LimitExceededException {
+      if (bytes > limits.maxTotalBytes() - totalBytes) {
+        throw new LimitExceededException("archive expands past the limit of " + limits.maxTotalBytes() + " bytes");
+      }
+      totalBytes += bytes;
+    }
+
     private int id(long value, String what, String name) throws InvalidSourceException {
       if (value < 0 || value > 0xffff_ffffL) {
         throw new InvalidSourceException("member " + quote(name) + " has an out-of-range " + what + " " + value);
@@ -495,6 +517,31 @@ public final class ArchiveSource implements TreeSource {
       while (left > 0 && n >= 0) {
         n = tarBytes.read(scratch, 0, (int) Math.min(scratch.length, left));
         left -= Math.max(n, 0);
+      }
+    }
+
+    /**
+     * Reads the input to its end. Whatever follows the archive (record padding, a writer's
+     * zeros) is bounded, and only once the input has ended is the archive known to be whole: a
+     * request body cut short after the end marker fails here rather than being published.
+     */
+    private void drainInput() throws IOException {
+      long left = MAX_TRAILER_BYTES;
+      while (true) {
+        int n;
+        try {
+          n = input.read(scratch, 0, (int) Math.min(scratch.length, left + 1));
+        } catch (IOException e) {
+          throw raw.failure != null ? raw.failure : decoderFailure(e);
+        }
+        if (n < 0) {
+          return;
+        }
+        left -= n;
+        if (left < 0) {
+          throw new InvalidSourceException("the input goes on for more than " + MAX_TRAILER_BYTES
+              + " bytes after the end of the archive");
+        }
       }
     }
 
@@ -639,9 +686,21 @@ public final class ArchiveSource implements TreeSource {
   private static final class CountingInput extends FilterInputStream {
     private long count;
     private long limit = Long.MAX_VALUE;
+    private java.io.ByteArrayOutputStream capture;
 
     CountingInput(InputStream in) {
       super(in);
+    }
+
+    /** Keeps a copy of what is read from now on, until {@link #stopCapture()}. */
+    void startCapture() {
+      capture = new java.io.ByteArrayOutputStream(2 * TAR_BLOCK);
+    }
+
+    byte[] stopCapture() {
+      byte[] bytes = capture.toByteArray();
+      capture = null;
+      return bytes;
     }
 
     long count() {
@@ -657,6 +716,9 @@ public final class ArchiveSource implements TreeSource {
       int b = in.read();
       if (b >= 0) {
         advance(1);
+        if (capture != null) {
+          capture.write(b);
+        }
       }
       return b;
     }
@@ -666,12 +728,20 @@ public final class ArchiveSource implements TreeSource {
       int n = in.read(b, off, len);
       if (n > 0) {
         advance(n);
+        if (capture != null) {
+          capture.write(b, off, n);
+        }
       }
       return n;
     }
 
     @Override
     public long skip(long n) throws IOException {
+      if (capture != null) {
+        byte[] skipped = new byte[(int) Math.min(n, 8192)];
+        int got = read(skipped, 0, skipped.length);
+        return Math.max(got, 0);
+      }
       long skipped = in.skip(n);
       if (skipped > 0) {
         advance(skipped);

@@ -4,10 +4,20 @@ import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
 
 /** Path rules shared by the sources: normalisation of member names and deterministic ordering. */
-final class EntryPaths {
+public final class EntryPaths {
 
   /** Longest name component Linux file systems accept, in bytes. */
   static final int MAX_COMPONENT_BYTES = 255;
+  /**
+   * Longest path, in bytes of UTF-8: Linux's PATH_MAX. A member name, a symlink target and the
+   * publication path with a member's path appended are each held to it.
+   */
+  public static final int MAX_PATH_BYTES = 4096;
+  /**
+   * Most components of a member's path below the publication root. Far deeper than real trees
+   * go, and shallow enough that nothing handling paths one level at a time runs out of stack.
+   */
+  public static final int MAX_DEPTH = 256;
 
   /**
    * Orders names by code point, which is the byte order of their UTF-8 encoding and so matches
@@ -34,7 +44,12 @@ final class EntryPaths {
     if (name.charAt(0) == '/') {
       throw new InvalidSourceException(subject + " is an absolute path");
     }
+    if (name.length() > MAX_PATH_BYTES || utf8Length(name) > MAX_PATH_BYTES) {
+      throw new InvalidSourceException(subject + " is longer than the limit of " + MAX_PATH_BYTES
+          + " bytes (PATH_MAX)");
+    }
     StringBuilder path = new StringBuilder(name.length());
+    int depth = 0;
     int start = 0;
     while (start <= name.length()) {
       int end = name.indexOf('/', start);
@@ -51,6 +66,9 @@ final class EntryPaths {
           throw new InvalidSourceException(
               subject + " has a component longer than " + MAX_COMPONENT_BYTES + " bytes");
         }
+        if (++depth > MAX_DEPTH) {
+          throw new InvalidSourceException(subject + " is deeper than the limit of " + MAX_DEPTH + " levels");
+        }
         if (path.length() > 0) {
           path.append('/');
         }
@@ -59,6 +77,25 @@ final class EntryPaths {
       start = end + 1;
     }
     return path.toString();
+  }
+
+  /** The length of {@code text} in UTF-8, without encoding it. */
+  public static int utf8Length(CharSequence text) {
+    int bytes = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x80) {
+        bytes++;
+      } else if (c < 0x800) {
+        bytes += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+        bytes += 4;
+        i++;
+      } else {
+        bytes += 3;
+      }
+    }
+    return bytes;
   }
 
   /** {@code parent + "/" + name}, without a leading slash below the root. */

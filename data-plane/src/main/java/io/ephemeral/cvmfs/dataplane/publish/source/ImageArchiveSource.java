@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -71,6 +72,8 @@ public final class ImageArchiveSource implements TreeSource {
   private static final int MAX_INDEX_DEPTH = 8;
   private static final int MAX_LINK_HOPS = 16;
   private static final int BUFFER_SIZE = 64 * 1024;
+  /** Spooled bytes below which the expansion ratio is not applied: small archives compress well. */
+  private static final long SPOOL_SLACK = 1 << 20;
   /** The layers are held to the limits as a whole, by {@link Flattening}, not one by one. */
   private static final Limits PER_LAYER = new Limits(Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE);
 
@@ -86,6 +89,8 @@ public final class ImageArchiveSource implements TreeSource {
   private final ImageFormat format;
   private final Path scratch;
   private final Limits limits;
+  private LongSupplier received = () -> Long.MAX_VALUE;
+  private long maxExpansionRatio = Long.MAX_VALUE;
   private long skippedSpecialFiles;
   private boolean walked;
 
@@ -111,6 +116,43 @@ public final class ImageArchiveSource implements TreeSource {
   }
 
   /**
+   * Bounds what the spool may hold by what was received: at most {@code maxExpansionRatio} bytes
+   * written per byte read from the input (past a first MiB), as {@code received} counts them.
+   */
+  public void boundSpool(LongSupplier received, long maxExpansionRatio) {
+    this.received = Objects.requireNonNull(received, "received");
+    this.maxExpansionRatio = maxExpansionRatio;
+  }
+
+  /**
+   * Most bytes the spool may hold: the layers of a tree within the {@link Limits} carry at most
+   * {@code maxTotalBytes} of visible content, as much again that upper layers hide, per entry a
+   * header block and a block of padding (times two for hidden ones), and per member of the archive
+   * a tar record of 10 KiB, to which writers pad each layer.
+   */
+  static long maxSpoolBytes(Limits limits) {
+    long content = saturatedAdd(limits.maxTotalBytes(), limits.maxTotalBytes());
+    long headers = limits.maxEntries() > Long.MAX_VALUE / (4 * 512) ? Long.MAX_VALUE : limits.maxEntries() * 4 * 512;
+    long members = maxSpoolMembers(limits);
+    long records = members > Long.MAX_VALUE / 10240 ? Long.MAX_VALUE : members * 10240;
+    return saturatedAdd(saturatedAdd(content, headers), records);
+  }
+
+  /**
+   * Most members the archive itself may have: {@code docker save} writes four per layer (a
+   * directory, {@code VERSION}, {@code json}, {@code layer.tar}), and a layer that adds no entry
+   * to the tree is rare, so four per entry and some for the manifests and configs.
+   */
+  static long maxSpoolMembers(Limits limits) {
+    return limits.maxEntries() > (Long.MAX_VALUE - 64) / 4 ? Long.MAX_VALUE : 4 * limits.maxEntries() + 64;
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long sum = a + b;
+    return sum < 0 ? Long.MAX_VALUE : sum;
+  }
+
+  /**
    * How many devices and FIFOs of the flattened tree were left out; those that upper layers hide
    * do not count. Complete once {@link #walk} returned.
    */
@@ -127,7 +169,7 @@ public final class ImageArchiveSource implements TreeSource {
     walked = true;
     Path spool = Files.createTempDirectory(scratch, "image-");
     try {
-      Members members = Members.spool(in, spool);
+      Members members = Members.spool(in, spool, limits, received, maxExpansionRatio);
       List<Layer> layers = switch (chooseFormat(members)) {
         case DOCKER_ARCHIVE -> dockerLayers(members);
         case OCI_ARCHIVE -> ociLayers(members);
@@ -368,16 +410,29 @@ public final class ImageArchiveSource implements TreeSource {
     private final Map<String, String> symlinks = new HashMap<>();
     private final Path spool;
     private final byte[] buffer = new byte[BUFFER_SIZE];
+    private final long maxBytes;
+    private final LongSupplier received;
+    private final long maxExpansionRatio;
+    private long spooled;
 
-    private Members(Path spool) {
+    private Members(Path spool, long maxBytes, LongSupplier received, long maxExpansionRatio) {
       this.spool = spool;
+      this.maxBytes = maxBytes;
+      this.received = received;
+      this.maxExpansionRatio = maxExpansionRatio;
     }
 
-    static Members spool(InputStream in, Path spool) throws IOException {
-      Members members = new Members(spool);
-      // Image archives hold few members; the limits are for what the layers expand to.
-      ArchiveSource archive = ArchiveSource.open(in, null, Limits.DEFAULT);
-      archive.walk(members::add);
+    /**
+     * Spools the members of the archive, held while they are written to disk: at most
+     * {@link #maxSpoolMembers} members, and at most {@link #maxSpoolBytes} bytes, nor more than the
+     * expansion ratio allows. The member headers are checked before any byte of them is written.
+     */
+    static Members spool(InputStream in, Path spool, Limits limits, LongSupplier received, long maxExpansionRatio)
+        throws IOException {
+      long maxBytes = maxSpoolBytes(limits);
+      Members members = new Members(spool, maxBytes, received, maxExpansionRatio);
+      Limits spooling = new Limits(maxSpoolMembers(limits), maxBytes, maxBytes);
+      ArchiveSource.open(in, null, spooling).walk(members::add);
       return members;
     }
 
@@ -403,6 +458,16 @@ public final class ImageArchiveSource implements TreeSource {
       long size = 0;
       try (OutputStream out = Files.newOutputStream(file)) {
         for (int n; (n = content.read(buffer)) >= 0; ) {
+          spooled += n;
+          if (spooled > maxBytes) {
+            throw new LimitExceededException("image archive: its members hold more than the spool limit of "
+                + maxBytes + " bytes");
+          }
+          long in = Math.max(received.getAsLong(), 1);
+          if (spooled > SPOOL_SLACK && (spooled - 1) / Math.max(maxExpansionRatio, 1) >= in) {
+            throw new LimitExceededException("image archive expands past " + maxExpansionRatio
+                + " times its size while spooled (" + spooled + " bytes from " + in + ")");
+          }
           digest.update(buffer, 0, n);
           out.write(buffer, 0, n);
           size += n;
@@ -528,6 +593,18 @@ public final class ImageArchiveSource implements TreeSource {
     }
   }
 
+  /**
+   * What an entry adds to the tree: a file or a hard link its size (a link is one more copy in
+   * the published tree), a symlink the length of its target.
+   */
+  static long treeBytes(SourceEntry entry) {
+    return switch (entry.type()) {
+      case REGULAR, HARDLINK -> entry.size();
+      case SYMLINK -> EntryPaths.utf8Length(entry.linkTarget());
+      case DIRECTORY -> 0;
+    };
+  }
+
   /** One pass over all the layers, uppermost first. */
   private final class Flattening {
 
@@ -556,34 +633,32 @@ public final class ImageArchiveSource implements TreeSource {
     /** Hands an entry of the flattened tree to the visitor, within the limits. */
     private void emit(SourceEntry entry, InputStream content) throws IOException {
       if (++entries > limits.maxEntries()) {
-        throw new InvalidSourceException("image expands past the limit of " + limits.maxEntries() + " entries");
+        throw new LimitExceededException("image expands past the limit of " + limits.maxEntries() + " entries");
       }
-      if (entry.type() == EntryType.REGULAR) {
-        if (entry.size() > limits.maxFileSize()) {
-          throw new InvalidSourceException(
-              "file " + quote(entry.path()) + " is larger than the limit of " + limits.maxFileSize() + " bytes");
-        }
-        if (entry.size() > limits.maxTotalBytes() - totalBytes) {
-          throw new InvalidSourceException("image expands past the limit of " + limits.maxTotalBytes() + " bytes");
-        }
-        totalBytes += entry.size();
+      if (entry.type() == EntryType.REGULAR && entry.size() > limits.maxFileSize()) {
+        throw new LimitExceededException(
+            "file " + quote(entry.path()) + " is larger than the limit of " + limits.maxFileSize() + " bytes");
       }
+      long bytes = treeBytes(entry);
+      if (bytes > limits.maxTotalBytes() - totalBytes) {
+        throw new LimitExceededException("image expands past the limit of " + limits.maxTotalBytes() + " bytes");
+      }
+      totalBytes += bytes;
       visitor.visit(entry, content);
     }
 
     /** Counts an entry read but left out of the tree against the budget for those. */
     private void hide(SourceEntry entry) throws InvalidSourceException {
       if (++hiddenEntries > limits.maxEntries()) {
-        throw new InvalidSourceException("the layers hold more than " + limits.maxEntries()
+        throw new LimitExceededException("the layers hold more than " + limits.maxEntries()
             + " entries that upper layers replace or delete");
       }
-      if (entry.type() == EntryType.REGULAR) {
-        if (entry.size() > limits.maxTotalBytes() - hiddenBytes) {
-          throw new InvalidSourceException("the layers hold more than " + limits.maxTotalBytes()
-              + " bytes of content that upper layers replace or delete");
-        }
-        hiddenBytes += entry.size();
+      long bytes = treeBytes(entry);
+      if (bytes > limits.maxTotalBytes() - hiddenBytes) {
+        throw new LimitExceededException("the layers hold more than " + limits.maxTotalBytes()
+            + " bytes of content that upper layers replace or delete");
       }
+      hiddenBytes += bytes;
     }
 
     /**
@@ -629,6 +704,9 @@ public final class ImageArchiveSource implements TreeSource {
         } catch (InvalidSourceException e) {
           if (e == passThrough) {
             throw e;
+          }
+          if (e instanceof LimitExceededException) {
+            throw new LimitExceededException(context + ": " + e.getMessage());
           }
           throw new InvalidSourceException(context + ": " + e.getMessage(), e);
         }
