@@ -95,7 +95,8 @@ final class KitCluster {
           DeployFiles.read(DeployFiles.project().resolve("crds").resolve(file)), CustomResourceDefinition.class);
       client.resource(crd).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
       client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
-          .waitUntilCondition(c -> c != null && c.getStatus() != null && c.getStatus().getConditions().stream()
+          .waitUntilCondition(c -> c != null && c.getStatus() != null && c.getStatus().getConditions() != null
+              && c.getStatus().getConditions().stream()
               .anyMatch(k -> "Established".equals(k.getType()) && "True".equals(k.getStatus())), 30, TimeUnit.SECONDS);
     }
   }
