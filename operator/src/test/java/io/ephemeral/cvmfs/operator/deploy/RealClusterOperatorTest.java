@@ -157,6 +157,12 @@ class RealClusterOperatorTest {
         Map<String, Object> status = admin.resource(publication).get().get("status");
         return status != null && "Pending".equals(status.get("phase"));
       });
+      // What it waits for settles first: the repository gets its keys, then waits for its pods.
+      KitCluster.await("the repository's settled status", WAIT, () -> {
+        CvmfsRepository current = admin.resource(repository).get();
+        return current.getStatus() != null && current.getStatus().publicKeyFingerprint() != null;
+      });
+      Thread.sleep(3000);
       String waiting = admin.resource(publication).get().getMetadata().getResourceVersion();
       Thread.sleep(5000);
       assertEquals(waiting, admin.resource(publication).get().getMetadata().getResourceVersion(),
