@@ -2,7 +2,6 @@ package io.ephemeral.cvmfs.dataplane.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ephemeral.cvmfs.dataplane.http.RequestBodyStream;
 import io.ephemeral.cvmfs.dataplane.http.RouteHandler;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
