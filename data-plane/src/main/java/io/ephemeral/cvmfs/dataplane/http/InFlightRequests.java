@@ -36,10 +36,15 @@ public final class InFlightRequests {
   public record Cut(String method, String path, String client, long bodyBytes, boolean bodyComplete, Duration age) {
     @Override
     public String toString() {
-      return method + " " + path + " from " + client + " after " + age.toMillis() + " ms, " + bodyBytes
-          + " bytes of its body received" + (bodyComplete
-              ? " (the whole body: what it publishes may still be committed)"
-              : " (body incomplete: nothing of it is committed)");
+      String body;
+      if (!bodyComplete) {
+        body = bodyBytes + " bytes of its body received, not all of it (nothing of it is committed)";
+      } else if (bodyBytes > 0) {
+        body = "its whole body of " + bodyBytes + " bytes received (what it publishes may still be committed)";
+      } else {
+        body = "no request body";
+      }
+      return method + " " + path + " from " + client + " after " + age.toMillis() + " ms, " + body;
     }
   }
 
