@@ -131,6 +131,11 @@ final class ServeCommand implements Callable<Integer> {
           + " (default ${DEFAULT-VALUE}).")
   int maxConnectionsPerClient;
 
+  @Option(names = "--shutdown-grace", defaultValue = "${env:CVMFS_EPHEMERAL_SHUTDOWN_GRACE:-25s}",
+      description = "On SIGTERM, how long requests in flight (uploads, publishes) may take to finish before they are"
+          + " cut; new requests get 503 meanwhile. Keep it below Kubernetes' terminationGracePeriodSeconds (30 by"
+          + " default); 0 cuts at once (default ${DEFAULT-VALUE}).")
+  String shutdownGrace;
 
   DataPlaneConfig config() {
     PublicationPolicy policy = new PublicationPolicy(Ttl.parse(defaultTtl), Ttl.parse(maxTtl), maxFileSize,
@@ -141,7 +146,8 @@ final class ServeCommand implements Callable<Integer> {
             gcGrace == null ? null : Duration.ofSeconds(gcGrace),
             gcInterval.strip().equals("0") ? Duration.ZERO : Ttl.parse(gcInterval),
             whitelistFile, Ttl.parse(whitelistPollInterval), whitelistMinDays), objectCache,
-        new ConnectionLimits(duration(headerTimeout), duration(idleTimeout), maxConnections, maxConnectionsPerClient));
+        new ConnectionLimits(duration(headerTimeout), duration(idleTimeout), maxConnections, maxConnectionsPerClient),
+        duration(shutdownGrace));
   }
 
   private static Duration duration(String text) {
@@ -156,6 +162,6 @@ final class ServeCommand implements Callable<Integer> {
         System.out.println("serving " + dataPlane.publicUrl() + "/cvmfs/" + fqrn
             + " (client configuration at /cvmfs-meta/" + fqrn + ".conf, API at /api/v1/repos/" + fqrn + ")");
       }
-    });
+    }, DataPlane::shutdown);
   }
 }

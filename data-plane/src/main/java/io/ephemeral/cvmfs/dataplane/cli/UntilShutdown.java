@@ -6,8 +6,8 @@ import java.util.function.Consumer;
 
 /**
  * Runs a server until SIGTERM. The JVM runs the shutdown hook and then halts, so the hook asks
- * for the stop and waits until the server has closed: streams are ended and work finished
- * before the process goes.
+ * for the stop and waits until the server has stopped and closed: streams are ended and work
+ * finished before the process goes.
  */
 final class UntilShutdown {
 
@@ -19,6 +19,15 @@ final class UntilShutdown {
 
   /** Starts the server, lets {@code announce} say where it listens, and closes it on SIGTERM. */
   static <S extends AutoCloseable> int serve(Callable<S> start, Consumer<S> announce) throws Exception {
+    return serve(start, announce, server -> { });
+  }
+
+  /**
+   * As {@link #serve(Callable, Consumer)}, with {@code stop} run on SIGTERM before the server is
+   * closed, such as a drain of the requests in flight.
+   */
+  static <S extends AutoCloseable> int serve(Callable<S> start, Consumer<S> announce, Consumer<S> stop)
+      throws Exception {
     UntilShutdown until = new UntilShutdown();
     Thread hook = new Thread(until::stopAndWait, "shutdown");
     try (S server = start.call()) {
@@ -26,6 +35,7 @@ final class UntilShutdown {
       System.out.flush();
       Runtime.getRuntime().addShutdownHook(hook);
       until.stopRequested.await();
+      stop.accept(server);
     } finally {
       until.closed.countDown();
     }

@@ -85,6 +85,7 @@ public final class HttpServer implements AutoCloseable {
   private final List<Supplier<? extends RouteHandler>> routes;
   private final Supplier<CachedObjectResponder> cachedObjects;
   private final ConnectionStats stats;
+  private final InFlightRequests inFlight = new InFlightRequests();
   private EventLoopGroup bossGroup;
   private EventLoopGroup workerGroup;
   private EventExecutorGroup fileGroup;
@@ -101,6 +102,11 @@ public final class HttpServer implements AutoCloseable {
   /** Open, refused and timed-out connections, for the metrics. */
   public ConnectionStats connections() {
     return stats;
+  }
+
+  /** The requests being answered now; a shutdown drains them. */
+  public InFlightRequests inFlight() {
+    return inFlight;
   }
 
   public static Builder builder(HttpServerConfig config) {
@@ -160,6 +166,31 @@ public final class HttpServer implements AutoCloseable {
   }
 
   /**
+   * First step of a graceful shutdown: stops accepting connections, and from now on answers new
+   * requests on open connections with 503 and closes each connection once its current response is
+   * out. {@link #finishDraining} waits for the requests in flight.
+   */
+  public void startDraining() {
+    inFlight.startDraining();
+    stopListening();
+  }
+
+  /**
+   * Waits until no request is in flight or {@link System#nanoTime} reaches {@code deadlineNanos},
+   * then cuts what is left (see {@link InFlightRequests#cutAll}); returns what was cut.
+   */
+  public List<InFlightRequests.Cut> finishDraining(long deadlineNanos) {
+    try {
+      if (inFlight.awaitIdle(deadlineNanos)) {
+        return List.of();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return inFlight.cutAll();
+  }
+
+  /**
    * Stops accepting, then shuts the threads down, letting queued work finish briefly. The event
    * loops go first: the connections they close still need the file executors to take their
    * route handlers down.
@@ -212,7 +243,7 @@ public final class HttpServer implements AutoCloseable {
     @Override
     protected void initChannel(SocketChannel ch) {
       ChannelPipeline pipeline = ch.pipeline();
-      RequestGate gate = new RequestGate(config.connectionLimits(), stats);
+      RequestGate gate = new RequestGate(config.connectionLimits(), stats, inFlight);
       pipeline.addLast(BYTES_HANDLER, gate.byteWatcher());
       // Large body parts: every part crosses to the route executor as a task of its own.
       pipeline.addLast(CODEC_HANDLER, new HttpServerCodec(4096, 16 * 1024, MAX_BODY_PART));

@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Set;
@@ -40,6 +41,12 @@ import java.util.concurrent.TimeUnit;
  * While a response is being produced or streamed no timeout runs: an event stream stays open, and
  * a slow publish is waited for. A {@link ByteWatcher} ahead of the codec reports the arrival of
  * bytes, which starts the header timeout of a new request and keeps a flowing body alive.
+ *
+ * <p>Each request let through is counted in {@link InFlightRequests} until its response has been
+ * written to the end. While the server drains for a shutdown, a new request is answered 503 and
+ * the connection closed, a response in progress is marked {@code Connection: close} and the
+ * connection closed after it, and a request cut at the end of the grace gets 503 if its response
+ * had not begun.
  */
 final class RequestGate extends ChannelDuplexHandler {
 
@@ -51,6 +58,7 @@ final class RequestGate extends ChannelDuplexHandler {
   private final long headerTimeoutMillis;
   private final long idleTimeoutMillis;
   private final ConnectionStats stats;
+  private final InFlightRequests inFlight;
   private final ArrayDeque<Object> held = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
   // A request was let through and its final response has not been written to the end.
@@ -62,11 +70,19 @@ final class RequestGate extends ChannelDuplexHandler {
   private boolean paused;
   private Timer timer = Timer.NONE;
   private ScheduledFuture<?> timeout;
+  // The request let through last, until its response has been written to the end.
+  private InFlightRequests.Request current;
+  private boolean responseStarted;
+  // The current request was cut for a shutdown: what its route still writes is dropped.
+  private boolean cut;
+  // A request was refused for a shutdown and the connection is closing: whatever follows is dropped.
+  private boolean refusing;
 
-  RequestGate(ConnectionLimits limits, ConnectionStats stats) {
+  RequestGate(ConnectionLimits limits, ConnectionStats stats, InFlightRequests inFlight) {
     this.headerTimeoutMillis = limits.headerTimeout().toMillis();
     this.idleTimeoutMillis = limits.idleTimeout().toMillis();
     this.stats = stats;
+    this.inFlight = inFlight;
   }
 
   /** The handler to put ahead of the codec, which tells this one when bytes arrive. */
@@ -103,9 +119,20 @@ final class RequestGate extends ChannelDuplexHandler {
   }
 
   private void dispatch(Object msg) {
+    if (refusing) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
     if (msg instanceof HttpRequest request) {
       cancelTimer();
       receiving = !(msg instanceof LastHttpContent);
+      if (inFlight.draining()) {
+        discarding = receiving;
+        receiving = false;
+        ReferenceCountUtil.release(msg);
+        shuttingDown();
+        return;
+      }
       if (request.decoderResult().isSuccess() && !KNOWN_METHODS.contains(request.method().name())) {
         discarding = receiving;
         receiving = false;
@@ -114,7 +141,12 @@ final class RequestGate extends ChannelDuplexHandler {
         return;
       }
       responsePending = true;
+      responseStarted = false;
       discarding = false;
+      current = inFlight.begin(request, ctx.channel(), this::cut);
+      if (!receiving) {
+        current.received(0, true);
+      }
       if (receiving) {
         schedule(Timer.BODY);
       }
@@ -126,6 +158,9 @@ final class RequestGate extends ChannelDuplexHandler {
           schedule(Timer.IDLE);
         }
         return;
+      }
+      if (current != null && receiving) {
+        current.received(((HttpContent) msg).content().readableBytes(), msg instanceof LastHttpContent);
       }
       if (msg instanceof LastHttpContent && receiving) {
         receiving = false;
@@ -154,6 +189,44 @@ final class RequestGate extends ChannelDuplexHandler {
     }
   }
 
+  /** Answers a request that arrived during a shutdown drain, then closes: the client should go elsewhere. */
+  private void shuttingDown() {
+    refusing = true;
+    ctx.writeAndFlush(shuttingDownResponse("the server is shutting down; retry on another server"))
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private static FullHttpResponse shuttingDownResponse(String detail) {
+    FullHttpResponse response = json(HttpResponseStatus.SERVICE_UNAVAILABLE,
+        ("{\"error\":\"shutting_down\",\"detail\":\"" + detail + "\"}").getBytes(StandardCharsets.US_ASCII));
+    HttpUtil.setKeepAlive(response, false);
+    return response;
+  }
+
+  /**
+   * Ends {@code request}, still in flight when the shutdown grace ran out: 503 if its response had
+   * not begun, then the connection closes without lingering, which fails a body still being read.
+   * Returns what was cut, or null if the request had already ended.
+   */
+  private InFlightRequests.Cut cut(InFlightRequests.Request request) {
+    if (current != request || ctx.isRemoved()) {
+      return null;
+    }
+    InFlightRequests.Cut what = request.describe();
+    cut = true;
+    current = null;
+    inFlight.end(request);
+    // From the first handler on, the close skips the lingering closer: no more waiting for the body.
+    ChannelHandlerContext first = ctx.pipeline().firstContext();
+    if (!responseStarted && ctx.channel().isActive()) {
+      ctx.writeAndFlush(shuttingDownResponse("the server shut down before this request was done"))
+          .addListener(written -> first.close());
+    } else {
+      first.close();
+    }
+    return what;
+  }
+
   private static FullHttpResponse json(HttpResponseStatus status, byte[] body) {
     FullHttpResponse response = new DefaultFullHttpResponse(HTTP_1_1, status, Unpooled.wrappedBuffer(body));
     response.headers()
@@ -165,14 +238,45 @@ final class RequestGate extends ChannelDuplexHandler {
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    boolean ends = responsePending && msg instanceof LastHttpContent
-        && !(msg instanceof HttpResponse response && response.status().codeClass() == HttpStatusClass.INFORMATIONAL);
-    ctx.write(msg, promise);
-    if (ends) {
-      responsePending = false;
-      // Later, not from within this write: what is let through next may write at once.
-      ctx.executor().execute(this::afterResponse);
+    if (cut) {
+      ReferenceCountUtil.release(msg);
+      promise.tryFailure(new ClosedChannelException());
+      return;
     }
+    boolean informational = msg instanceof HttpResponse response
+        && response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
+    if (responsePending && msg instanceof HttpResponse response && !informational) {
+      responseStarted = true;
+      if (inFlight.draining()) {
+        HttpUtil.setKeepAlive(response, false);
+      }
+    }
+    boolean ends = responsePending && msg instanceof LastHttpContent && !informational;
+    if (!ends) {
+      ctx.write(msg, promise);
+      return;
+    }
+    responsePending = false;
+    InFlightRequests.Request done = current;
+    current = null;
+    boolean close = inFlight.draining();
+    if (done == null && !close) {
+      ctx.write(msg, promise);
+    } else {
+      // In flight until the last byte has left; while draining the connection takes no further request.
+      ChannelPromise written = promise.unvoid();
+      ctx.write(msg, written);
+      written.addListener(result -> {
+        if (done != null) {
+          inFlight.end(done);
+        }
+        if (close) {
+          ctx.close();
+        }
+      });
+    }
+    // Later, not from within this write: what is let through next may write at once.
+    ctx.executor().execute(this::afterResponse);
   }
 
   /** Lets held requests through up to the next one that must wait; resumes reading once none is held. */
@@ -249,6 +353,11 @@ final class RequestGate extends ChannelDuplexHandler {
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
     cancelTimer();
+    // Gone with its connection, or a route took the connection over (an event stream): no longer in flight.
+    if (current != null) {
+      inFlight.end(current);
+      current = null;
+    }
     held.forEach(ReferenceCountUtil::release);
     held.clear();
   }

@@ -5,6 +5,7 @@ import io.ephemeral.cvmfs.dataplane.api.ApiRoute;
 import io.ephemeral.cvmfs.dataplane.api.LegacyApiRoute;
 import io.ephemeral.cvmfs.dataplane.http.HttpServer;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
+import io.ephemeral.cvmfs.dataplane.http.InFlightRequests;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
 import io.ephemeral.cvmfs.dataplane.api.MaintenanceRoute;
 import io.ephemeral.cvmfs.dataplane.format.Pem;
@@ -42,13 +43,19 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A running data plane: the repositories it opened, their publishers, the HTTP servers and the
- * housekeeping. {@link #close()} stops everything in reverse order.
+ * housekeeping. {@link #close()} stops everything in reverse order; {@link #shutdown()} first lets
+ * the requests in flight finish.
  */
 public final class DataPlane implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DataPlane.class);
 
   /** Requests that block on ingest at the same time; more get 503. */
   private static final int MAX_WORKERS = 256;
@@ -67,6 +74,7 @@ public final class DataPlane implements AutoCloseable {
   private int port;
   private int notificationPort = -1;
   private volatile String publicUrl;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private DataPlane(DataPlaneConfig config) {
     this.config = config;
@@ -234,9 +242,53 @@ public final class DataPlane implements AutoCloseable {
     return collectors.get(fqrn);
   }
 
+  /** Requests being answered now, on all ports; notification streams are not counted. */
+  public int requestsInFlight() {
+    return servers.stream().mapToInt(server -> server.inFlight().count()).sum();
+  }
+
+  /**
+   * What SIGTERM does: {@link #drain} for the configured grace, then {@link #close}. Returns the
+   * requests that were cut.
+   */
+  public List<InFlightRequests.Cut> shutdown() {
+    try {
+      return drain(config.shutdownGrace());
+    } finally {
+      close();
+    }
+  }
+
+  /**
+   * Stops accepting connections, ends the notification streams (their clients reconnect elsewhere)
+   * and answers new requests on open connections with 503, then waits up to {@code grace} for the
+   * requests in flight, such as uploads still receiving their body, and cuts those left (each
+   * logged). A body cut short is never committed. Returns what was cut.
+   */
+  public List<InFlightRequests.Cut> drain(Duration grace) {
+    long deadline = System.nanoTime() + grace.toNanos();
+    servers.forEach(HttpServer::startDraining);
+    int inFlight = requestsInFlight();
+    if (inFlight > 0) {
+      LOG.info("shutting down: waiting up to {} s for {} requests in flight", grace.toSeconds(), inFlight);
+    }
+    hub.close();
+    List<InFlightRequests.Cut> cut = new ArrayList<>();
+    for (HttpServer server : servers) {
+      cut.addAll(server.finishDraining(deadline));
+    }
+    if (!cut.isEmpty()) {
+      LOG.warn("shutting down: the grace of {} s ran out, {} requests were cut", grace.toSeconds(), cut.size());
+    }
+    return cut;
+  }
+
   /** Stops in the order that lets clients fail over: no new connections, streams cut, then the rest. */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     servers.forEach(HttpServer::stopListening);
     hub.close();
     for (int i = resources.size() - 1; i >= 0; i--) {

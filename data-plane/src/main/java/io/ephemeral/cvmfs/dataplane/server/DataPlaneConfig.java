@@ -25,6 +25,7 @@ import java.util.Objects;
  * @param maintenance garbage collection and whitelist handling
  * @param objectCacheBytes memory for small objects served without touching the disk; 0 for none
  * @param connections header and idle timeouts and connection limits, of each port
+ * @param shutdownGrace how long a shutdown waits for requests in flight before it cuts them; zero cuts at once
  */
 public record DataPlaneConfig(
     Path dataDirectory,
@@ -43,10 +44,21 @@ public record DataPlaneConfig(
     boolean legacyApiWithoutToken,
     MaintenanceSettings maintenance,
     long objectCacheBytes,
-    ConnectionLimits connections) {
+    ConnectionLimits connections,
+    Duration shutdownGrace) {
+
+  /**
+   * Fits Kubernetes' default terminationGracePeriodSeconds (30) with room for what follows the
+   * drain: the pod is killed 30 s after SIGTERM whatever it is doing.
+   */
+  public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(25);
 
   public DataPlaneConfig {
     Objects.requireNonNull(connections, "connections");
+    Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+    if (shutdownGrace.isNegative()) {
+      throw new IllegalArgumentException("the shutdown grace must not be negative");
+    }
     repositories = List.copyOf(repositories);
     if (repositories.isEmpty()) {
       throw new IllegalArgumentException("at least one repository is needed");
@@ -62,7 +74,18 @@ public record DataPlaneConfig(
     }
   }
 
-  /** With the default timeouts and connection limits. */
+  /** With the default shutdown grace. */
+  public DataPlaneConfig(Path dataDirectory, Path keysDirectory, List<String> repositories,
+      RepositoryOptions creationOptions, long minRevision, String bindAddress, int port, int notificationPort,
+      String publicUrl, Path tokenFile, String token, PublicationPolicy policy, Duration housekeepingInterval,
+      boolean legacyApiWithoutToken, MaintenanceSettings maintenance, long objectCacheBytes,
+      ConnectionLimits connections) {
+    this(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes,
+        connections, DEFAULT_SHUTDOWN_GRACE);
+  }
+
+  /** With the default timeouts, connection limits and shutdown grace. */
   public DataPlaneConfig(Path dataDirectory, Path keysDirectory, List<String> repositories,
       RepositoryOptions creationOptions, long minRevision, String bindAddress, int port, int notificationPort,
       String publicUrl, Path tokenFile, String token, PublicationPolicy policy, Duration housekeepingInterval,
@@ -86,31 +109,37 @@ public record DataPlaneConfig(
 
   public DataPlaneConfig withKeysDirectory(Path keys) {
     return new DataPlaneConfig(dataDirectory, keys, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections);
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections, shutdownGrace);
   }
 
   public DataPlaneConfig withHousekeepingInterval(Duration interval) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, interval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections);
+        publicUrl, tokenFile, token, policy, interval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections, shutdownGrace);
   }
 
   public DataPlaneConfig withPolicy(PublicationPolicy newPolicy) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, newPolicy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections);
+        publicUrl, tokenFile, token, newPolicy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections, shutdownGrace);
   }
 
   public DataPlaneConfig withMaintenance(MaintenanceSettings settings) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, settings, objectCacheBytes, connections);
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, settings, objectCacheBytes, connections, shutdownGrace);
   }
 
   public DataPlaneConfig withConnections(ConnectionLimits limits) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, limits);
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, limits, shutdownGrace);
   }
 
   public DataPlaneConfig withLegacyApiWithoutToken(boolean withoutToken) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, housekeepingInterval, withoutToken, maintenance, objectCacheBytes, connections);
+        publicUrl, tokenFile, token, policy, housekeepingInterval, withoutToken, maintenance, objectCacheBytes, connections, shutdownGrace);
+  }
+
+  public DataPlaneConfig withShutdownGrace(Duration grace) {
+    return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections,
+        grace);
   }
 }

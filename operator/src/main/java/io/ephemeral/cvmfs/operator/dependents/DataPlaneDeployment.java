@@ -37,6 +37,13 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
   static final String DATA_PATH = "/var/lib/cvmfs-ephemeral";
   static final String KEYS_PATH = "/etc/cvmfs-ephemeral/keys";
 
+  /**
+   * Kubernetes' default, spelled out: the pod is killed this long after SIGTERM. The data plane
+   * drains requests in flight for {@link #SHUTDOWN_GRACE_SECONDS} of it and needs the rest to close.
+   */
+  static final long TERMINATION_GRACE_SECONDS = 30;
+  static final long SHUTDOWN_GRACE_SECONDS = TERMINATION_GRACE_SECONDS - 5;
+
   private final OperatorConfig config;
 
   public DataPlaneDeployment(OperatorConfig config) {
@@ -75,6 +82,7 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
     return new PodSpecBuilder()
         .withEnableServiceLinks(false)
         .withAutomountServiceAccountToken(false)
+        .withTerminationGracePeriodSeconds(TERMINATION_GRACE_SECONDS)
         .withSecurityContext(RestrictedPods.podSecurityContext())
         .withContainers(container(repository))
         .withVolumes(volumes(repository))
@@ -122,6 +130,7 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
     env.add(env("CVMFS_EPHEMERAL_WHITELIST_MIN_DAYS", Integer.toString(whitelistMinDays(spec.whitelist().validityDays()))));
     // The maintenance CronJob collects garbage; the server itself does not.
     env.add(env("CVMFS_EPHEMERAL_GC_INTERVAL", "0"));
+    env.add(env("CVMFS_EPHEMERAL_SHUTDOWN_GRACE", SHUTDOWN_GRACE_SECONDS + "s"));
     if (spec.maintenance().gcGrace() != null) {
       env.add(env("CVMFS_EPHEMERAL_GC_GRACE", Long.toString(Ttl.parse(spec.maintenance().gcGrace()).toSeconds())));
     }

@@ -112,6 +112,9 @@ class CvmfsRepositoryReconcilerTest {
     assertEquals("builds-token", env.get("CVMFS_EPHEMERAL_TOKEN").getValueFrom().getSecretKeyRef().getName());
     assertEquals("240", env.get("CVMFS_EPHEMERAL_MANIFEST_TTL").getValue());
     assertEquals("3", env.get("CVMFS_EPHEMERAL_WHITELIST_MIN_DAYS").getValue());
+    // The drain on SIGTERM ends before the kubelet's SIGKILL.
+    assertEquals("25s", env.get("CVMFS_EPHEMERAL_SHUTDOWN_GRACE").getValue());
+    assertEquals(30L, deployment.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds());
     assertEquals("/readyz", container.getReadinessProbe().getHttpGet().getPath());
     assertEquals("/healthz", container.getLivenessProbe().getHttpGet().getPath());
     assertEquals("Recreate", deployment.getSpec().getStrategy().getType());
