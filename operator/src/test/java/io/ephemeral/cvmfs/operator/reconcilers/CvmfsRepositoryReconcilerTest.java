@@ -14,6 +14,7 @@ import io.ephemeral.cvmfs.operator.CvmfsOperator;
 import io.ephemeral.cvmfs.operator.MockCluster;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.api.CompressionName;
+import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
 import io.ephemeral.cvmfs.operator.api.MaintenanceSchedule;
@@ -23,7 +24,6 @@ import io.ephemeral.cvmfs.operator.api.WhitelistSettings;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneClient;
 import io.ephemeral.cvmfs.operator.keys.MasterKey;
 import io.ephemeral.cvmfs.operator.maintenance.RepositoryMaintenance;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -177,10 +177,10 @@ class CvmfsRepositoryReconcilerTest {
       assertEquals("CvmfsRepository", owned.getMetadata().getOwnerReferences().get(0).getKind());
     }
 
-    assertTrue(condition(observed, "KeysReady").getStatus().equals("True"));
-    assertTrue(condition(observed, "WhitelistValid").getStatus().equals("True"));
-    assertEquals("False", condition(observed, "DataPlaneReady").getStatus());
-    assertEquals("False", condition(observed, "Ready").getStatus());
+    assertTrue(condition(observed, "KeysReady").status() == Condition.Status.True);
+    assertTrue(condition(observed, "WhitelistValid").status() == Condition.Status.True);
+    assertEquals(Condition.Status.False, condition(observed, "DataPlaneReady").status());
+    assertEquals(Condition.Status.False, condition(observed, "Ready").status());
     assertEquals("http://builds.ci.svc.cluster.local/cvmfs/" + FQRN, observed.getStatus().repositoryUrl());
     assertEquals(1L, observed.getStatus().observedGeneration());
     assertTrue(events(repository).contains("KeysGenerated"));
@@ -258,9 +258,9 @@ class CvmfsRepositoryReconcilerTest {
     CvmfsRepository repository = create("bad", CvmfsRepositorySpec.defaults().withFqrn("Not_A_Name"));
     CvmfsRepository observed = awaitStatus("bad", s -> !s.conditions().isEmpty());
     Condition ready = condition(observed, "Ready");
-    assertEquals("False", ready.getStatus());
-    assertEquals("InvalidSpec", ready.getReason());
-    assertTrue(ready.getMessage().contains("Not_A_Name"), ready.getMessage());
+    assertEquals(Condition.Status.False, ready.status());
+    assertEquals("InvalidSpec", ready.reason());
+    assertTrue(ready.message().contains("Not_A_Name"), ready.message());
     assertTrue(events(repository).contains("InvalidSpec"));
     assertTrue(client.secrets().inNamespace(NS).list().getItems().isEmpty(), "no Secret is made for an invalid spec");
     assertTrue(client.apps().deployments().inNamespace(NS).list().getItems().isEmpty());
@@ -272,7 +272,7 @@ class CvmfsRepositoryReconcilerTest {
     awaitStatus("fixed", s -> s.publicKeyFingerprint() != null);
     editSpec("fixed", spec -> spec.withFqrn("other.example.org"));
     CvmfsRepository observed = awaitStatus("fixed", s -> s.observedGeneration() == 2);
-    assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
+    assertEquals("InvalidSpec", condition(observed, "Ready").reason());
     assertFalse(client.apps().deployments().inNamespace(NS).withName("fixed-data-plane").get().getSpec().getTemplate()
         .getSpec().getContainers().get(0).getEnv().stream().anyMatch(e -> "other.example.org".equals(e.getValue())));
     assertNotEquals(null, client.secrets().inNamespace(NS).withName("fixed-keys").get());
@@ -286,8 +286,8 @@ class CvmfsRepositoryReconcilerTest {
         io.ephemeral.cvmfs.operator.api.HashName.SHAKE128, s.compression(), s.chunking(), s.manifestTtl(),
         s.publications(), s.whitelist(), s.maintenance(), s.storage(), s.service(), s.notifications(), s.resources()));
     CvmfsRepository observed = awaitStatus("hashed", s -> s.observedGeneration() == 2);
-    assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
-    assertTrue(condition(observed, "Ready").getMessage().contains("hashAlgorithm"));
+    assertEquals("InvalidSpec", condition(observed, "Ready").reason());
+    assertTrue(condition(observed, "Ready").message().contains("hashAlgorithm"));
   }
 
   @Test
@@ -298,9 +298,9 @@ class CvmfsRepositoryReconcilerTest {
         s.chunking(), s.manifestTtl(), s.publications(), s.whitelist(), s.maintenance(), s.storage(), s.service(),
         s.notifications(), s.resources()));
     CvmfsRepository observed = awaitStatus("packed", s -> s.observedGeneration() == 2);
-    assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
-    assertTrue(condition(observed, "Ready").getMessage().contains("compression=zlib"),
-        condition(observed, "Ready").getMessage());
+    assertEquals("InvalidSpec", condition(observed, "Ready").reason());
+    assertTrue(condition(observed, "Ready").message().contains("compression=zlib"),
+        condition(observed, "Ready").message());
     assertEquals("zlib", env(client.apps().deployments().inNamespace(NS).withName("packed-data-plane").get(),
         "CVMFS_EPHEMERAL_COMPRESSION"));
   }
@@ -329,9 +329,9 @@ class CvmfsRepositoryReconcilerTest {
       return secret;
     });
     CvmfsRepository observed = awaitStatus("stale", s -> s.conditions().stream()
-        .anyMatch(c -> c.getType().equals("WhitelistValid") && c.getStatus().equals("False")));
-    assertTrue(condition(observed, "WhitelistValid").getMessage().contains("expired"));
-    assertEquals("False", condition(observed, "Ready").getStatus());
+        .anyMatch(c -> c.type().equals("WhitelistValid") && c.status() == Condition.Status.False));
+    assertTrue(condition(observed, "WhitelistValid").message().contains("expired"));
+    assertEquals(Condition.Status.False, condition(observed, "Ready").status());
 
     // What the CronJob runs; no data plane answers here, which fails only the garbage collection.
     Path masterKeyFile = temp.resolve("master.key");
@@ -342,7 +342,7 @@ class CvmfsRepositoryReconcilerTest {
             URI.create("http://127.0.0.1:1"), masterKeyFile, Duration.ofDays(30), "token"));
     assertNotNull(result.whitelistExpiresAt());
     awaitStatus("stale", s -> s.conditions().stream()
-        .anyMatch(c -> c.getType().equals("WhitelistValid") && c.getStatus().equals("True")));
+        .anyMatch(c -> c.type().equals("WhitelistValid") && c.status() == Condition.Status.True));
   }
 
   /** Changes the spec as a user would, again if the operator's status update came first. */
@@ -388,7 +388,7 @@ class CvmfsRepositoryReconcilerTest {
   }
 
   static Condition condition(CvmfsRepository repository, String type) {
-    return repository.getStatus().conditions().stream().filter(c -> c.getType().equals(type)).findFirst().orElseThrow();
+    return repository.getStatus().conditions().stream().filter(c -> c.type().equals(type)).findFirst().orElseThrow();
   }
 
   private Set<String> events(HasMetadata object) {
