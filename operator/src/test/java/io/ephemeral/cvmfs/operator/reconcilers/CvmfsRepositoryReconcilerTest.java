@@ -13,6 +13,7 @@ import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistSigner;
 import io.ephemeral.cvmfs.operator.CvmfsOperator;
 import io.ephemeral.cvmfs.operator.MockCluster;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
+import io.ephemeral.cvmfs.operator.api.ClientConfigMapRef;
 import io.ephemeral.cvmfs.operator.api.CompressionName;
 import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
@@ -25,6 +26,7 @@ import io.ephemeral.cvmfs.operator.dataplane.DataPlaneClient;
 import io.ephemeral.cvmfs.operator.keys.MasterKey;
 import io.ephemeral.cvmfs.operator.maintenance.RepositoryMaintenance;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -284,7 +286,8 @@ class CvmfsRepositoryReconcilerTest {
     awaitStatus("hashed", s -> s.publicKeyFingerprint() != null);
     editSpec("hashed", s -> new CvmfsRepositorySpec(s.fqrn(), s.replicas(),
         io.ephemeral.cvmfs.operator.api.HashName.SHAKE128, s.compression(), s.chunking(), s.manifestTtl(),
-        s.publications(), s.whitelist(), s.maintenance(), s.storage(), s.service(), s.notifications(), s.resources()));
+        s.publications(), s.whitelist(), s.maintenance(), s.storage(), s.service(), s.notifications(), s.resources(),
+        s.clientConfigMap()));
     CvmfsRepository observed = awaitStatus("hashed", s -> s.observedGeneration() == 2);
     assertEquals("InvalidSpec", condition(observed, "Ready").reason());
     assertTrue(condition(observed, "Ready").message().contains("hashAlgorithm"));
@@ -296,7 +299,7 @@ class CvmfsRepositoryReconcilerTest {
     awaitStatus("packed", s -> s.publicKeyFingerprint() != null);
     editSpec("packed", s -> new CvmfsRepositorySpec(s.fqrn(), s.replicas(), s.hashAlgorithm(), CompressionName.NONE,
         s.chunking(), s.manifestTtl(), s.publications(), s.whitelist(), s.maintenance(), s.storage(), s.service(),
-        s.notifications(), s.resources()));
+        s.notifications(), s.resources(), s.clientConfigMap()));
     CvmfsRepository observed = awaitStatus("packed", s -> s.observedGeneration() == 2);
     assertEquals("InvalidSpec", condition(observed, "Ready").reason());
     assertTrue(condition(observed, "Ready").message().contains("compression=zlib"),
@@ -359,6 +362,89 @@ class CvmfsRepositoryReconcilerTest {
         }
       }
     }
+  }
+
+  private static final String CSI = "cvmfs-csi";
+  private static final String CONFIG_D = "cvmfs-csi-config-d";
+
+  private ConfigMap createConfigMap(String namespace, String name, String accept, Map<String, String> data) {
+    ObjectMetaBuilder metadata = new ObjectMetaBuilder().withName(name).withNamespace(namespace);
+    if (accept != null) {
+      metadata.addToAnnotations(ClientConfigTarget.ACCEPT_ANNOTATION, accept);
+    }
+    return client.resource(new ConfigMapBuilder().withMetadata(metadata.build()).withData(data).build()).create();
+  }
+
+  private ConfigMap configMap(String namespace, String name) {
+    return client.configMaps().inNamespace(namespace).withName(name).get();
+  }
+
+  private CvmfsRepository awaitClientConfigMap(String name, boolean synced, String reason) throws InterruptedException {
+    return awaitStatus(name, s -> s.conditions().stream().anyMatch(c -> c.type().equals("ClientConfigMapSynced")
+        && c.status() == Condition.Status.of(synced) && c.reason().equals(reason)));
+  }
+
+  @Test
+  void theClientConfigurationIsKeptInAConfigMapThatAcceptsIt() throws Exception {
+    String fqrn = "csi.example.org";
+    createConfigMap(CSI, CONFIG_D, "other, " + NS, Map.of("default.local", "CVMFS_QUOTA_LIMIT=1000\n"));
+    create("csi", CvmfsRepositorySpec.defaults().withFqrn(fqrn)
+        .withClientConfigMap(new ClientConfigMapRef(CSI, CONFIG_D)));
+    CvmfsRepository observed = awaitClientConfigMap("csi", true, "Synced");
+    assertTrue(condition(observed, "ClientConfigMapSynced").message().contains(CSI + "/" + CONFIG_D));
+
+    ConfigMap own = configMap(NS, "csi-client-config");
+    ConfigMap target = configMap(CSI, CONFIG_D);
+    assertEquals(Set.of("default.local", fqrn + ".conf", fqrn + ".pub"), target.getData().keySet());
+    assertEquals("CVMFS_QUOTA_LIMIT=1000\n", target.getData().get("default.local"), "other keys stay");
+    assertEquals("# cvmfs-ephemeral: CvmfsRepository " + NS + "/csi\n" + own.getData().get(fqrn + ".conf"),
+        target.getData().get(fqrn + ".conf"));
+    assertEquals(own.getData().get(fqrn + ".pub"), target.getData().get(fqrn + ".pub"));
+    assertTrue(target.getMetadata().getOwnerReferences() == null || target.getMetadata().getOwnerReferences().isEmpty(),
+        "the target is not the repository's");
+
+    // Someone else's update (a helm upgrade of cvmfs-csi, say) drops the entries: the next status refresh restores them.
+    client.configMaps().inNamespace(CSI).withName(CONFIG_D).edit(c -> {
+      c.getData().remove(fqrn + ".pub");
+      c.getData().put("added.later", "x");
+      return c;
+    });
+    MockCluster.await("the key put back", WAIT, () -> configMap(CSI, CONFIG_D).getData().containsKey(fqrn + ".pub"));
+    assertEquals("x", configMap(CSI, CONFIG_D).getData().get("added.later"));
+  }
+
+  @Test
+  void aConfigMapThatDoesNotAcceptOrDoesNotExistIsLeftAlone() throws Exception {
+    createConfigMap(CSI, CONFIG_D, null, Map.of("default.local", "x"));
+    CvmfsRepository refused = create("refused", CvmfsRepositorySpec.defaults().withFqrn("refused.example.org")
+        .withClientConfigMap(new ClientConfigMapRef(CSI, CONFIG_D)));
+    CvmfsRepository observed = awaitClientConfigMap("refused", false, "NotAccepted");
+    assertTrue(condition(observed, "ClientConfigMapSynced").message().contains(ClientConfigTarget.ACCEPT_ANNOTATION));
+    assertEquals(Map.of("default.local", "x"), configMap(CSI, CONFIG_D).getData());
+    MockCluster.await("the warning event", WAIT, () -> events(refused).contains("ClientConfigMapNotAccepted"));
+
+    createConfigMap("elsewhere", "accepts-others", "builds", Map.of());
+    create("stranger", CvmfsRepositorySpec.defaults().withFqrn("stranger.example.org")
+        .withClientConfigMap(new ClientConfigMapRef("elsewhere", "accepts-others")));
+    awaitClientConfigMap("stranger", false, "NotAccepted");
+
+    // No namespace: the repository's own; nothing is created there.
+    create("nowhere", CvmfsRepositorySpec.defaults().withFqrn("nowhere.example.org")
+        .withClientConfigMap(new ClientConfigMapRef(null, "absent")));
+    observed = awaitClientConfigMap("nowhere", false, "NotFound");
+    assertTrue(condition(observed, "ClientConfigMapSynced").message().contains(NS + "/absent"));
+    assertNull(configMap(NS, "absent"));
+  }
+
+  @Test
+  void anEntryWrittenBySomeoneElseIsNotOverwritten() throws Exception {
+    String fqrn = "taken.example.org";
+    Map<String, String> before = Map.of(fqrn + ".conf", "CVMFS_SERVER_URL=http://elsewhere/cvmfs/@fqrn@\n");
+    createConfigMap(CSI, CONFIG_D, "*", before);
+    create("taken", CvmfsRepositorySpec.defaults().withFqrn(fqrn)
+        .withClientConfigMap(new ClientConfigMapRef(CSI, CONFIG_D)));
+    awaitClientConfigMap("taken", false, "KeyTaken");
+    assertEquals(before, configMap(CSI, CONFIG_D).getData());
   }
 
   private CvmfsRepository create(String name, CvmfsRepositorySpec spec) {
