@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the CRDs from the Java API classes (fabric8 crd-generator, printer columns put in declared order)
+# Regenerates the CRDs from the Java API classes (fabric8 crd-generator, then CrdPostProcessor)
 # and copies them to every place that ships them: crds/, the chart and kustomize (whose
 # config/crd/kustomization.yaml it rewrites to list them).
 # Extra arguments go to Maven, e.g. `operator/update-crds.sh -o` to build offline.

@@ -73,3 +73,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s:%s" .Values.dataPlaneImage.repository (.Values.dataPlaneImage.tag | default .Chart.AppVersion) }}
 {{- end }}
 {{- end }}
+
+{{/* The operator's metrics Service: FULLNAME-operator-metrics, as config/prometheus names it. */}}
+{{- define "cvmfs-ephemeral.metricsServiceName" -}}
+{{- printf "%s-metrics" (include "cvmfs-ephemeral.operatorName" . | trunc 55 | trimSuffix "-") }}
+{{- end }}

@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.operator.api;
 
-import io.fabric8.kubernetes.api.model.Condition;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.List;
 
 /** What became of a publication. */
@@ -12,6 +12,7 @@ public record CvmfsPublicationStatus(
     Long files,
     Long bytes,
     String message,
+    @JsonPropertyDescription("Current state, one condition per type.")
     List<Condition> conditions,
     Long observedGeneration) {
 

@@ -67,7 +67,12 @@ public record CvmfsRepositorySpec(
     NotificationRelaySettings notifications,
 
     @JsonPropertyDescription("Resources of the data-plane container.")
-    ResourceRequirements resources) {
+    ResourceRequirements resources,
+
+    @JsonPropertyDescription("A ConfigMap, e.g. cvmfs-csi's cvmfs-csi-config-d, in which the operator keeps FQRN.conf"
+        + " and FQRN.pub beside its other keys. It must exist and accept them: its annotation"
+        + " cvmfs.ephemeral.io/accept-client-config lists the namespaces it takes them from, or is *.")
+    ClientConfigMapRef clientConfigMap) {
 
   public CvmfsRepositorySpec {
     replicas = replicas == null ? 1 : replicas;
@@ -84,31 +89,36 @@ public record CvmfsRepositorySpec(
   }
 
   public static CvmfsRepositorySpec defaults() {
-    return new CvmfsRepositorySpec(null, null, null, null, null, null, null, null, null, null, null, null, null);
+    return new CvmfsRepositorySpec(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   public CvmfsRepositorySpec withFqrn(String newFqrn) {
     return new CvmfsRepositorySpec(newFqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
-        whitelist, maintenance, storage, service, notifications, resources);
+        whitelist, maintenance, storage, service, notifications, resources, clientConfigMap);
   }
 
   public CvmfsRepositorySpec withPublications(PublicationLimits limits) {
     return new CvmfsRepositorySpec(fqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, limits,
-        whitelist, maintenance, storage, service, notifications, resources);
+        whitelist, maintenance, storage, service, notifications, resources, clientConfigMap);
   }
 
   public CvmfsRepositorySpec withWhitelist(WhitelistSettings newWhitelist) {
     return new CvmfsRepositorySpec(fqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
-        newWhitelist, maintenance, storage, service, notifications, resources);
+        newWhitelist, maintenance, storage, service, notifications, resources, clientConfigMap);
   }
 
   public CvmfsRepositorySpec withMaintenance(MaintenanceSchedule newMaintenance) {
     return new CvmfsRepositorySpec(fqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
-        whitelist, newMaintenance, storage, service, notifications, resources);
+        whitelist, newMaintenance, storage, service, notifications, resources, clientConfigMap);
   }
 
   public CvmfsRepositorySpec withStorage(Storage newStorage) {
     return new CvmfsRepositorySpec(fqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
-        whitelist, maintenance, newStorage, service, notifications, resources);
+        whitelist, maintenance, newStorage, service, notifications, resources, clientConfigMap);
+  }
+
+  public CvmfsRepositorySpec withClientConfigMap(ClientConfigMapRef target) {
+    return new CvmfsRepositorySpec(fqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
+        whitelist, maintenance, storage, service, notifications, resources, target);
   }
 }

@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.operator.api;
 
-import io.fabric8.kubernetes.api.model.Condition;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.List;
 
 /**
@@ -9,6 +9,7 @@ import java.util.List;
  * @param publicKeyFingerprint SHA-1 fingerprint of the repository certificate, as the whitelist lists it
  */
 public record CvmfsRepositoryStatus(
+    @JsonPropertyDescription("Current state, one condition per type.")
     List<Condition> conditions,
     Long observedGeneration,
     String fqrn,

@@ -33,6 +33,9 @@ public final class Patterns {
 
   public static final int MAX_NAME = 253;
 
+  /** A namespace name: a DNS label. */
+  public static final String NAMESPACE = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
+
   public static final String SHA256 = "^[0-9a-f]{64}$";
 
   public static final String HTTP_URL = "^https?://.+$";

@@ -7,6 +7,14 @@ import io.ephemeral.cvmfs.operator.dataplane.DataPlaneLocator;
 import io.ephemeral.cvmfs.operator.health.HealthServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -56,7 +64,7 @@ final class RunCommand implements Callable<Integer> {
   String operatorImage;
 
   @Option(names = "--health-port", paramLabel = "PORT",
-      description = "Port of /healthz and /readyz; -1 disables them (env CVMFS_OPERATOR_HEALTH_PORT; default "
+      description = "Port of /healthz, /readyz and /metrics; -1 disables them (env CVMFS_OPERATOR_HEALTH_PORT; default "
           + DEFAULT_HEALTH_PORT + ").")
   String healthPort;
 
@@ -145,13 +153,14 @@ final class RunCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }
     AtomicReference<CvmfsOperator> running = new AtomicReference<>();
+    PrometheusMeterRegistry meters = meters();
     HealthServer health = null;
     if (config.healthPort() >= 0) {
       // Bound first, so that a port in use is reported as what it is, not as a failure of the API.
       try {
         health = HealthServer.start(new InetSocketAddress(config.healthPort()),
             () -> running.get() != null && running.get().healthy(),
-            () -> running.get() != null && running.get().started() && running.get().healthy());
+            () -> running.get() != null && running.get().started() && running.get().healthy(), meters::scrape);
       } catch (IOException e) {
         throw new IllegalStateException("cannot serve the health probes on port " + config.healthPort() + ": "
             + Main.describe(e), e);
@@ -160,7 +169,9 @@ final class RunCommand implements Callable<Integer> {
     KubernetesClient client = new KubernetesClientBuilder().build();
     CvmfsOperator operator;
     try {
-      operator = CvmfsOperator.start(client, config, DataPlaneLocator.inCluster(config.clusterDomain()), Clock.systemUTC(), o -> { });
+      operator = CvmfsOperator.start(client, config, DataPlaneLocator.inCluster(config.clusterDomain()), Clock.systemUTC(),
+          // Per resource would make meters for every repository and publication, and keep them after they go.
+          o -> o.withMetrics(MicrometerMetrics.withoutPerResourceMetrics(meters)));
       running.set(operator);
     } catch (RuntimeException e) {
       stop(health, null, client);
@@ -178,6 +189,17 @@ final class RunCommand implements Callable<Integer> {
     // The controllers run on their own threads; the shutdown hook ends the process on SIGTERM.
     Thread.currentThread().join();
     return 0;
+  }
+
+  /** The framework's reconciliation meters go here too, once the operator starts. */
+  static PrometheusMeterRegistry meters() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    return registry;
   }
 
   /** Stops what was started, in reverse order; null for what did not start. */

@@ -8,26 +8,42 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The kubelet's probes: {@code GET /healthz} for liveness and {@code GET /readyz} for readiness,
- * 200 when the check holds and 503 when not; anything else is 404. The JDK's server suffices for
- * two tiny endpoints and brings no dependency.
+ * 200 when the check holds and 503 when not; and, when given, {@code GET /metrics} in the
+ * Prometheus text format. Anything else is 404. The JDK's server suffices for three small
+ * endpoints and brings no dependency.
  */
 public final class HealthServer implements AutoCloseable {
 
+  private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
   private final HttpServer server;
   private final Map<String, BooleanSupplier> checks;
+  private final Supplier<String> metrics;
 
-  private HealthServer(HttpServer server, BooleanSupplier live, BooleanSupplier ready) {
+  private HealthServer(HttpServer server, BooleanSupplier live, BooleanSupplier ready, Supplier<String> metrics) {
     this.server = server;
     this.checks = Map.of("/healthz", live, "/readyz", ready);
+    this.metrics = metrics;
   }
 
-  /** Binds {@code address} (port 0 picks one) and starts answering. */
+  /** Binds {@code address} (port 0 picks one) and starts answering the probes only. */
   public static HealthServer start(InetSocketAddress address, BooleanSupplier live, BooleanSupplier ready)
       throws IOException {
-    HealthServer health = new HealthServer(HttpServer.create(address, 0), live, ready);
+    return start(address, live, ready, null);
+  }
+
+  /**
+   * Binds {@code address} (port 0 picks one) and starts answering.
+   *
+   * @param metrics the Prometheus text of the meters; null serves no {@code /metrics}
+   */
+  public static HealthServer start(InetSocketAddress address, BooleanSupplier live, BooleanSupplier ready,
+      Supplier<String> metrics) throws IOException {
+    HealthServer health = new HealthServer(HttpServer.create(address, 0), live, ready, metrics);
     health.server.createContext("/", health::handle);
     health.server.start();
     return health;
@@ -39,9 +55,19 @@ public final class HealthServer implements AutoCloseable {
 
   private void handle(HttpExchange exchange) throws IOException {
     try {
-      BooleanSupplier check = exchange.getRequestMethod().equals("GET")
-          ? checks.get(exchange.getRequestURI().getPath()) : null;
-      if (check == null) {
+      boolean get = exchange.getRequestMethod().equals("GET");
+      String path = exchange.getRequestURI().getPath();
+      BooleanSupplier check = get ? checks.get(path) : null;
+      if (get && metrics != null && path.equals("/metrics")) {
+        String text;
+        try {
+          text = metrics.get();
+        } catch (RuntimeException e) {
+          respond(exchange, 500, "metrics unavailable\n");
+          return;
+        }
+        respond(exchange, 200, text, PROMETHEUS_TEXT);
+      } else if (check == null) {
         respond(exchange, 404, "not found\n");
       } else if (holds(check)) {
         respond(exchange, 200, "ok\n");
@@ -63,8 +89,12 @@ public final class HealthServer implements AutoCloseable {
   }
 
   private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+    respond(exchange, status, body, "text/plain; charset=utf-8");
+  }
+
+  private static void respond(HttpExchange exchange, int status, String body, String type) throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    exchange.getResponseHeaders().set("Content-Type", type);
     exchange.sendResponseHeaders(status, bytes.length);
     try (OutputStream out = exchange.getResponseBody()) {
       out.write(bytes);

@@ -3,6 +3,7 @@ package io.ephemeral.cvmfs.operator.reconcilers;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ephemeral.cvmfs.dataplane.publish.Ttl;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
+import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublication;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublicationSpec;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublicationStatus;
@@ -15,7 +16,6 @@ import io.ephemeral.cvmfs.operator.dataplane.PublicationInfo;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
 import io.ephemeral.cvmfs.operator.events.EventRecorder;
 import io.ephemeral.cvmfs.operator.keys.SecretFiles;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -274,7 +274,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   /** Whether the condition of this type already has this reason, whatever its status. */
   private static boolean hasReason(CvmfsPublication publication, String type, String reason) {
     return conditionsOf(publication).stream()
-        .anyMatch(c -> c.getType().equals(type) && Objects.equals(c.getReason(), reason));
+        .anyMatch(c -> c.type().equals(type) && Objects.equals(c.reason(), reason));
   }
 
   /** A settled outcome: the failures in a row start over. */
@@ -389,7 +389,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     }
     CvmfsPublicationStatus previous = publication.getStatus();
     List<Condition> conditions = new ArrayList<>(conditionsOf(publication).stream()
-        .filter(c -> !c.getType().equals(PATH_REMOVED)).toList());
+        .filter(c -> !c.type().equals(PATH_REMOVED)).toList());
     conditions.addAll(new Conditions(conditionsOf(publication), publication.getMetadata().getGeneration(),
         clock.instant()).set(PATH_REMOVED, false, DATA_PLANE_UNAVAILABLE, message).list());
     CvmfsPublicationStatus status = new CvmfsPublicationStatus(previous.phase(), previous.revision(),

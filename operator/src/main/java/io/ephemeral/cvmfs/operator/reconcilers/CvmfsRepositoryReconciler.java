@@ -4,6 +4,7 @@ import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
 import io.ephemeral.cvmfs.dataplane.format.Whitelist;
 import io.ephemeral.cvmfs.dataplane.maintenance.InvalidWhitelistException;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
+import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositoryStatus;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneClient;
@@ -26,7 +27,6 @@ import io.ephemeral.cvmfs.operator.dependents.RepositoryKeysSecret;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
 import io.ephemeral.cvmfs.operator.events.EventRecorder;
 import io.ephemeral.cvmfs.operator.keys.RepositoryKeySet;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -61,6 +61,8 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
   static final String KEYS_READY = "KeysReady";
   static final String DATA_PLANE_READY = "DataPlaneReady";
   static final String WHITELIST_VALID = "WhitelistValid";
+  /** Only with spec.clientConfigMap: whether that ConfigMap holds the client configuration. */
+  static final String CLIENT_CONFIG_SYNCED = "ClientConfigMapSynced";
 
   private final OperatorConfig config;
   private final DataPlaneClient dataPlane;
@@ -69,6 +71,7 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
   private final Clock clock;
   private final RepositoryKeysSecret keysSecret;
   private final DataPlaneDeployment deployment;
+  private final ClientConfigMap clientConfig;
   private final Workflow<CvmfsRepository> workflow;
 
   public CvmfsRepositoryReconciler(OperatorConfig config, DataPlaneClient dataPlane, DataPlaneLocator locator,
@@ -81,19 +84,19 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
     MasterKeySecret masterKey = managed(new MasterKeySecret());
     this.keysSecret = managed(new RepositoryKeysSecret(clock, masterKey));
     this.deployment = managed(new DataPlaneDeployment(config));
-    this.workflow = workflow(config, masterKey, keysSecret, deployment);
+    this.clientConfig = managed(new ClientConfigMap(keysSecret, config.clusterDomain()));
+    this.workflow = workflow(config, masterKey, keysSecret, deployment, clientConfig);
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static Workflow<CvmfsRepository> workflow(OperatorConfig config, MasterKeySecret masterKey,
-      RepositoryKeysSecret keys, DataPlaneDeployment deployment) {
+      RepositoryKeysSecret keys, DataPlaneDeployment deployment, ClientConfigMap clientConfig) {
     var token = managed(new PublishTokenSecret());
     var claim = managed(new DataVolumeClaim());
     var service = managed(new DataPlaneService());
     var relays = managed(new NotificationRelayDeployment(config));
     var relayService = managed(new NotificationRelayService());
     var relayBudget = managed(new NotificationRelayDisruptionBudget());
-    var clientConfig = managed(new ClientConfigMap(keys, config.clusterDomain()));
     var account = managed(new MaintenanceServiceAccount());
     var role = managed(new MaintenanceRole());
     var binding = managed(new MaintenanceRoleBinding());
@@ -159,7 +162,12 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
     if (hashBefore != null && !Objects.equals(hashBefore, podSpecHash(dataPlaneDeployment))) {
       events.normal(repository, "SpecChanged", "rolling the data plane to the new spec");
     }
-    return status(repository, observe(repository, context, dataPlaneDeployment, previous, now));
+    Optional<ClientConfigTarget.Result> copy = Optional.ofNullable(repository.getSpec().clientConfigMap())
+        .map(target -> ClientConfigTarget.sync(context.getClient(), repository, target,
+            clientConfig.getSecondaryResource(repository, context).orElse(null)));
+    copy.filter(r -> !r.synced() && !Conditions.was(before, CLIENT_CONFIG_SYNCED, false, r.reason()))
+        .ifPresent(r -> events.warning(repository, "ClientConfigMap" + r.reason(), r.message()));
+    return status(repository, observe(repository, context, dataPlaneDeployment, previous, now, copy));
   }
 
   private static String podSpecHash(Optional<Deployment> dataPlane) {
@@ -186,7 +194,8 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
   }
 
   private CvmfsRepositoryStatus observe(CvmfsRepository repository, Context<CvmfsRepository> context,
-      Optional<Deployment> deployment, CvmfsRepositoryStatus previous, Instant now) {
+      Optional<Deployment> deployment, CvmfsRepositoryStatus previous, Instant now,
+      Optional<ClientConfigTarget.Result> copy) {
     String fqrn = repository.fqrn();
     Conditions conditions = new Conditions(previous == null ? null : previous.conditions(),
         repository.getMetadata().getGeneration(), now);
@@ -238,6 +247,8 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
         conditions.set(DATA_PLANE_READY, false, "Unreachable", e.getMessage());
       }
     }
+
+    copy.ifPresent(r -> conditions.set(CLIENT_CONFIG_SYNCED, r.synced(), r.reason(), r.message()));
 
     if (keysReady && whitelistValid && dataPlaneReady) {
       conditions.set(READY, true, "Serving", fqrn + " is served at revision " + revision);

@@ -15,6 +15,7 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.time.Duration;
 import java.util.Map;
@@ -141,6 +142,34 @@ class MainTest {
       assertEquals(404, status(http, base.resolve("/healthz/more"), "GET"));
       assertEquals(404, status(http, base.resolve("/readyz"), "POST"));
     }
+  }
+
+  @Test
+  void metricsAreServedWhenGiven() throws Exception {
+    InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    HttpClient http = HttpClient.newHttpClient();
+    try (HealthServer health = HealthServer.start(any, () -> true, () -> true, () -> "# TYPE up gauge\nup 1.0\n")) {
+      HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + health.port() + "/metrics")).build(), BodyHandlers.ofString());
+      assertEquals(200, response.statusCode());
+      assertEquals("# TYPE up gauge\nup 1.0\n", response.body());
+      assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
+    }
+    try (HealthServer health = HealthServer.start(any, () -> true, () -> true)) {
+      assertEquals(404, status(http, URI.create("http://127.0.0.1:" + health.port() + "/metrics"), "GET"));
+    }
+    try (HealthServer health = HealthServer.start(any, () -> true, () -> true, () -> {
+      throw new IllegalStateException("closed");
+    })) {
+      assertEquals(500, status(http, URI.create("http://127.0.0.1:" + health.port() + "/metrics"), "GET"));
+    }
+  }
+
+  @Test
+  void theOperatorsMetersIncludeTheJvms() {
+    String text = RunCommand.meters().scrape();
+    assertTrue(text.contains("jvm_memory_used_bytes"), text);
+    assertTrue(text.contains("process_uptime_seconds"), text);
   }
 
   @Test

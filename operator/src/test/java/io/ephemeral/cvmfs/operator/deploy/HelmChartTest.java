@@ -14,13 +14,19 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
@@ -30,6 +36,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -253,6 +260,14 @@ class HelmChartTest {
         {"logLevel", "loud", "logLevel"},
         {"image.digest", "latest", "digest"},
         {"intervals.retry", "soon", "retry"},
+        {"intervals.status", "1 minute", "status"},
+        {"extraEnv", "HTTPS_PROXY=x", "extraEnv"},
+        {"resources", "big", "resources"},
+        {"networkPolicy.enabled", "yes", "enabled"},
+        {"networkPolicy.metricsFrom", "monitoring", "metricsFrom"},
+        {"metrics.serviceMonitor.enabled", "yes", "enabled"},
+        {"metrics.serviceMonitor.interval", "often", "interval"},
+        {"metrics.serviceMonitor.labels", "kps", "labels"},
         {"nosuchvalue", "x", "nosuchvalue"}}) {
       Exception refused = assertThrows(Exception.class, () -> render(t -> t.set(bad[0], bad[1])), bad[0]);
       assertTrue(refused.getMessage().contains("values don't meet the specifications of the schema")
@@ -306,5 +321,109 @@ class HelmChartTest {
     assertEquals("dedicated", pod.getTolerations().get(0).getKey());
     assertEquals("regcred", pod.getImagePullSecrets().get(0).getName());
     assertEquals("1Gi", pod.getContainers().get(0).getResources().getLimits().get("memory").toString());
+  }
+
+  @Test
+  void operatorSettingsReachTheContainer() {
+    List<HasMetadata> objects = render(t -> t
+        .set("replicas", "3")
+        .set("intervals.status", "2m")
+        .set("intervals.publicationCheck", "45s")
+        .set("intervals.retry", "5s")
+        .set("clusterDomain", "k8s.example.org")
+        .set("extraEnv[0].name", "HTTPS_PROXY")
+        .set("extraEnv[0].value", "http://proxy:3128")
+        .set("resources.requests.cpu", "250m")
+        .set("javaOptions", "-Xss512k"));
+    Deployment deployment = DeployFiles.one(objects, Deployment.class, OPERATOR);
+    assertEquals(3, deployment.getSpec().getReplicas());
+    Container container = operatorContainer(deployment);
+    Map<String, EnvVar> env = env(container);
+    assertEquals("2m", env.get("CVMFS_OPERATOR_STATUS_INTERVAL").getValue());
+    assertEquals("45s", env.get("CVMFS_OPERATOR_PUBLICATION_CHECK_INTERVAL").getValue());
+    assertEquals("5s", env.get("CVMFS_OPERATOR_RETRY_INTERVAL").getValue());
+    assertEquals("k8s.example.org", env.get("CVMFS_OPERATOR_CLUSTER_DOMAIN").getValue());
+    assertEquals("http://proxy:3128", env.get("HTTPS_PROXY").getValue());
+    assertTrue(env.get("JDK_JAVA_OPTIONS").getValue().startsWith("-Xss512k "));
+    assertEquals("250m", container.getResources().getRequests().get("cpu").toString());
+
+    Map<String, EnvVar> defaults = env(operatorContainer(DeployFiles.one(renderDefaults(), Deployment.class, OPERATOR)));
+    assertEquals("60s", defaults.get("CVMFS_OPERATOR_STATUS_INTERVAL").getValue());
+    assertEquals("30s", defaults.get("CVMFS_OPERATOR_PUBLICATION_CHECK_INTERVAL").getValue());
+    assertEquals("15s", defaults.get("CVMFS_OPERATOR_RETRY_INTERVAL").getValue());
+  }
+
+  @Test
+  void serviceMonitorScrapesTheOperatorsHealthPort() {
+    List<HasMetadata> objects = render(t -> t
+        .set("metrics.serviceMonitor.enabled", "true")
+        .set("metrics.serviceMonitor.interval", "15s")
+        .set("metrics.serviceMonitor.labels.release", "kube-prometheus-stack"));
+    String metricsService = OPERATOR + "-metrics";
+    assertTrue(DeployFiles.describe(objects).containsAll(List.of("Service/" + metricsService,
+        "ServiceMonitor/" + OPERATOR)), () -> DeployFiles.describe(objects).toString());
+    Deployment deployment = DeployFiles.one(objects, Deployment.class, OPERATOR);
+    Map<String, String> podSelector = deployment.getSpec().getSelector().getMatchLabels();
+
+    Service service = DeployFiles.one(objects, Service.class, metricsService);
+    assertEquals(SYSTEM_NAMESPACE, service.getMetadata().getNamespace());
+    assertEquals(podSelector, service.getSpec().getSelector(), "the Service selects the Deployment's pods");
+    assertEquals(1, service.getSpec().getPorts().size());
+    ServicePort port = service.getSpec().getPorts().get(0);
+    ContainerPort health = operatorContainer(deployment).getPorts().get(0);
+    assertEquals(health.getName(), port.getTargetPort().getStrVal(), "the Service targets the container's port");
+    assertEquals(8081, port.getPort());
+
+    GenericKubernetesResource monitor = DeployFiles.one(objects, GenericKubernetesResource.class, OPERATOR);
+    assertEquals("monitoring.coreos.com/v1", monitor.getApiVersion());
+    assertEquals("ServiceMonitor", monitor.getKind());
+    assertEquals(SYSTEM_NAMESPACE, monitor.getMetadata().getNamespace());
+    assertEquals("kube-prometheus-stack", monitor.getMetadata().getLabels().get("release"));
+    JsonNode spec = DeployFiles.tree(monitor).path("spec");
+    assertEquals(SYSTEM_NAMESPACE, spec.path("namespaceSelector").path("matchNames").get(0).asText());
+    Map<String, String> selector = new HashMap<>();
+    spec.path("selector").path("matchLabels").fields().forEachRemaining(e -> selector.put(e.getKey(), e.getValue().asText()));
+    assertEquals(selector, filter(service.getMetadata().getLabels(), selector), "the ServiceMonitor selects the Service");
+    List<Service> selected = objects.stream().filter(Service.class::isInstance).map(Service.class::cast)
+        .filter(s -> filter(s.getMetadata().getLabels(), selector).equals(selector)).collect(Collectors.toList());
+    assertEquals(List.of(service), selected, "and no other Service of the release");
+    JsonNode endpoint = spec.path("endpoints").get(0);
+    assertEquals(port.getName(), endpoint.path("port").asText());
+    assertEquals("/metrics", endpoint.path("path").asText());
+    assertEquals("15s", endpoint.path("interval").asText());
+    assertFalse(endpoint.has("scrapeTimeout"), "no value, no field: Prometheus' default");
+  }
+
+  @Test
+  void networkPolicyAdmitsOnlyTheHealthPort() {
+    List<HasMetadata> objects = render(t -> t.set("networkPolicy.enabled", "true"));
+    Deployment deployment = DeployFiles.one(objects, Deployment.class, OPERATOR);
+    NetworkPolicy policy = DeployFiles.one(objects, NetworkPolicy.class, OPERATOR);
+    assertEquals(SYSTEM_NAMESPACE, policy.getMetadata().getNamespace());
+    assertEquals(deployment.getSpec().getSelector().getMatchLabels(), policy.getSpec().getPodSelector().getMatchLabels(),
+        "the policy selects the operator's pods");
+    assertTrue(policy.getSpec().getPodSelector().getMatchExpressions() == null
+        || policy.getSpec().getPodSelector().getMatchExpressions().isEmpty());
+    assertEquals(List.of("Ingress"), policy.getSpec().getPolicyTypes(), "egress stays open");
+    assertEquals(1, policy.getSpec().getIngress().size());
+    NetworkPolicyIngressRule rule = policy.getSpec().getIngress().get(0);
+    assertEquals(1, rule.getPorts().size());
+    assertEquals(operatorContainer(deployment).getPorts().get(0).getContainerPort(),
+        rule.getPorts().get(0).getPort().getIntVal());
+    assertEquals("TCP", rule.getPorts().get(0).getProtocol());
+    assertTrue(rule.getFrom() == null || rule.getFrom().isEmpty(), "any source by default");
+
+    NetworkPolicy narrowed = DeployFiles.one(render(t -> t.set("networkPolicy.enabled", "true")
+        .set("networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name",
+            "monitoring")), NetworkPolicy.class, OPERATOR);
+    assertEquals(Map.of("kubernetes.io/metadata.name", "monitoring"),
+        narrowed.getSpec().getIngress().get(0).getFrom().get(0).getNamespaceSelector().getMatchLabels());
+  }
+
+  @Test
+  void theOptionalObjectsAreOffByDefault() {
+    List<String> kinds = DeployFiles.describe(renderDefaults());
+    assertTrue(kinds.stream().noneMatch(k -> k.startsWith("Service/") || k.startsWith("ServiceMonitor/")
+        || k.startsWith("NetworkPolicy/")), kinds::toString);
   }
 }

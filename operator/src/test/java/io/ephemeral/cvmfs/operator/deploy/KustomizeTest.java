@@ -15,9 +15,11 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
@@ -185,6 +187,38 @@ class KustomizeTest {
     assertEquals(DeployFiles.OPERATOR_IMAGE, container.getImage());
     assertEquals(container.getImage(), env.get("CVMFS_OPERATOR_IMAGE").getValue());
     assertEquals(DeployFiles.DATA_PLANE_IMAGE, env.get("CVMFS_OPERATOR_DATA_PLANE_IMAGE").getValue());
+  }
+
+  /** config/prometheus and config/network-policy, applied on top of config/default, are the chart's optional objects. */
+  @Test
+  void optionalMonitoringAndNetworkPolicyMatchTheChart() {
+    List<HasMetadata> helm = HelmChartTest.render(t -> t
+        .set("metrics.serviceMonitor.enabled", "true")
+        .set("networkPolicy.enabled", "true"));
+    List<HasMetadata> monitoring = DeployFiles.parse(kustomize("config/prometheus"));
+    List<HasMetadata> policies = DeployFiles.parse(kustomize("config/network-policy"));
+    String metrics = OPERATOR + "-metrics";
+    assertEquals(List.of("Service/" + metrics, "ServiceMonitor/" + OPERATOR), DeployFiles.describe(monitoring));
+    assertEquals(List.of("NetworkPolicy/" + OPERATOR), DeployFiles.describe(policies));
+    for (HasMetadata object : DeployFiles.parse(kustomize("config/prometheus") + "\n---\n" + kustomize("config/network-policy"))) {
+      assertEquals(SYSTEM_NAMESPACE, object.getMetadata().getNamespace(), object.getKind());
+      assertEquals("cvmfs-ephemeral", object.getMetadata().getLabels().get(PART_OF), object.getKind());
+    }
+
+    Map<String, String> podSelector = DeployFiles.one(DeployFiles.parse(kustomize("config/default")), Deployment.class,
+        OPERATOR).getSpec().getSelector().getMatchLabels();
+    Service service = DeployFiles.one(monitoring, Service.class, metrics);
+    assertEquals(podSelector, service.getSpec().getSelector(), "the Service selects config/manager's pods");
+    assertEquals(DeployFiles.tree(DeployFiles.one(helm, Service.class, metrics).getSpec()),
+        DeployFiles.tree(service.getSpec()), "the chart's metrics Service");
+    assertEquals(DeployFiles.tree(DeployFiles.one(helm, GenericKubernetesResource.class, OPERATOR)).path("spec"),
+        DeployFiles.tree(DeployFiles.one(monitoring, GenericKubernetesResource.class, OPERATOR)).path("spec"),
+        "the chart's ServiceMonitor");
+
+    NetworkPolicy policy = DeployFiles.one(policies, NetworkPolicy.class, OPERATOR);
+    assertEquals(podSelector, policy.getSpec().getPodSelector().getMatchLabels(), "the policy selects config/manager's pods");
+    assertEquals(DeployFiles.tree(DeployFiles.one(helm, NetworkPolicy.class, OPERATOR).getSpec()),
+        DeployFiles.tree(policy.getSpec()), "the chart's NetworkPolicy");
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ephemeral.cvmfs.operator.CvmfsOperator;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
+import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublication;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
@@ -104,10 +105,10 @@ class RealClusterOperatorTest {
       for (CvmfsRepository repository : repositories) {
         assertDependentsOwnedBy(repository);
         CvmfsRepository observed = awaitReadyCondition(repository);
-        var ready = observed.getStatus().conditions().stream().filter(c -> c.getType().equals("Ready")).findFirst()
+        var ready = observed.getStatus().conditions().stream().filter(c -> c.type().equals("Ready")).findFirst()
             .orElseThrow();
-        assertEquals("False", ready.getStatus(), "no kubelet, so no data plane: " + ready);
-        assertEquals("DataPlaneNotReady", ready.getReason(), ready.getMessage());
+        assertEquals(Condition.Status.False, ready.status(), "no kubelet, so no data plane: " + ready);
+        assertEquals("DataPlaneNotReady", ready.reason(), ready.message());
         assertNotNull(observed.getStatus().publicKeyFingerprint(), "keys were made under the operator's own RBAC");
       }
       for (CvmfsRepository repository : repositories) {

@@ -17,6 +17,7 @@ import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
 import io.ephemeral.cvmfs.operator.CvmfsOperator;
 import io.ephemeral.cvmfs.operator.MockCluster;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
+import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublication;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublicationSpec;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublicationStatus;
@@ -200,7 +201,7 @@ class CvmfsPublicationReconcilerTest {
     MockCluster.await("Ready", WAIT, () -> {
       CvmfsRepository r = client.resources(CvmfsRepository.class).inNamespace(NS).withName("artifacts").get();
       return r.getStatus() != null && r.getStatus().conditions().stream()
-          .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
+          .anyMatch(c -> c.type().equals("Ready") && c.status() == Condition.Status.True);
     });
     CvmfsRepository ready = client.resources(CvmfsRepository.class).inNamespace(NS).withName("artifacts").get();
     assertTrue(ready.getStatus().revision() >= revision);
@@ -224,7 +225,7 @@ class CvmfsPublicationReconcilerTest {
     assertFailed("escaping", "InvalidSpec", "path");
     assertFailed("broken-url", "SourceUnavailable", "404");
     CvmfsPublication pending = awaitStatus("orphan", s -> s.phase() == Phase.Pending);
-    assertEquals("RepositoryNotFound", pending.getStatus().conditions().get(0).getReason());
+    assertEquals("RepositoryNotFound", pending.getStatus().conditions().get(0).reason());
     assertTrue(events("orphan").contains("RepositoryNotFound"));
     assertEquals(0, JSON.readTree(get("/api/v1/repos/" + FQRN + "/paths").body()).get("publications").size(),
         "nothing was published");
@@ -252,7 +253,7 @@ class CvmfsPublicationReconcilerTest {
       MockCluster.await("two attempts", WAIT, () -> attempts.size() >= 2);
       CvmfsPublication first = client.resources(CvmfsPublication.class).inNamespace(NS).withName("waits").get();
       assertEquals(Phase.Pending, first.getStatus().phase());
-      assertEquals("DataPlaneUnavailable", first.getStatus().conditions().get(0).getReason());
+      assertEquals("DataPlaneUnavailable", first.getStatus().conditions().get(0).reason());
       MockCluster.await("three attempts", WAIT, () -> attempts.size() >= 3);
       CvmfsPublication later = client.resources(CvmfsPublication.class).inNamespace(NS).withName("waits").get();
       assertEquals(Phase.Pending, later.getStatus().phase());
@@ -272,7 +273,7 @@ class CvmfsPublicationReconcilerTest {
       broken.stop(0);
     }
     CvmfsPublication published = awaitPhase("waits", Phase.Published);
-    assertEquals("Published", published.getStatus().conditions().get(0).getReason());
+    assertEquals("Published", published.getStatus().conditions().get(0).reason());
   }
 
   @Test
@@ -290,7 +291,7 @@ class CvmfsPublicationReconcilerTest {
     create("flaky", "builds/flaky", "http://127.0.0.1:" + sources.getAddress().getPort() + "/flaky.tar.gz",
         sha256(archive), "1h");
     CvmfsPublication waiting = awaitStatus("flaky", s -> s.conditions().stream()
-        .anyMatch(c -> "SourceUnavailable".equals(c.getReason())));
+        .anyMatch(c -> "SourceUnavailable".equals(c.reason())));
     assertNotEquals(Phase.Failed, waiting.getStatus().phase());
     assertTrue(waiting.getStatus().message().contains("503"), waiting.getStatus().message());
     // Failed would be final: reaching Published means the 503s were waited out.
@@ -311,7 +312,7 @@ class CvmfsPublicationReconcilerTest {
     try {
       create("never", "builds/never", url(), null, "1h");
       CvmfsPublication pending = awaitStatus("never", s -> s.conditions().stream()
-          .anyMatch(c -> "DataPlaneUnavailable".equals(c.getReason())));
+          .anyMatch(c -> "DataPlaneUnavailable".equals(c.reason())));
       assertEquals(Phase.Pending, pending.getStatus().phase());
       // Retries at 1 s and 3 s in: no trip to Publishing and back, which a deletion could catch.
       Thread.sleep(3500);
@@ -333,8 +334,8 @@ class CvmfsPublicationReconcilerTest {
     dataPlane.close();
     client.resources(CvmfsPublication.class).inNamespace(NS).withName("kept").delete();
     CvmfsPublication waiting = awaitStatus("kept", s -> s.conditions().stream()
-        .anyMatch(c -> c.getType().equals("PathRemoved") && c.getStatus().equals("False")
-            && c.getReason().equals("DataPlaneUnavailable")));
+        .anyMatch(c -> c.type().equals("PathRemoved") && c.status() == Condition.Status.False
+            && c.reason().equals("DataPlaneUnavailable")));
     assertFalse(waiting.getMetadata().getFinalizers().isEmpty(), "the path is not left behind");
     // The same volume again: the removal goes through.
     startDataPlane(temp.resolve("data"));
@@ -347,7 +348,7 @@ class CvmfsPublicationReconcilerTest {
   private void assertFailed(String name, String reason, String messagePart) throws Exception {
     CvmfsPublication failed = awaitPhase(name, Phase.Failed);
     var condition = failed.getStatus().conditions().get(0);
-    assertEquals(reason, condition.getReason(), condition.getMessage());
+    assertEquals(reason, condition.reason(), condition.message());
     assertTrue(failed.getStatus().message().toLowerCase().contains(messagePart.toLowerCase()), failed.getStatus().message());
     assertTrue(events(name).contains(reason));
   }

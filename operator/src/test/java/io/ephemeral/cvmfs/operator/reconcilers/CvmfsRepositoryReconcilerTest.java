@@ -13,7 +13,9 @@ import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistSigner;
 import io.ephemeral.cvmfs.operator.CvmfsOperator;
 import io.ephemeral.cvmfs.operator.MockCluster;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
+import io.ephemeral.cvmfs.operator.api.ClientConfigMapRef;
 import io.ephemeral.cvmfs.operator.api.CompressionName;
+import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
 import io.ephemeral.cvmfs.operator.api.MaintenanceSchedule;
@@ -23,8 +25,8 @@ import io.ephemeral.cvmfs.operator.api.WhitelistSettings;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneClient;
 import io.ephemeral.cvmfs.operator.keys.MasterKey;
 import io.ephemeral.cvmfs.operator.maintenance.RepositoryMaintenance;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -180,10 +182,10 @@ class CvmfsRepositoryReconcilerTest {
       assertEquals("CvmfsRepository", owned.getMetadata().getOwnerReferences().get(0).getKind());
     }
 
-    assertTrue(condition(observed, "KeysReady").getStatus().equals("True"));
-    assertTrue(condition(observed, "WhitelistValid").getStatus().equals("True"));
-    assertEquals("False", condition(observed, "DataPlaneReady").getStatus());
-    assertEquals("False", condition(observed, "Ready").getStatus());
+    assertTrue(condition(observed, "KeysReady").status() == Condition.Status.True);
+    assertTrue(condition(observed, "WhitelistValid").status() == Condition.Status.True);
+    assertEquals(Condition.Status.False, condition(observed, "DataPlaneReady").status());
+    assertEquals(Condition.Status.False, condition(observed, "Ready").status());
     assertEquals("http://builds.ci.svc.cluster.local/cvmfs/" + FQRN, observed.getStatus().repositoryUrl());
     assertEquals(1L, observed.getStatus().observedGeneration());
     assertTrue(events(repository).contains("KeysGenerated"));
@@ -261,9 +263,9 @@ class CvmfsRepositoryReconcilerTest {
     CvmfsRepository repository = create("bad", CvmfsRepositorySpec.defaults().withFqrn("Not_A_Name"));
     CvmfsRepository observed = awaitStatus("bad", s -> !s.conditions().isEmpty());
     Condition ready = condition(observed, "Ready");
-    assertEquals("False", ready.getStatus());
-    assertEquals("InvalidSpec", ready.getReason());
-    assertTrue(ready.getMessage().contains("Not_A_Name"), ready.getMessage());
+    assertEquals(Condition.Status.False, ready.status());
+    assertEquals("InvalidSpec", ready.reason());
+    assertTrue(ready.message().contains("Not_A_Name"), ready.message());
     assertTrue(events(repository).contains("InvalidSpec"));
     assertTrue(client.secrets().inNamespace(NS).list().getItems().isEmpty(), "no Secret is made for an invalid spec");
     assertTrue(client.apps().deployments().inNamespace(NS).list().getItems().isEmpty());
@@ -275,7 +277,7 @@ class CvmfsRepositoryReconcilerTest {
     awaitStatus("fixed", s -> s.publicKeyFingerprint() != null);
     editSpec("fixed", spec -> spec.withFqrn("other.example.org"));
     CvmfsRepository observed = awaitStatus("fixed", s -> s.observedGeneration() == 2);
-    assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
+    assertEquals("InvalidSpec", condition(observed, "Ready").reason());
     assertFalse(client.apps().deployments().inNamespace(NS).withName("fixed-data-plane").get().getSpec().getTemplate()
         .getSpec().getContainers().get(0).getEnv().stream().anyMatch(e -> "other.example.org".equals(e.getValue())));
     assertNotEquals(null, client.secrets().inNamespace(NS).withName("fixed-keys").get());
@@ -287,10 +289,11 @@ class CvmfsRepositoryReconcilerTest {
     awaitStatus("hashed", s -> s.publicKeyFingerprint() != null);
     editSpec("hashed", s -> new CvmfsRepositorySpec(s.fqrn(), s.replicas(),
         io.ephemeral.cvmfs.operator.api.HashName.SHAKE128, s.compression(), s.chunking(), s.manifestTtl(),
-        s.publications(), s.whitelist(), s.maintenance(), s.storage(), s.service(), s.notifications(), s.resources()));
+        s.publications(), s.whitelist(), s.maintenance(), s.storage(), s.service(), s.notifications(), s.resources(),
+        s.clientConfigMap()));
     CvmfsRepository observed = awaitStatus("hashed", s -> s.observedGeneration() == 2);
-    assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
-    assertTrue(condition(observed, "Ready").getMessage().contains("hashAlgorithm"));
+    assertEquals("InvalidSpec", condition(observed, "Ready").reason());
+    assertTrue(condition(observed, "Ready").message().contains("hashAlgorithm"));
   }
 
   @Test
@@ -299,11 +302,11 @@ class CvmfsRepositoryReconcilerTest {
     awaitStatus("packed", s -> s.publicKeyFingerprint() != null);
     editSpec("packed", s -> new CvmfsRepositorySpec(s.fqrn(), s.replicas(), s.hashAlgorithm(), CompressionName.NONE,
         s.chunking(), s.manifestTtl(), s.publications(), s.whitelist(), s.maintenance(), s.storage(), s.service(),
-        s.notifications(), s.resources()));
+        s.notifications(), s.resources(), s.clientConfigMap()));
     CvmfsRepository observed = awaitStatus("packed", s -> s.observedGeneration() == 2);
-    assertEquals("InvalidSpec", condition(observed, "Ready").getReason());
-    assertTrue(condition(observed, "Ready").getMessage().contains("compression=zlib"),
-        condition(observed, "Ready").getMessage());
+    assertEquals("InvalidSpec", condition(observed, "Ready").reason());
+    assertTrue(condition(observed, "Ready").message().contains("compression=zlib"),
+        condition(observed, "Ready").message());
     assertEquals("zlib", env(client.apps().deployments().inNamespace(NS).withName("packed-data-plane").get(),
         "CVMFS_EPHEMERAL_COMPRESSION"));
   }
@@ -332,9 +335,9 @@ class CvmfsRepositoryReconcilerTest {
       return secret;
     });
     CvmfsRepository observed = awaitStatus("stale", s -> s.conditions().stream()
-        .anyMatch(c -> c.getType().equals("WhitelistValid") && c.getStatus().equals("False")));
-    assertTrue(condition(observed, "WhitelistValid").getMessage().contains("expired"));
-    assertEquals("False", condition(observed, "Ready").getStatus());
+        .anyMatch(c -> c.type().equals("WhitelistValid") && c.status() == Condition.Status.False));
+    assertTrue(condition(observed, "WhitelistValid").message().contains("expired"));
+    assertEquals(Condition.Status.False, condition(observed, "Ready").status());
 
     // What the CronJob runs; no data plane answers here, which fails only the garbage collection.
     Path masterKeyFile = temp.resolve("master.key");
@@ -345,7 +348,7 @@ class CvmfsRepositoryReconcilerTest {
             URI.create("http://127.0.0.1:1"), masterKeyFile, Duration.ofDays(30), "token"));
     assertNotNull(result.whitelistExpiresAt());
     awaitStatus("stale", s -> s.conditions().stream()
-        .anyMatch(c -> c.getType().equals("WhitelistValid") && c.getStatus().equals("True")));
+        .anyMatch(c -> c.type().equals("WhitelistValid") && c.status() == Condition.Status.True));
   }
 
   /** Changes the spec as a user would, again if the operator's status update came first. */
@@ -362,6 +365,89 @@ class CvmfsRepositoryReconcilerTest {
         }
       }
     }
+  }
+
+  private static final String CSI = "cvmfs-csi";
+  private static final String CONFIG_D = "cvmfs-csi-config-d";
+
+  private ConfigMap createConfigMap(String namespace, String name, String accept, Map<String, String> data) {
+    ObjectMetaBuilder metadata = new ObjectMetaBuilder().withName(name).withNamespace(namespace);
+    if (accept != null) {
+      metadata.addToAnnotations(ClientConfigTarget.ACCEPT_ANNOTATION, accept);
+    }
+    return client.resource(new ConfigMapBuilder().withMetadata(metadata.build()).withData(data).build()).create();
+  }
+
+  private ConfigMap configMap(String namespace, String name) {
+    return client.configMaps().inNamespace(namespace).withName(name).get();
+  }
+
+  private CvmfsRepository awaitClientConfigMap(String name, boolean synced, String reason) throws InterruptedException {
+    return awaitStatus(name, s -> s.conditions().stream().anyMatch(c -> c.type().equals("ClientConfigMapSynced")
+        && c.status() == Condition.Status.of(synced) && c.reason().equals(reason)));
+  }
+
+  @Test
+  void theClientConfigurationIsKeptInAConfigMapThatAcceptsIt() throws Exception {
+    String fqrn = "csi.example.org";
+    createConfigMap(CSI, CONFIG_D, "other, " + NS, Map.of("default.local", "CVMFS_QUOTA_LIMIT=1000\n"));
+    create("csi", CvmfsRepositorySpec.defaults().withFqrn(fqrn)
+        .withClientConfigMap(new ClientConfigMapRef(CSI, CONFIG_D)));
+    CvmfsRepository observed = awaitClientConfigMap("csi", true, "Synced");
+    assertTrue(condition(observed, "ClientConfigMapSynced").message().contains(CSI + "/" + CONFIG_D));
+
+    ConfigMap own = configMap(NS, "csi-client-config");
+    ConfigMap target = configMap(CSI, CONFIG_D);
+    assertEquals(Set.of("default.local", fqrn + ".conf", fqrn + ".pub"), target.getData().keySet());
+    assertEquals("CVMFS_QUOTA_LIMIT=1000\n", target.getData().get("default.local"), "other keys stay");
+    assertEquals("# cvmfs-ephemeral: CvmfsRepository " + NS + "/csi\n" + own.getData().get(fqrn + ".conf"),
+        target.getData().get(fqrn + ".conf"));
+    assertEquals(own.getData().get(fqrn + ".pub"), target.getData().get(fqrn + ".pub"));
+    assertTrue(target.getMetadata().getOwnerReferences() == null || target.getMetadata().getOwnerReferences().isEmpty(),
+        "the target is not the repository's");
+
+    // Someone else's update (a helm upgrade of cvmfs-csi, say) drops the entries: the next status refresh restores them.
+    client.configMaps().inNamespace(CSI).withName(CONFIG_D).edit(c -> {
+      c.getData().remove(fqrn + ".pub");
+      c.getData().put("added.later", "x");
+      return c;
+    });
+    MockCluster.await("the key put back", WAIT, () -> configMap(CSI, CONFIG_D).getData().containsKey(fqrn + ".pub"));
+    assertEquals("x", configMap(CSI, CONFIG_D).getData().get("added.later"));
+  }
+
+  @Test
+  void aConfigMapThatDoesNotAcceptOrDoesNotExistIsLeftAlone() throws Exception {
+    createConfigMap(CSI, CONFIG_D, null, Map.of("default.local", "x"));
+    CvmfsRepository refused = create("refused", CvmfsRepositorySpec.defaults().withFqrn("refused.example.org")
+        .withClientConfigMap(new ClientConfigMapRef(CSI, CONFIG_D)));
+    CvmfsRepository observed = awaitClientConfigMap("refused", false, "NotAccepted");
+    assertTrue(condition(observed, "ClientConfigMapSynced").message().contains(ClientConfigTarget.ACCEPT_ANNOTATION));
+    assertEquals(Map.of("default.local", "x"), configMap(CSI, CONFIG_D).getData());
+    MockCluster.await("the warning event", WAIT, () -> events(refused).contains("ClientConfigMapNotAccepted"));
+
+    createConfigMap("elsewhere", "accepts-others", "builds", Map.of());
+    create("stranger", CvmfsRepositorySpec.defaults().withFqrn("stranger.example.org")
+        .withClientConfigMap(new ClientConfigMapRef("elsewhere", "accepts-others")));
+    awaitClientConfigMap("stranger", false, "NotAccepted");
+
+    // No namespace: the repository's own; nothing is created there.
+    create("nowhere", CvmfsRepositorySpec.defaults().withFqrn("nowhere.example.org")
+        .withClientConfigMap(new ClientConfigMapRef(null, "absent")));
+    observed = awaitClientConfigMap("nowhere", false, "NotFound");
+    assertTrue(condition(observed, "ClientConfigMapSynced").message().contains(NS + "/absent"));
+    assertNull(configMap(NS, "absent"));
+  }
+
+  @Test
+  void anEntryWrittenBySomeoneElseIsNotOverwritten() throws Exception {
+    String fqrn = "taken.example.org";
+    Map<String, String> before = Map.of(fqrn + ".conf", "CVMFS_SERVER_URL=http://elsewhere/cvmfs/@fqrn@\n");
+    createConfigMap(CSI, CONFIG_D, "*", before);
+    create("taken", CvmfsRepositorySpec.defaults().withFqrn(fqrn)
+        .withClientConfigMap(new ClientConfigMapRef(CSI, CONFIG_D)));
+    awaitClientConfigMap("taken", false, "KeyTaken");
+    assertEquals(before, configMap(CSI, CONFIG_D).getData());
   }
 
   private CvmfsRepository create(String name, CvmfsRepositorySpec spec) {
@@ -391,7 +477,7 @@ class CvmfsRepositoryReconcilerTest {
   }
 
   static Condition condition(CvmfsRepository repository, String type) {
-    return repository.getStatus().conditions().stream().filter(c -> c.getType().equals(type)).findFirst().orElseThrow();
+    return repository.getStatus().conditions().stream().filter(c -> c.type().equals(type)).findFirst().orElseThrow();
   }
 
   private Set<String> events(HasMetadata object) {
