@@ -8,26 +8,38 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The kubelet's probes: {@code GET /healthz} for liveness and {@code GET /readyz} for readiness,
- * 200 when the check holds and 503 when not; anything else is 404. The JDK's server suffices for
- * two tiny endpoints and brings no dependency.
+ * 200 when the check holds and 503 when not; {@code GET /metrics} for Prometheus when given;
+ * anything else is 404. The JDK's server suffices for three tiny endpoints and brings no
+ * dependency.
  */
 public final class HealthServer implements AutoCloseable {
 
+  private static final String METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
   private final HttpServer server;
   private final Map<String, BooleanSupplier> checks;
+  private final Supplier<String> metrics;
 
-  private HealthServer(HttpServer server, BooleanSupplier live, BooleanSupplier ready) {
+  private HealthServer(HttpServer server, BooleanSupplier live, BooleanSupplier ready, Supplier<String> metrics) {
     this.server = server;
     this.checks = Map.of("/healthz", live, "/readyz", ready);
+    this.metrics = metrics;
   }
 
-  /** Binds {@code address} (port 0 picks one) and starts answering. */
+  /** Binds {@code address} (port 0 picks one) and starts answering the probes. */
   public static HealthServer start(InetSocketAddress address, BooleanSupplier live, BooleanSupplier ready)
       throws IOException {
-    HealthServer health = new HealthServer(HttpServer.create(address, 0), live, ready);
+    return start(address, live, ready, null);
+  }
+
+  /** The same, and {@code /metrics} with what {@code metrics} returns, unless it is null. */
+  public static HealthServer start(InetSocketAddress address, BooleanSupplier live, BooleanSupplier ready,
+      Supplier<String> metrics) throws IOException {
+    HealthServer health = new HealthServer(HttpServer.create(address, 0), live, ready, metrics);
     health.server.createContext("/", health::handle);
     health.server.start();
     return health;
@@ -39,6 +51,11 @@ public final class HealthServer implements AutoCloseable {
 
   private void handle(HttpExchange exchange) throws IOException {
     try {
+      if (metrics != null && exchange.getRequestMethod().equals("GET")
+          && exchange.getRequestURI().getPath().equals("/metrics")) {
+        respond(exchange, 200, METRICS_TYPE, metrics.get());
+        return;
+      }
       BooleanSupplier check = exchange.getRequestMethod().equals("GET")
           ? checks.get(exchange.getRequestURI().getPath()) : null;
       if (check == null) {
@@ -63,8 +80,12 @@ public final class HealthServer implements AutoCloseable {
   }
 
   private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+    respond(exchange, status, "text/plain; charset=utf-8", body);
+  }
+
+  private static void respond(HttpExchange exchange, int status, String type, String body) throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    exchange.getResponseHeaders().set("Content-Type", type);
     exchange.sendResponseHeaders(status, bytes.length);
     try (OutputStream out = exchange.getResponseBody()) {
       out.write(bytes);

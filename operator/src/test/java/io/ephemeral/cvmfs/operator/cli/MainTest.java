@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ephemeral.cvmfs.dataplane.observability.LogFormat;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.health.HealthServer;
 import java.io.PrintWriter;
@@ -115,6 +116,18 @@ class MainTest {
     IllegalArgumentException interval = assertThrows(IllegalArgumentException.class,
         () -> parse("--status-interval", "0s").config(Map.of()));
     assertTrue(interval.getMessage().startsWith("--status-interval"), interval.getMessage());
+  }
+
+  @Test
+  void logFormatComesFromTheFlagThenTheEnvironmentThenIsText() {
+    assertEquals(LogFormat.TEXT, parse().logFormat(Map.of()));
+    assertEquals(LogFormat.JSON, parse().logFormat(Map.of("CVMFS_LOG_FORMAT", "json")));
+    assertEquals(LogFormat.TEXT, parse("--log-format", "TEXT").logFormat(Map.of("CVMFS_LOG_FORMAT", "json")));
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+        () -> parse().logFormat(Map.of("CVMFS_LOG_FORMAT", "xml")));
+    assertTrue(bad.getMessage().startsWith("--log-format (CVMFS_LOG_FORMAT)"), bad.getMessage());
+    assertEquals(2, execute("run", "--log-format", "xml"));
+    assertTrue(err.toString().contains("unknown log format 'xml'"), err.toString());
   }
 
   private static RunCommand parse(String... args) {
