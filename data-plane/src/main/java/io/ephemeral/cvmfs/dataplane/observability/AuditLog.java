@@ -25,10 +25,12 @@ public final class AuditLog {
       return;
     }
     String outcome = request.outcome();
+    // Route labels start with their method, except that of a request no route took.
+    String route = facts.route().startsWith(request.method() + " ") ? facts.route()
+        : request.method() + " " + facts.route();
     AUDIT.atInfo()
-        .setMessage("{} {} {} {}")
-        .addArgument(request.method())
-        .addArgument(facts.route())
+        .setMessage("{} {} {}")
+        .addArgument(route)
         .addArgument(request.status() == 0 ? "-" : request.status())
         .addArgument(outcome)
         .addKeyValue("repository", facts.repository())
