@@ -35,7 +35,7 @@ final class ExchangeObserver extends ChannelDuplexHandler {
     this.listener = listener;
   }
 
-  /** One request in flight; touched on the event loop only. */
+  /** One request in flight; changed on the event loop only, read by the listener once it ended. */
   private static final class Exchange {
     final String method;
     final long startNanos = System.nanoTime();
