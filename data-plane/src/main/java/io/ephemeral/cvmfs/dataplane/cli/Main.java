@@ -1,5 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.cli;
 
+import io.ephemeral.cvmfs.dataplane.observability.LogFormat;
+import io.ephemeral.cvmfs.dataplane.observability.LogSetup;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -14,6 +16,8 @@ import picocli.CommandLine.Command;
 public final class Main {
 
   public static void main(String[] args) {
+    // Text until a long-running command applies its --log-format.
+    LogSetup.configure(LogFormat.TEXT);
     System.exit(run(args));
   }
 

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -22,6 +23,9 @@ final class RelayCommand implements Callable<Integer> {
 
   @Spec
   CommandSpec spec;
+
+  @Mixin
+  LoggingOptions logging;
 
   @Option(names = "--upstream", paramLabel = "URL", defaultValue = "${env:CVMFS_EPHEMERAL_UPSTREAM}",
       description = "Notification base URL of the writer, e.g. http://writer:4929/api/v1 (env CVMFS_EPHEMERAL_UPSTREAM; required).")
@@ -70,6 +74,7 @@ final class RelayCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     RelayConfig config = config();
+    logging.apply();
     return UntilShutdown.serve(() -> NotificationRelay.start(config), relay -> System.out.println(
         "relaying " + String.join(", ", config.repositories()) + " from " + config.upstream()
             + " at http://" + config.bindAddress() + ":" + relay.port() + "/api/v1"));

@@ -22,6 +22,9 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin
   RepositoryArguments repository;
 
+  @Mixin
+  LoggingOptions logging;
+
   @Option(names = "--repository", split = ",", defaultValue = "${env:CVMFS_EPHEMERAL_REPOSITORIES:-demo.example.org}",
       description = "Repository to serve; repeat or separate with commas (env CVMFS_EPHEMERAL_REPOSITORIES; default ${DEFAULT-VALUE}).")
   List<String> fqrns;
@@ -157,6 +160,7 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     DataPlaneConfig config = config();
+    logging.apply();
     return UntilShutdown.serve(() -> DataPlane.start(config), dataPlane -> {
       for (String fqrn : config.repositories()) {
         System.out.println("serving " + dataPlane.publicUrl() + "/cvmfs/" + fqrn

@@ -45,6 +45,7 @@ final class CachedObjectResponder extends ChannelDuplexHandler {
     if (msg instanceof HttpRequest request) {
       byte[] content = unanswered == 0 ? cached(request) : null;
       if (content != null) {
+        RequestFacts.of(ctx.channel()).route("GET " + RepositoryContentHandler.FILE_ROUTE);
         respond(ctx, content);
         discardingBody = !(msg instanceof LastHttpContent);
         ReferenceCountUtil.release(msg);

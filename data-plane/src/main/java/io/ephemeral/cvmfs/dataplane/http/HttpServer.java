@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * <p>Each connection gets this pipeline:
  *
  * <pre>
- *   event loop:     bytes - codec - lingering close - gate - expect-continue - keep-alive - [cached objects]
+ *   event loop:     bytes - codec - lingering close - gate - expect-continue - [observer] - keep-alive
+ *                   - [cached objects]
  *   file executor:  route 1 - route 2 - ... - fallback (404 / 405 / 400)
  * </pre>
  *
@@ -78,12 +79,15 @@ public final class HttpServer implements AutoCloseable {
 
   private static final String CACHED_OBJECTS_HANDLER = "cached-objects";
 
+  private static final String OBSERVER_HANDLER = "observer";
+
   private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
   private static final int MAX_BODY_PART = 256 * 1024;
 
   private final HttpServerConfig config;
   private final List<Supplier<? extends RouteHandler>> routes;
   private final Supplier<CachedObjectResponder> cachedObjects;
+  private final CompletedRequest.Listener observer;
   private final ConnectionStats stats;
   private final InFlightRequests inFlight = new InFlightRequests();
   private EventLoopGroup bossGroup;
@@ -92,10 +96,11 @@ public final class HttpServer implements AutoCloseable {
   private Channel serverChannel;
 
   private HttpServer(HttpServerConfig config, List<Supplier<? extends RouteHandler>> routes,
-      Supplier<CachedObjectResponder> cachedObjects) {
+      Supplier<CachedObjectResponder> cachedObjects, CompletedRequest.Listener observer) {
     this.config = config;
     this.routes = List.copyOf(routes);
     this.cachedObjects = cachedObjects;
+    this.observer = observer;
     this.stats = new ConnectionStats(config.maxConnections(), config.maxConnectionsPerClient());
   }
 
@@ -251,6 +256,10 @@ public final class HttpServer implements AutoCloseable {
       pipeline.addLast(IDLE_HANDLER, gate);
       // Uploads from curl -T wait for "100 Continue" before sending the body.
       pipeline.addLast(EXPECT_CONTINUE_HANDLER, new HttpServerExpectContinueHandler());
+      if (observer != null) {
+        // Ahead of keep-alive: an event stream, added right after keep-alive, still writes through it.
+        pipeline.addLast(OBSERVER_HANDLER, new ExchangeObserver(observer));
+      }
       pipeline.addLast(KEEP_ALIVE_HANDLER, new HttpServerKeepAliveHandler());
       if (cachedObjects != null) {
         pipeline.addLast(CACHED_OBJECTS_HANDLER, cachedObjects.get());
@@ -267,6 +276,7 @@ public final class HttpServer implements AutoCloseable {
     private final HttpServerConfig config;
     private final List<Supplier<? extends RouteHandler>> routes = new ArrayList<>();
     private Supplier<CachedObjectResponder> cachedObjects;
+    private CompletedRequest.Listener observer;
 
     private Builder(HttpServerConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -293,8 +303,14 @@ public final class HttpServer implements AutoCloseable {
       return this;
     }
 
+    /** Tells {@code listener} of every request as it ends, answered or not (metrics, audit). */
+    public Builder observer(CompletedRequest.Listener listener) {
+      this.observer = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
     public HttpServer build() {
-      return new HttpServer(config, routes, cachedObjects);
+      return new HttpServer(config, routes, cachedObjects, observer);
     }
   }
 }

@@ -48,6 +48,10 @@ public final class RepositoryContentHandler extends RouteHandler {
   static final String CVMFS_TYPE = "application/x-cvmfs";
   static final String OBJECT_TYPE = "application/octet-stream";
 
+  /** Route labels, after the method. */
+  static final String FILE_ROUTE = "/cvmfs/{repo}/{file...}";
+  static final String META_ROUTE = "/cvmfs-meta/{file}";
+
   private static final String FQRN = "[A-Za-z0-9][A-Za-z0-9._-]*";
   private static final Pattern REPOSITORY_FILE = Pattern.compile(
       "/cvmfs/(" + FQRN + ")/(\\.cvmfspublished|\\.cvmfswhitelist|\\.cvmfsreflog"
@@ -87,6 +91,7 @@ public final class RepositoryContentHandler extends RouteHandler {
     }
     Matcher m = REPOSITORY_FILE.matcher(path);
     if (m.matches()) {
+      RequestFacts.of(ctx.channel()).route(request.method().name() + " " + FILE_ROUTE).repository(m.group(1));
       Optional<Path> root = repositories.root(m.group(1));
       if (root.isEmpty()) {
         return false;
@@ -98,6 +103,7 @@ public final class RepositoryContentHandler extends RouteHandler {
     }
     m = META_FILE.matcher(path);
     if (m.matches()) {
+      RequestFacts.of(ctx.channel()).route(request.method().name() + " " + META_ROUTE).repository(m.group(2));
       Optional<MetaFile> meta = repositories.meta(m.group(2), m.group(1));
       if (meta.isEmpty()) {
         return false;

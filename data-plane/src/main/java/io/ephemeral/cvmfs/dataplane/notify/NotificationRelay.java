@@ -4,6 +4,7 @@ import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.dataplane.format.SignedDocument;
 import io.ephemeral.cvmfs.dataplane.http.HttpServer;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
+import io.ephemeral.cvmfs.dataplane.observability.AuditLog;
 import io.ephemeral.cvmfs.dataplane.observability.Metrics;
 import io.ephemeral.cvmfs.dataplane.observability.MetricsRoute;
 import java.io.IOException;
@@ -42,6 +43,7 @@ public final class NotificationRelay implements AutoCloseable {
   private final RelayConfig config;
   private final NotificationHub hub = new NotificationHub();
   private final Metrics metrics = new Metrics();
+  private final AuditLog audit = new AuditLog();
   private final Map<String, NotificationClient> clients = new LinkedHashMap<>();
   private final Map<String, AtomicLong> received = new LinkedHashMap<>();
   private final List<Thread> upstreams = new ArrayList<>();
@@ -78,6 +80,10 @@ public final class NotificationRelay implements AutoCloseable {
         .route(RelayPublishRoute::new)
         .route(() -> new RelayHealthRoute(hub, config.repositories(), this))
         .route(() -> new MetricsRoute(metrics))
+        .observer(request -> {
+          metrics.recordRequest("relay", request);
+          audit.record(request);
+        })
         .build();
     port = server.start();
     for (Map.Entry<String, NotificationClient> entry : clients.entrySet()) {

@@ -4,6 +4,7 @@ import static io.netty.handler.codec.http.HttpVersion.HTTP_1_1;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ephemeral.cvmfs.dataplane.http.RequestFacts;
 import io.ephemeral.cvmfs.dataplane.http.RouteHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -63,6 +64,7 @@ abstract class NotificationRoute extends RouteHandler {
     if (!path.equals(path(request.uri()))) {
       return false;
     }
+    RequestFacts.of(ctx.channel()).route(request.method().name() + " " + path);
     this.request = request;
     this.refusal = null;
     this.answered = false;
@@ -135,6 +137,7 @@ abstract class NotificationRoute extends RouteHandler {
   /** Answers before the body is complete, and closes the connection once the answer is out. */
   private void refuseNow(ChannelHandlerContext ctx, NotificationException e) {
     answered = true;
+    RequestFacts.of(ctx.channel()).errorCode(e.code());
     FullHttpResponse response = json(HttpResponseStatus.valueOf(e.status()),
         ActivityMessage.JSON.createObjectNode().put("error", e.code()).put("detail", e.getMessage()));
     HttpUtil.setKeepAlive(response, false);
@@ -158,6 +161,7 @@ abstract class NotificationRoute extends RouteHandler {
   }
 
   private void refuse(ChannelHandlerContext ctx, NotificationException e) {
+    RequestFacts.of(ctx.channel()).errorCode(e.code());
     FullHttpResponse response = json(HttpResponseStatus.valueOf(e.status()),
         ActivityMessage.JSON.createObjectNode().put("error", e.code()).put("detail", e.getMessage()));
     if (e.status() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {

@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.notify;
 
+import io.ephemeral.cvmfs.dataplane.http.RequestFacts;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpMethod;
@@ -34,6 +35,7 @@ public final class PublishRoute extends NotificationRoute {
   protected void onBody(ChannelHandlerContext ctx, HttpRequest request, byte[] body)
       throws NotificationException, IOException {
     ActivityMessage message = ActivityMessage.parse(body);
+    RequestFacts.of(ctx.channel()).repository(message.repository());
     Optional<HttpResponseStatus> denied = authorizer.check(request, message.repository());
     if (denied.isPresent()) {
       throw switch (denied.get().code()) {

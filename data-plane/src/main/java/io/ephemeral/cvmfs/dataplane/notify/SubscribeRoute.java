@@ -14,6 +14,9 @@ import java.util.Set;
  */
 public final class SubscribeRoute extends NotificationRoute {
 
+  /** The route label of a subscription by POST: a write by method, yet it changes nothing. */
+  public static final String POST_ROUTE = "POST " + BASE_PATH + "subscribe";
+
   private static final int MAX_BODY = 4096;
 
   private final NotificationHub hub;

@@ -2,6 +2,7 @@ package io.ephemeral.cvmfs.dataplane.observability;
 
 import io.ephemeral.cvmfs.dataplane.api.JsonResponses;
 import io.ephemeral.cvmfs.dataplane.format.Whitelist;
+import io.ephemeral.cvmfs.dataplane.http.RequestFacts;
 import io.ephemeral.cvmfs.dataplane.http.RouteHandler;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistInstaller;
 import io.netty.channel.ChannelHandlerContext;
@@ -42,6 +43,9 @@ public final class HealthRoute extends RouteHandler {
     String path = new QueryStringDecoder(request.uri()).path();
     if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
       return false; // the fallback answers 405
+    }
+    if (path.equals("/healthz") || path.equals("/readyz")) {
+      RequestFacts.of(ctx.channel()).route(request.method().name() + " " + path);
     }
     if (path.equals("/healthz")) {
       JsonResponses.send(ctx, HttpResponseStatus.OK, JsonResponses.JSON.createObjectNode().put("status", "up"), true);

@@ -7,27 +7,72 @@ import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistInstaller;
 import io.ephemeral.cvmfs.dataplane.publish.PublishResult;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
 import io.ephemeral.cvmfs.dataplane.http.ConnectionStats;
+import io.ephemeral.cvmfs.dataplane.http.CompletedRequest;
+import io.ephemeral.cvmfs.dataplane.publish.Committer;
+import io.ephemeral.cvmfs.dataplane.publish.PublishService;
+import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The data plane's meters, scraped in the Prometheus text format at {@code /metrics}. Every
- * meter carries a {@code repository} tag, except those of the HTTP connections, which carry a
- * {@code server} tag ({@code main} or {@code notification}). The store size comes from the last garbage
- * collection's sweep, which walks the whole store anyway; it is NaN until the first one.
+ * The data plane's meters, scraped in the Prometheus text format at {@code /metrics}. The
+ * repositories' meters carry a {@code repository} tag; those of HTTP a {@code server} tag ({@code
+ * main}, {@code notification} or {@code relay}); then there are the JVM's and the process's. No
+ * gauge reads NaN: one without a value yet, such as the store size, which comes from the last
+ * garbage collection's sweep, or the expiry of a whitelist not installed yet, is registered once
+ * it has one.
  */
 public final class Metrics {
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  /** Gauges waiting for a value, tried again at each scrape; each returns whether it registered. */
+  private final List<BooleanSupplier> pending = new CopyOnWriteArrayList<>();
+
+  public Metrics() {
+    bindJvmAndProcess(registry);
+  }
+
+  /**
+   * The JVM's memory, garbage collection, threads and classes, and the process's CPU, uptime and
+   * file descriptors. Shared with the operator, which exposes the same.
+   */
+  public static void bindJvmAndProcess(MeterRegistry registry) {
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry); // its listeners live as long as the JVM, like the registry
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+  }
+
+  /** The registry, for meters bound elsewhere. */
+  public MeterRegistry registry() {
+    return registry;
+  }
 
   /** Counts every publication {@code publisher} completes. */
   public void watchPublisher(String fqrn, Publisher publisher) {
@@ -53,18 +98,22 @@ public final class Metrics {
         .baseUnit("bytes").tag("repository", fqrn).register(registry);
     Counter freedObjects = Counter.builder("cvmfs.gc.freed.objects").description("Objects deleted by garbage collection")
         .tag("repository", fqrn).register(registry);
-    AtomicLong objects = new AtomicLong(-1);
-    AtomicLong storedBytes = new AtomicLong(-1);
-    Gauge.builder("cvmfs.store.objects", objects, Metrics::unknownIfNegative).description("Objects in the store")
-        .tag("repository", fqrn).register(registry);
-    Gauge.builder("cvmfs.store.bytes", storedBytes, Metrics::unknownIfNegative).description("Bytes in the store")
-        .baseUnit("bytes").tag("repository", fqrn).register(registry);
+    AtomicLong objects = new AtomicLong();
+    AtomicLong storedBytes = new AtomicLong();
+    AtomicBoolean measured = new AtomicBoolean();
     collector.onResult((GcResult result) -> {
       // A dry run leaves in place what it would have freed.
       long leftObjects = result.objectsKept() + (result.dryRun() ? result.objectsFreed() : 0);
       long leftBytes = result.bytesKept() + (result.dryRun() ? result.bytesFreed() : 0);
       objects.set(leftObjects);
       storedBytes.set(leftBytes);
+      // Registered at the first result: before it the size is unknown.
+      if (measured.compareAndSet(false, true)) {
+        Gauge.builder("cvmfs.store.objects", objects, AtomicLong::get).description("Objects in the store")
+            .tag("repository", fqrn).register(registry);
+        Gauge.builder("cvmfs.store.bytes", storedBytes, AtomicLong::get).description("Bytes in the store")
+            .baseUnit("bytes").tag("repository", fqrn).register(registry);
+      }
       if (!result.dryRun()) {
         runs.increment();
         freed.increment(result.bytesFreed());
@@ -73,12 +122,85 @@ public final class Metrics {
     });
   }
 
-  /** Seconds until clients stop accepting the served whitelist; negative once expired, NaN if there is none. */
+  /**
+   * Seconds until clients stop accepting the served whitelist, negative once expired, and the
+   * time it expires, from when a whitelist is served.
+   */
   public void watchWhitelist(String fqrn, WhitelistInstaller whitelist) {
-    Gauge.builder("cvmfs.whitelist.seconds.left", whitelist, w -> {
-      Whitelist current = w.current();
-      return current == null ? Double.NaN : Duration.between(Instant.now(), current.clientExpiry()).toSeconds();
-    }).description("Seconds until the served whitelist expires for clients").tag("repository", fqrn).register(registry);
+    AtomicReference<Instant> last = new AtomicReference<>();
+    // The served whitelist's expiry, or the last one seen: a registered gauge always has a value.
+    Supplier<Instant> expiry = () -> {
+      Whitelist current = whitelist.current();
+      return current != null ? last.updateAndGet(previous -> current.clientExpiry()) : last.get();
+    };
+    BooleanSupplier register = () -> {
+      if (expiry.get() == null) {
+        return false;
+      }
+      Gauge.builder("cvmfs.whitelist.seconds.left", expiry, e -> Duration.between(Instant.now(), e.get()).toSeconds())
+          .strongReference(true).description("Seconds until the served whitelist expires for clients")
+          .tag("repository", fqrn).register(registry);
+      Gauge.builder("cvmfs.whitelist.expiry", expiry, e -> e.get().getEpochSecond()).strongReference(true)
+          .description("When the served whitelist expires for clients, in seconds since the epoch")
+          .baseUnit("seconds").tag("repository", fqrn).register(registry);
+      return true;
+    };
+    if (!register.getAsBoolean()) {
+      pending.add(register); // tried at each scrape until a whitelist is served
+    }
+  }
+
+  /** The revision {@code committer} serves, from its first one. */
+  public void watchRevision(String fqrn, Committer committer) {
+    AtomicLong revision = new AtomicLong(-1);
+    AtomicBoolean registered = new AtomicBoolean();
+    Runnable register = () -> {
+      if (registered.compareAndSet(false, true)) {
+        Gauge.builder("cvmfs.revision", revision, AtomicLong::get)
+            .description("The revision the repository serves").tag("repository", fqrn).register(registry);
+      }
+    };
+    committer.onRevision((Head head) -> {
+      revision.set(head.revision());
+      register.run();
+    });
+    try {
+      Optional<Head> head = committer.repository().head();
+      if (head.isPresent()) {
+        revision.compareAndSet(-1, head.get().revision());
+        register.run();
+      }
+    } catch (IOException e) {
+      // Shown from the next revision on.
+    }
+  }
+
+  /** Counts the publications of {@code service} that fail, by repository and reason. */
+  public void watchPublishFailures(PublishService service) {
+    service.onFailure((fqrn, reason) -> Counter.builder("cvmfs.publish.failures")
+        .description("Publications refused or failed, by reason").tag("repository", fqrn).tag("reason", reason)
+        .register(registry).increment());
+  }
+
+  /**
+   * Counts one ended HTTP request of server {@code server}: its duration by route, method and
+   * status, and its body bytes both ways by route. The status of a request whose connection closed
+   * before any response is {@code none}.
+   */
+  public void recordRequest(String server, CompletedRequest request) {
+    String route = request.facts().route();
+    Timer.builder("cvmfs.http.requests").description("HTTP requests, from head to end of response")
+        .tags("server", server, "route", route, "method", request.method(),
+            "status", request.status() == 0 ? "none" : Integer.toString(request.status()))
+        .register(registry).record(request.duration());
+    if (request.requestBytes() > 0) {
+      Counter.builder("cvmfs.http.request.bytes").description("HTTP request body bytes received").baseUnit("bytes")
+          .tags("server", server, "route", route).register(registry).increment(request.requestBytes());
+    }
+    if (request.responseBytes() > 0) {
+      Counter.builder("cvmfs.http.response.bytes").description("HTTP response body bytes sent").baseUnit("bytes")
+          .tags("server", server, "route", route).register(registry).increment(request.responseBytes());
+    }
   }
 
   /** Reports the notification subscribers of a repository: call once per repository. */
@@ -101,16 +223,12 @@ public final class Metrics {
 
   /** The Prometheus text exposition of every meter. */
   public String scrape() {
+    pending.removeIf(BooleanSupplier::getAsBoolean);
     return registry.scrape();
   }
 
   /** Names of the registered meters, for tests and diagnostics. */
   public List<String> meterNames() {
     return registry.getMeters().stream().map(m -> m.getId().getName()).distinct().sorted().toList();
-  }
-
-  private static double unknownIfNegative(AtomicLong value) {
-    long current = value.get();
-    return current < 0 ? Double.NaN : current;
   }
 }

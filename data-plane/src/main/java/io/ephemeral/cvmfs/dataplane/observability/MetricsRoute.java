@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.observability;
 
+import io.ephemeral.cvmfs.dataplane.http.RequestFacts;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -30,6 +31,7 @@ public final class MetricsRoute extends io.ephemeral.cvmfs.dataplane.http.RouteH
     if (!new QueryStringDecoder(request.uri()).path().equals("/metrics") || !request.method().equals(HttpMethod.GET)) {
       return false;
     }
+    RequestFacts.of(ctx.channel()).route("GET /metrics");
     byte[] body = metrics.scrape().getBytes(StandardCharsets.UTF_8);
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
         Unpooled.wrappedBuffer(body));

@@ -9,6 +9,7 @@ import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;
 import io.ephemeral.cvmfs.dataplane.publish.source.TreeSource;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
+import io.ephemeral.cvmfs.dataplane.repository.RepositoryLockedException;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryPath;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
@@ -28,6 +29,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
 
 /**
  * What the publish API can do to the repositories of one data plane: publish streams, staged
@@ -42,6 +45,7 @@ public final class PublishService {
   private final Map<String, StagedUploads> uploads;
   private final PublicationPolicy policy;
   private final Clock clock;
+  private final List<BiConsumer<String, String>> failureListeners = new CopyOnWriteArrayList<>();
   private final HttpClient http = HttpClient.newBuilder()
       .followRedirects(HttpClient.Redirect.NORMAL)
       .connectTimeout(Duration.ofSeconds(30))
@@ -83,6 +87,11 @@ public final class PublishService {
    */
   public PublishResult publish(String fqrn, String path, InputStream body, PublishFormat format, String ttl,
       boolean overwrite) throws IOException {
+    return reportingFailures(fqrn, () -> publishBody(fqrn, path, body, format, ttl, overwrite));
+  }
+
+  private PublishResult publishBody(String fqrn, String path, InputStream body, PublishFormat format, String ttl,
+      boolean overwrite) throws IOException {
     Publisher publisher = publisher(fqrn);
     String normalized = RepositoryPath.normalize(path);
     Instant expiresAt = clock.instant().plus(policy.ttl(ttl));
@@ -111,12 +120,17 @@ public final class PublishService {
   /** Publishes a staged upload, recognising its format unless given; the upload is consumed. */
   public PublishResult publishUpload(String fqrn, String path, String uploadId, PublishFormat format, String ttl,
       boolean overwrite) throws IOException {
+    return reportingFailures(fqrn, () -> publishStaged(fqrn, path, uploadId, format, ttl, overwrite));
+  }
+
+  private PublishResult publishStaged(String fqrn, String path, String uploadId, PublishFormat format, String ttl,
+      boolean overwrite) throws IOException {
     StagedUploads staged = uploads.get(publisher(fqrn).repository().fqrn());
     Path file = staged.find(uploadId).orElseThrow(() -> new PublishException(PublishException.Reason.NOT_FOUND,
         "no staged upload with id " + uploadId));
     PublishResult result;
     try (InputStream in = Files.newInputStream(file)) {
-      result = publish(fqrn, path, in, format, ttl, overwrite);
+      result = publishBody(fqrn, path, in, format, ttl, overwrite);
     }
     staged.delete(uploadId);
     return result;
@@ -125,6 +139,11 @@ public final class PublishService {
   /** Downloads an archive, checks its SHA-256 if given, and publishes it. */
   public PublishResult publishUrl(String fqrn, String path, String url, String sha256, PublishFormat format, String ttl,
       boolean overwrite) throws IOException {
+    return reportingFailures(fqrn, () -> publishFetched(fqrn, path, url, sha256, format, ttl, overwrite));
+  }
+
+  private PublishResult publishFetched(String fqrn, String path, String url, String sha256, PublishFormat format,
+      String ttl, boolean overwrite) throws IOException {
     URI uri;
     try {
       uri = URI.create(url);
@@ -151,7 +170,61 @@ public final class PublishService {
     } catch (java.net.ConnectException | java.net.http.HttpTimeoutException e) {
       throw new SourceUnavailableException("cannot fetch " + url + ": " + e);
     }
-    return publishUpload(fqrn, path, upload.id(), format, ttl, overwrite);
+    return publishStaged(fqrn, path, upload.id(), format, ttl, overwrite);
+  }
+
+  /**
+   * Told about every publication that fails, with the repository and a reason from {@link
+   * #failureReason}, on the publishing thread. Only for the repositories served here: a name a
+   * client made up is not reported.
+   */
+  public void onFailure(BiConsumer<String, String> listener) {
+    failureListeners.add(listener);
+  }
+
+  /**
+   * A short, fixed name for why a publication failed: {@code conflict}, {@code not_found}, {@code
+   * limit_exceeded}, {@code source_unavailable}, {@code invalid_source}, {@code invalid_request},
+   * {@code locked}, {@code io_error} or {@code internal_error}.
+   */
+  public static String failureReason(Throwable failure) {
+    if (failure instanceof PublishException e) {
+      return e.reason().name().toLowerCase(java.util.Locale.ROOT);
+    }
+    if (failure instanceof LimitExceededException) {
+      return "limit_exceeded";
+    }
+    if (failure instanceof SourceUnavailableException) {
+      return "source_unavailable";
+    }
+    if (failure instanceof InvalidSourceException) {
+      return "invalid_source";
+    }
+    if (failure instanceof IllegalArgumentException) {
+      return "invalid_request";
+    }
+    if (failure instanceof RepositoryLockedException) {
+      return "locked";
+    }
+    return failure instanceof IOException ? "io_error" : "internal_error";
+  }
+
+  private interface PublishCall {
+    PublishResult run() throws IOException;
+  }
+
+  private PublishResult reportingFailures(String fqrn, PublishCall publication) throws IOException {
+    try {
+      return publication.run();
+    } catch (IOException | RuntimeException e) {
+      if (publishers.containsKey(fqrn)) {
+        String reason = failureReason(e);
+        for (BiConsumer<String, String> listener : failureListeners) {
+          listener.accept(fqrn, reason);
+        }
+      }
+      throw e;
+    }
   }
 
   public StagedUploads.Upload stage(String fqrn, InputStream body) throws IOException {

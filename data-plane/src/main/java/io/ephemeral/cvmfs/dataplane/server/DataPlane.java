@@ -3,6 +3,7 @@ package io.ephemeral.cvmfs.dataplane.server;
 import io.ephemeral.cvmfs.dataplane.api.ApiRepositoryInfo;
 import io.ephemeral.cvmfs.dataplane.api.ApiRoute;
 import io.ephemeral.cvmfs.dataplane.api.LegacyApiRoute;
+import io.ephemeral.cvmfs.dataplane.http.CompletedRequest;
 import io.ephemeral.cvmfs.dataplane.http.HttpServer;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.http.InFlightRequests;
@@ -21,6 +22,7 @@ import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistCheck;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistInstaller;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistWatcher;
+import io.ephemeral.cvmfs.dataplane.observability.AuditLog;
 import io.ephemeral.cvmfs.dataplane.observability.HealthRoute;
 import io.ephemeral.cvmfs.dataplane.observability.Metrics;
 import io.ephemeral.cvmfs.dataplane.observability.MetricsRoute;
@@ -68,6 +70,7 @@ public final class DataPlane implements AutoCloseable {
   private final Map<String, GarbageCollector> collectors = new LinkedHashMap<>();
   private final Map<String, WhitelistInstaller> whitelists = new LinkedHashMap<>();
   private final Metrics metrics = new Metrics();
+  private final AuditLog audit = new AuditLog();
   private final List<AutoCloseable> resources = new ArrayList<>();
   private ExecutorService workers;
   private PublishService service;
@@ -116,10 +119,12 @@ public final class DataPlane implements AutoCloseable {
       metrics.watchPublisher(fqrn, publisher);
       metrics.watchCollector(fqrn, collectors.get(fqrn));
       metrics.watchWhitelist(fqrn, whitelists.get(fqrn));
+      metrics.watchRevision(fqrn, publisher.committer());
       metrics.registerSubscriberGauge(fqrn, () -> hub.subscribers(fqrn));
       tokens.put(fqrn, token(layout, fqrn));
     }
     service = new PublishService(publishers, config.policy(), Clock.systemUTC());
+    metrics.watchPublishFailures(service);
     WriteAuthorizer authorizer = new WriteAuthorizer(tokens);
     RevisionAnnouncer announcer = new RevisionAnnouncer(hub, repositories.values(), Clock.systemUTC());
     publishers.values().forEach(publisher -> announcer.follow(publisher.committer()));
@@ -129,6 +134,7 @@ public final class DataPlane implements AutoCloseable {
         HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port())
             .withObjectCacheBytes(config.objectCacheBytes()).withConnectionLimits(config.connections())),
         authorizer, announcer)
+        .observer(request -> observe("main", request))
         .repositories(new LocalRepositories(repositories, () -> publicUrl))
         .route(() -> new MetricsRoute(metrics))
         .route(() -> new HealthRoute(whitelists, Duration.ofDays(maintenance.whitelistMinDays())))
@@ -145,7 +151,8 @@ public final class DataPlane implements AutoCloseable {
     if (config.notificationPort() >= 0) {
       HttpServer notifications = withNotificationApi(HttpServer.builder(
           HttpServerConfig.defaults().withAddress(config.bindAddress(), config.notificationPort())
-              .withConnectionLimits(config.connections())), authorizer, announcer).build();
+              .withConnectionLimits(config.connections())), authorizer, announcer)
+          .observer(request -> observe("notification", request)).build();
       servers.add(notifications);
       metrics.watchConnections("notification", notifications.connections());
       notificationPort = notifications.start();
@@ -168,6 +175,12 @@ public final class DataPlane implements AutoCloseable {
     return builder.route(() -> new SubscribeRoute(hub)).route(() -> new PublishRoute(authorizer, announcer));
   }
 
+  /** Every request of {@code server} as it ends. */
+  private void observe(String server, CompletedRequest request) {
+    metrics.recordRequest(server, request);
+    audit.record(request);
+  }
+
   private static String stripSlash(String url) {
     return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
@@ -188,7 +201,7 @@ public final class DataPlane implements AutoCloseable {
     try {
       new WhitelistInstaller(served, check).install(Files.readAllBytes(external));
     } catch (InvalidWhitelistException e) {
-      System.err.println("warning: not serving the whitelist " + external + ": " + e.getMessage());
+      LOG.warn("not serving the whitelist {}: {}", external, e.getMessage());
     }
   }
 
@@ -295,7 +308,7 @@ public final class DataPlane implements AutoCloseable {
       try {
         resources.get(i).close();
       } catch (Exception e) {
-        System.err.println("warning: while stopping: " + e);
+        LOG.warn("while stopping", e);
       }
     }
     servers.forEach(HttpServer::close);
@@ -306,7 +319,7 @@ public final class DataPlane implements AutoCloseable {
       try {
         publisher.close();
       } catch (IOException e) {
-        System.err.println("warning: while closing " + publisher.repository().fqrn() + ": " + e.getMessage());
+        LOG.warn("while closing {}: {}", publisher.repository().fqrn(), e.getMessage());
       }
     }
     pipeline.close();

@@ -1,5 +1,7 @@
 package io.ephemeral.cvmfs.operator.cli;
 
+import io.ephemeral.cvmfs.dataplane.observability.LogFormat;
+import io.ephemeral.cvmfs.dataplane.observability.LogSetup;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,6 +15,8 @@ import picocli.CommandLine.Command;
 public final class Main {
 
   public static void main(String[] args) {
+    // Text until the run command applies its --log-format.
+    LogSetup.configure(LogFormat.TEXT);
     System.exit(run(args));
   }
 

@@ -1,20 +1,15 @@
 package io.ephemeral.cvmfs.operator.cli;
 
+import io.ephemeral.cvmfs.dataplane.observability.LogFormat;
+import io.ephemeral.cvmfs.dataplane.observability.LogSetup;
 import io.ephemeral.cvmfs.dataplane.publish.Ttl;
 import io.ephemeral.cvmfs.operator.CvmfsOperator;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneLocator;
 import io.ephemeral.cvmfs.operator.health.HealthServer;
+import io.ephemeral.cvmfs.operator.health.OperatorMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -48,6 +43,7 @@ final class RunCommand implements Callable<Integer> {
   static final String DEFAULT_STATUS_INTERVAL = "60s";
   static final String DEFAULT_PUBLICATION_CHECK_INTERVAL = "30s";
   static final String DEFAULT_RETRY_INTERVAL = "15s";
+  static final String DEFAULT_LOG_FORMAT = "text";
 
   @Option(names = "--namespaces", paramLabel = "NS[,NS...]",
       description = "Namespaces to watch, comma-separated; empty for all (env CVMFS_OPERATOR_NAMESPACES; default all).")
@@ -93,6 +89,11 @@ final class RunCommand implements Callable<Integer> {
           + " is elected to reconcile; empty for none (env CVMFS_OPERATOR_LEADER_ELECTION_NAMESPACE; default none).")
   String leaseNamespace;
 
+  @Option(names = "--log-format", paramLabel = "text|json",
+      description = "Log lines as text or as one JSON object each, on standard error (env CVMFS_LOG_FORMAT; default "
+          + DEFAULT_LOG_FORMAT + ").")
+  String logFormat;
+
   @Spec
   CommandSpec spec;
 
@@ -124,6 +125,19 @@ final class RunCommand implements Callable<Integer> {
         value(leaseNamespace, env, "CVMFS_OPERATOR_LEADER_ELECTION_NAMESPACE", ""));
   }
 
+  /**
+   * The log format from the flag, falling back to {@code env}, then to text. Apart from {@link
+   * OperatorConfig}: logging is the process's, set up before the operator is made.
+   */
+  LogFormat logFormat(Map<String, String> env) {
+    String name = value(logFormat, env, "CVMFS_LOG_FORMAT", DEFAULT_LOG_FORMAT);
+    try {
+      return LogFormat.parse(name);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--log-format (CVMFS_LOG_FORMAT): " + e.getMessage());
+    }
+  }
+
   /** A blank variable counts as unset: templates often render an empty value for "not configured". */
   private static String value(String flag, Map<String, String> env, String variable, String fallback) {
     if (flag != null) {
@@ -147,20 +161,23 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     OperatorConfig config;
+    LogFormat format;
     try {
       config = config(System.getenv());
+      format = logFormat(System.getenv());
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }
+    LogSetup.configure(format);
     AtomicReference<CvmfsOperator> running = new AtomicReference<>();
-    PrometheusMeterRegistry meters = meters();
+    OperatorMetrics metrics = new OperatorMetrics();
     HealthServer health = null;
     if (config.healthPort() >= 0) {
       // Bound first, so that a port in use is reported as what it is, not as a failure of the API.
       try {
         health = HealthServer.start(new InetSocketAddress(config.healthPort()),
             () -> running.get() != null && running.get().healthy(),
-            () -> running.get() != null && running.get().started() && running.get().healthy(), meters::scrape);
+            () -> running.get() != null && running.get().started() && running.get().healthy(), metrics::scrape);
       } catch (IOException e) {
         throw new IllegalStateException("cannot serve the health probes on port " + config.healthPort() + ": "
             + Main.describe(e), e);
@@ -170,8 +187,7 @@ final class RunCommand implements Callable<Integer> {
     CvmfsOperator operator;
     try {
       operator = CvmfsOperator.start(client, config, DataPlaneLocator.inCluster(config.clusterDomain()), Clock.systemUTC(),
-          // Per resource would make meters for every repository and publication, and keep them after they go.
-          o -> o.withMetrics(MicrometerMetrics.withoutPerResourceMetrics(meters)));
+          o -> o.withMetrics(metrics.framework()));
       running.set(operator);
     } catch (RuntimeException e) {
       stop(health, null, client);
@@ -189,17 +205,6 @@ final class RunCommand implements Callable<Integer> {
     // The controllers run on their own threads; the shutdown hook ends the process on SIGTERM.
     Thread.currentThread().join();
     return 0;
-  }
-
-  /** The framework's reconciliation meters go here too, once the operator starts. */
-  static PrometheusMeterRegistry meters() {
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    new JvmMemoryMetrics().bindTo(registry);
-    new JvmGcMetrics().bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    new UptimeMetrics().bindTo(registry);
-    return registry;
   }
 
   /** Stops what was started, in reverse order; null for what did not start. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ephemeral.cvmfs.dataplane.observability.LogFormat;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.health.HealthServer;
 import java.io.PrintWriter;
@@ -118,6 +119,18 @@ class MainTest {
     assertTrue(interval.getMessage().startsWith("--status-interval"), interval.getMessage());
   }
 
+  @Test
+  void logFormatComesFromTheFlagThenTheEnvironmentThenIsText() {
+    assertEquals(LogFormat.TEXT, parse().logFormat(Map.of()));
+    assertEquals(LogFormat.JSON, parse().logFormat(Map.of("CVMFS_LOG_FORMAT", "json")));
+    assertEquals(LogFormat.TEXT, parse("--log-format", "TEXT").logFormat(Map.of("CVMFS_LOG_FORMAT", "json")));
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+        () -> parse().logFormat(Map.of("CVMFS_LOG_FORMAT", "xml")));
+    assertTrue(bad.getMessage().startsWith("--log-format (CVMFS_LOG_FORMAT)"), bad.getMessage());
+    assertEquals(2, execute("run", "--log-format", "xml"));
+    assertTrue(err.toString().contains("unknown log format 'xml'"), err.toString());
+  }
+
   private static RunCommand parse(String... args) {
     RunCommand command = new RunCommand();
     new CommandLine(command).parseArgs(args);
@@ -163,13 +176,6 @@ class MainTest {
     })) {
       assertEquals(500, status(http, URI.create("http://127.0.0.1:" + health.port() + "/metrics"), "GET"));
     }
-  }
-
-  @Test
-  void theOperatorsMetersIncludeTheJvms() {
-    String text = RunCommand.meters().scrape();
-    assertTrue(text.contains("jvm_memory_used_bytes"), text);
-    assertTrue(text.contains("process_uptime_seconds"), text);
   }
 
   @Test
