@@ -11,7 +11,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 
 /** {@code GET /metrics}: the Prometheus text format, version 0.0.4. */
@@ -27,7 +26,8 @@ public final class MetricsRoute extends io.ephemeral.cvmfs.dataplane.http.RouteH
 
   @Override
   protected boolean onRequest(ChannelHandlerContext ctx, HttpRequest request) {
-    if (!new QueryStringDecoder(request.uri()).path().equals("/metrics") || !request.method().equals(HttpMethod.GET)) {
+    // Compared undecoded: Netty's decoding throws on a malformed escape.
+    if (!path(request.uri()).equals("/metrics") || !request.method().equals(HttpMethod.GET)) {
       return false;
     }
     byte[] body = metrics.scrape().getBytes(StandardCharsets.UTF_8);
