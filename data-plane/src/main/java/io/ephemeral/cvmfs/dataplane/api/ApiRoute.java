@@ -17,7 +17,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.ephemeral.cvmfs.dataplane.api.InvalidParameterException.Location;
 import io.ephemeral.cvmfs.dataplane.api.QueryParameters.Parameter;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
-import io.ephemeral.cvmfs.dataplane.publish.PublishException;
 import io.ephemeral.cvmfs.dataplane.publish.PublishFormat;
 import io.ephemeral.cvmfs.dataplane.publish.PublishResult;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
@@ -82,7 +81,7 @@ public final class ApiRoute {
   private void publication(ApiCall call) throws Exception {
     Optional<Publication> publication = service.publication(call.repo(), call.path());
     if (publication.isEmpty()) {
-      call.error(ApiError.from(new PublishException(PublishException.Reason.NOT_FOUND, "/" + call.path() + " is not published")));
+      call.error(ApiError.of(HttpResponseStatus.NOT_FOUND, "not_found", "/" + call.path() + " is not published"));
       return;
     }
     call.revision(publication.get().revision());

@@ -3,28 +3,19 @@ package io.ephemeral.cvmfs.dataplane.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.ephemeral.cvmfs.dataplane.http.HttpServer;
-import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.http.RequestFacts;
 import io.ephemeral.cvmfs.dataplane.http.RouteHandler;
-import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
-import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
-import io.ephemeral.cvmfs.dataplane.repository.PublishToken;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
 import io.ephemeral.cvmfs.dataplane.testsupport.ApiRequests;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpRequest;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
@@ -44,7 +35,7 @@ class RequestFactsTest {
 
   private static DataPlane dataPlane;
   private static ExecutorService workers;
-  private static HttpServer server;
+  private static TableServer server;
   private static String base;
   private static final AtomicReference<RequestFacts> last = new AtomicReference<>();
 
@@ -61,17 +52,8 @@ class RequestFactsTest {
   static void start() throws IOException {
     dataPlane = DataPlane.start(DataPlaneConfig.local(data, List.of(REPO)));
     workers = Executors.newCachedThreadPool();
-    WriteAuthorizer authorizer = new WriteAuthorizer(Map.of(REPO, PublishToken.of(TOKEN)));
-    RouteTable api = ApiRoute.table(dataPlane.service(), authorizer,
-        new ApiRepositoryInfo(dataPlane.service(), Clock.systemUTC()), new MaintenanceRoute(Map.of(), Map.of()));
-    RouteTable legacy = LegacyApiRoute.table(dataPlane.service(), authorizer, false, Map.of(), null,
-        new DataLayout(data)::scratch);
-    server = HttpServer.builder(HttpServerConfig.defaults())
-        .route(Recorder::new)
-        .route(() -> new TableRoute(api, workers))
-        .route(() -> new TableRoute(legacy, workers))
-        .build();
-    base = "http://127.0.0.1:" + server.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    server = TableServer.start(dataPlane, data, REPO, TOKEN, workers, Recorder::new);
+    base = server.base();
   }
 
   @AfterAll

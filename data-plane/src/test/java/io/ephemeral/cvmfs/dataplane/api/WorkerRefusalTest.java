@@ -4,28 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.ephemeral.cvmfs.dataplane.http.HttpServer;
-import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
-import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
-import io.ephemeral.cvmfs.dataplane.repository.PublishToken;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
 import io.ephemeral.cvmfs.dataplane.testsupport.ApiRequests;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -48,7 +40,7 @@ class WorkerRefusalTest {
   static Path data;
 
   private static DataPlane dataPlane;
-  private static HttpServer busy;
+  private static TableServer busy;
   private static String base;
   private static final AtomicInteger refused = new AtomicInteger();
 
@@ -60,16 +52,8 @@ class WorkerRefusalTest {
       refused.incrementAndGet();
       throw new RejectedExecutionException("all workers are busy");
     };
-    WriteAuthorizer authorizer = new WriteAuthorizer(Map.of(REPO, PublishToken.of(TOKEN)));
-    RouteTable api = ApiRoute.table(dataPlane.service(), authorizer,
-        new ApiRepositoryInfo(dataPlane.service(), Clock.systemUTC()), new MaintenanceRoute(Map.of(), Map.of()));
-    RouteTable legacy = LegacyApiRoute.table(dataPlane.service(), authorizer, false, Map.of(), null,
-        new DataLayout(data)::scratch);
-    busy = HttpServer.builder(HttpServerConfig.defaults())
-        .route(() -> new TableRoute(api, full))
-        .route(() -> new TableRoute(legacy, full))
-        .build();
-    base = "http://127.0.0.1:" + busy.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    busy = TableServer.start(dataPlane, data, REPO, TOKEN, full, null);
+    base = busy.base();
   }
 
   @AfterAll
