@@ -46,6 +46,9 @@ public record ApiError(HttpResponseStatus status, String code, String detail) {
     if (cause instanceof InvalidSourceException) {
       return of(HttpResponseStatus.BAD_REQUEST, "invalid_content", message);
     }
+    if (cause instanceof InvalidParameterException invalid) {
+      return invalid.error();
+    }
     if (cause instanceof IllegalArgumentException) {
       return of(HttpResponseStatus.BAD_REQUEST, "invalid_request", message);
     }

@@ -1,264 +1,137 @@
 package io.ephemeral.cvmfs.dataplane.api;
 
+import static io.ephemeral.cvmfs.dataplane.api.RouteTable.Access.PUBLIC;
+import static io.ephemeral.cvmfs.dataplane.api.RouteTable.Access.TOKEN;
+import static io.ephemeral.cvmfs.dataplane.api.RouteTable.Body.BYTES;
+import static io.ephemeral.cvmfs.dataplane.api.RouteTable.Body.JSON;
+import static io.ephemeral.cvmfs.dataplane.api.RouteTable.Body.NONE;
+import static io.ephemeral.cvmfs.dataplane.api.RouteTable.Body.STREAMED;
+import static io.netty.handler.codec.http.HttpMethod.DELETE;
+import static io.netty.handler.codec.http.HttpMethod.GET;
+import static io.netty.handler.codec.http.HttpMethod.PATCH;
+import static io.netty.handler.codec.http.HttpMethod.POST;
+import static io.netty.handler.codec.http.HttpMethod.PUT;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import io.ephemeral.cvmfs.dataplane.http.RequestBodyStream;
-import io.ephemeral.cvmfs.dataplane.http.RouteHandler;
+import io.ephemeral.cvmfs.dataplane.api.InvalidParameterException.Location;
+import io.ephemeral.cvmfs.dataplane.api.QueryParameters.Parameter;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
 import io.ephemeral.cvmfs.dataplane.publish.PublishFormat;
+import io.ephemeral.cvmfs.dataplane.publish.PublishResult;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.StagedUploads;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.QueryStringDecoder;
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executor;
 
 /**
- * The publish API under {@code /api/v1/repos/}. Bodies are streamed to a worker thread, which
- * runs the blocking publish and answers when the revision is served; small JSON bodies are
- * collected first.
+ * The publish API under {@code /api/v1/repos/}, with the maintenance endpoints beside it. Bodies
+ * of publishes are streamed to a worker thread, which runs the blocking publish and answers when
+ * the revision is served; small JSON bodies are collected first. Errors are {@code {"error":
+ * CODE, "detail": TEXT}}.
  */
-public final class ApiRoute extends RouteHandler {
+public final class ApiRoute {
 
-  private static final String PREFIX = "/api/v1/repos/";
-  private static final int MAX_JSON_BODY = 64 * 1024;
+  static final Parameter<String> TTL = QueryParameters.text("ttl");
+  static final Parameter<Boolean> OVERWRITE = QueryParameters.flag("overwrite");
+  static final Parameter<PublishFormat> FORMAT = QueryParameters.of("format", "format", PublishFormat::fromQuery);
 
   private final PublishService service;
-  private final WriteAuthorizer authorizer;
-  private final Executor workers;
   private final ApiRepositoryInfo info;
 
-  private RequestBodyStream stream;
-  private ByteBuf json;
-  private JsonAction jsonAction;
-
-  public ApiRoute(PublishService service, WriteAuthorizer authorizer, Executor workers, ApiRepositoryInfo info) {
+  private ApiRoute(PublishService service, ApiRepositoryInfo info) {
     this.service = service;
-    this.authorizer = authorizer;
-    this.workers = workers;
     this.info = info;
   }
 
-  @Override
-  protected boolean onRequest(ChannelHandlerContext ctx, HttpRequest request) {
-    QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-    if (!uri.rawPath().startsWith(PREFIX)) {
-      return false;
+  /** The endpoints of the v1 API. */
+  public static RouteTable table(PublishService service, WriteAuthorizer authorizer, ApiRepositoryInfo info,
+      MaintenanceRoute maintenance) {
+    ApiRoute api = new ApiRoute(service, info);
+    String repo = "/api/v1/repos/{repo}";
+    return RouteTable.builder(new Dialect(authorizer)).owning("/api/v1/repos/")
+        .add(GET, repo, PUBLIC, NONE, api::describe)
+        .add(GET, repo + "/paths", PUBLIC, NONE, api::list)
+        .add(GET, repo + "/paths/{path...}", PUBLIC, NONE, api::publication)
+        .add(PUT, repo + "/paths/{path...}", TOKEN, STREAMED, api::publish, TTL, OVERWRITE, FORMAT)
+        .add(POST, repo + "/paths/{path...}", TOKEN, JSON, api::publishFrom)
+        .add(PATCH, repo + "/paths/{path...}", TOKEN, JSON, api::changeTtl)
+        .add(DELETE, repo + "/paths/{path...}", TOKEN, NONE, api::remove)
+        .add(POST, repo + "/uploads", TOKEN, STREAMED, api::stage)
+        .add(POST, repo + "/gc", TOKEN, NONE, maintenance::collect, MaintenanceRoute.DRY_RUN)
+        .add(PUT, repo + "/whitelist", TOKEN, BYTES, maintenance::installWhitelist)
+        .build();
+  }
+
+  private void describe(ApiCall call) throws Exception {
+    call.send(HttpResponseStatus.OK, info.describe(call.repo()));
+  }
+
+  private void list(ApiCall call) throws Exception {
+    ArrayNode list = JsonResponses.JSON.createArrayNode();
+    service.publications(call.repo()).forEach(p -> list.add(ApiJson.publication(p)));
+    call.send(HttpResponseStatus.OK, JsonResponses.JSON.createObjectNode().set("publications", list));
+  }
+
+  private void publication(ApiCall call) throws Exception {
+    Optional<Publication> publication = service.publication(call.repo(), call.path());
+    if (publication.isEmpty()) {
+      call.error(ApiError.of(HttpResponseStatus.NOT_FOUND, "not_found", "/" + call.path() + " is not published"));
+      return;
     }
-    String decoded;
-    try {
-      decoded = UrlPaths.decode(uri.rawPath());
-    } catch (IllegalArgumentException e) {
-      boolean hasBody = HttpUtil.isContentLengthSet(request) ? HttpUtil.getContentLength(request, 0) > 0
-          : HttpUtil.isTransferEncodingChunked(request);
-      JsonResponses.error(ctx, ApiError.of(HttpResponseStatus.BAD_REQUEST, "invalid_request", e.getMessage()), !hasBody);
-      return true;
+    call.revision(publication.get().revision());
+    call.send(HttpResponseStatus.OK, ApiJson.publication(publication.get()));
+  }
+
+  private void publish(ApiCall call) throws Exception {
+    PublishResult result = service.publish(call.repo(), call.path(), call.body(), call.query(FORMAT), call.query(TTL),
+        call.query(OVERWRITE));
+    published(call, result);
+  }
+
+  private void publishFrom(ApiCall call) throws Exception {
+    JsonNode node = call.json();
+    PublishFormat format = PublishFormat.fromQuery(text(node, "format"));
+    boolean overwrite = flag(node, OVERWRITE);
+    String upload = text(node, "upload");
+    String url = text(node, "url");
+    if ((upload == null) == (url == null)) {
+      call.error(ApiError.of(HttpResponseStatus.BAD_REQUEST, "invalid_request",
+          "the body needs exactly one of \"upload\" and \"url\""));
+      return;
     }
-    List<String> segments = Arrays.asList(decoded.substring(PREFIX.length()).split("/", -1));
-    String fqrn = segments.get(0);
-    HttpMethod method = request.method();
-    boolean write = !method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD);
-    boolean hasBody = HttpUtil.isContentLengthSet(request) ? HttpUtil.getContentLength(request, 0) > 0
-        : HttpUtil.isTransferEncodingChunked(request);
-    if (write) {
-      Optional<HttpResponseStatus> refusal = authorizer.check(request, fqrn);
-      if (refusal.isPresent()) {
-        JsonResponses.error(ctx, ApiError.refusal(refusal.get(), fqrn), !hasBody);
-        return true;
-      }
-    } else if (!authorizer.knows(fqrn)) {
-      JsonResponses.error(ctx, ApiError.of(HttpResponseStatus.NOT_FOUND, "not_found", "unknown repository " + fqrn), true);
-      return true;
-    }
-    String resource = segments.size() > 1 ? segments.get(1) : "";
-    String path = segments.size() > 2 ? String.join("/", segments.subList(2, segments.size())) : null;
-    if (segments.size() == 1 && method.equals(HttpMethod.GET)) {
-      run(ctx, true, () -> JsonResponses.send(ctx, HttpResponseStatus.OK, info.describe(fqrn), true));
-    } else if (resource.equals("paths") && path == null && method.equals(HttpMethod.GET)) {
-      run(ctx, true, () -> {
-        ArrayNode list = JsonResponses.JSON.createArrayNode();
-        service.publications(fqrn).forEach(p -> list.add(ApiJson.publication(p)));
-        JsonResponses.send(ctx, HttpResponseStatus.OK, JsonResponses.JSON.createObjectNode().set("publications", list), true);
-      });
-    } else if (resource.equals("paths") && path != null) {
-      onPath(ctx, request, uri, fqrn, path);
-    } else if (resource.equals("uploads") && segments.size() == 2 && method.equals(HttpMethod.POST)) {
-      streamBody(ctx, body -> {
-        StagedUploads.Upload upload = service.stage(fqrn, body);
-        JsonResponses.send(ctx, HttpResponseStatus.CREATED, JsonResponses.JSON.createObjectNode()
-            .put("id", upload.id()).put("bytes", upload.bytes()).put("sha256", upload.sha256()), true);
-      });
-    } else {
-      boolean known = segments.size() == 1 || (resource.equals("paths") || resource.equals("uploads")) && segments.size() <= 3;
-      JsonResponses.error(ctx, known
-          ? ApiError.of(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed", method + " is not allowed here")
-          : ApiError.of(HttpResponseStatus.NOT_FOUND, "not_found", "no such resource: " + decoded), !hasBody);
-    }
-    return true;
+    published(call, upload != null
+        ? service.publishUpload(call.repo(), call.path(), upload, format, text(node, "ttl"), overwrite)
+        : service.publishUrl(call.repo(), call.path(), url, text(node, "sha256"), format, text(node, "ttl"), overwrite));
   }
 
-  private void onPath(ChannelHandlerContext ctx, HttpRequest request, QueryStringDecoder uri, String fqrn, String path) {
-    HttpMethod method = request.method();
-    if (method.equals(HttpMethod.PUT)) {
-      String ttl = query(uri, "ttl");
-      boolean overwrite = Boolean.parseBoolean(query(uri, "overwrite"));
-      streamBody(ctx, body -> {
-        PublishFormat format = PublishFormat.fromQuery(query(uri, "format"));
-        JsonResponses.send(ctx, HttpResponseStatus.CREATED,
-            ApiJson.published(service.publish(fqrn, path, body, format, ttl, overwrite)), true);
-      });
-    } else if (method.equals(HttpMethod.DELETE)) {
-      run(ctx, true, () -> {
-        Head head = service.remove(fqrn, path);
-        JsonResponses.send(ctx, HttpResponseStatus.OK, JsonResponses.JSON.createObjectNode()
-            .put("path", "/" + path.replaceAll("^/+", "")).put("revision", head.revision()), true);
-      });
-    } else if (method.equals(HttpMethod.GET)) {
-      run(ctx, true, () -> {
-        Publication publication = service.publication(fqrn, path).orElseThrow(() -> new io.ephemeral.cvmfs.dataplane.publish
-            .PublishException(io.ephemeral.cvmfs.dataplane.publish.PublishException.Reason.NOT_FOUND, "/" + path + " is not published"));
-        JsonResponses.send(ctx, HttpResponseStatus.OK, ApiJson.publication(publication), true);
-      });
-    } else if ((method.equals(HttpMethod.PATCH) || method.equals(HttpMethod.POST))
-        && HttpUtil.getContentLength(request, 0L) > MAX_JSON_BODY) {
-      // Refused from the head, without waiting for a body that may never come.
-      JsonResponses.error(ctx, tooLarge(), false);
-    } else if (method.equals(HttpMethod.PATCH)) {
-      collectJson(ctx, node -> {
-        Publication updated = service.setTtl(fqrn, path, text(node, "ttl"));
-        JsonResponses.send(ctx, HttpResponseStatus.OK, ApiJson.publication(updated), true);
-      });
-    } else if (method.equals(HttpMethod.POST)) {
-      collectJson(ctx, node -> {
-        PublishFormat format = PublishFormat.fromQuery(text(node, "format"));
-        boolean overwrite = node.path("overwrite").asBoolean(false);
-        String upload = text(node, "upload");
-        String url = text(node, "url");
-        if ((upload == null) == (url == null)) {
-          throw new IllegalArgumentException("the body needs exactly one of \"upload\" and \"url\"");
-        }
-        var result = upload != null
-            ? service.publishUpload(fqrn, path, upload, format, text(node, "ttl"), overwrite)
-            : service.publishUrl(fqrn, path, url, text(node, "sha256"), format, text(node, "ttl"), overwrite);
-        JsonResponses.send(ctx, HttpResponseStatus.CREATED, ApiJson.published(result), true);
-      });
-    } else {
-      JsonResponses.error(ctx, ApiError.of(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
-          method + " is not allowed here"), false);
-    }
+  private static void published(ApiCall call, PublishResult result) {
+    call.revision(result.revision());
+    call.send(HttpResponseStatus.CREATED, ApiJson.published(result));
   }
 
-  private void streamBody(ChannelHandlerContext ctx, BodyAction action) {
-    RequestBodyStream body = new RequestBodyStream(ctx.channel());
-    stream = body;
-    run(ctx, false, () -> {
-      try {
-        action.run(body);
-      } finally {
-        body.close();
-      }
-    });
+  private void changeTtl(ApiCall call) throws Exception {
+    Publication updated = service.setTtl(call.repo(), call.path(), text(call.json(), "ttl"));
+    call.revision(updated.revision());
+    call.send(HttpResponseStatus.OK, ApiJson.publication(updated));
   }
 
-  private void collectJson(ChannelHandlerContext ctx, JsonAction action) {
-    json = Unpooled.buffer();
-    jsonAction = action;
+  private void remove(ApiCall call) throws Exception {
+    Head head = service.remove(call.repo(), call.path());
+    call.revision(head.revision());
+    call.send(HttpResponseStatus.OK, JsonResponses.JSON.createObjectNode()
+        .put("path", "/" + call.path().replaceAll("^/+", "")).put("revision", head.revision()));
   }
 
-  @Override
-  protected void onContent(ChannelHandlerContext ctx, HttpContent content) {
-    try {
-      if (content.decoderResult().isFailure()) {
-        failBody(new IOException("broken request body"));
-        ctx.close();
-        return;
-      }
-      if (stream != null) {
-        stream.offer(content.content().retain());
-        if (content instanceof LastHttpContent) {
-          stream.end();
-          stream = null;
-        }
-      } else if (json != null) {
-        if (json.readableBytes() + content.content().readableBytes() > MAX_JSON_BODY) {
-          json.release();
-          json = null;
-          JsonResponses.error(ctx, tooLarge(), false);
-          return;
-        }
-        json.writeBytes(content.content());
-        if (content instanceof LastHttpContent) {
-          ByteBuf complete = json;
-          JsonAction action = jsonAction;
-          json = null;
-          run(ctx, true, () -> {
-            JsonNode node;
-            try (InputStream in = new ByteBufInputStream(complete, true)) {
-              node = complete.isReadable() ? JsonResponses.JSON.readTree(in) : null;
-            } catch (IOException e) {
-              throw new IllegalArgumentException("the body is not valid JSON: " + e.getMessage());
-            }
-            if (node == null || !node.isObject()) {
-              throw new IllegalArgumentException("the body must be a JSON object");
-            }
-            action.run(node);
-          });
-        }
-      }
-    } finally {
-      content.release();
-    }
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    failBody(new IOException("the client closed the connection before the body was complete"));
-    if (json != null) {
-      json.release();
-      json = null;
-    }
-    super.channelInactive(ctx);
-  }
-
-  private void failBody(IOException cause) {
-    if (stream != null) {
-      stream.fail(cause);
-      stream = null;
-    }
-  }
-
-  // Runs blocking work on a worker and turns any failure into a JSON error.
-  private void run(ChannelHandlerContext ctx, boolean bodyComplete, BlockingWork.Work work) {
-    BlockingWork.run(workers, work, error -> {
-      if (ctx.channel().isActive()) {
-        JsonResponses.error(ctx, error, bodyComplete || stream == null);
-      }
-    });
-  }
-
-  private static ApiError tooLarge() {
-    return ApiError.of(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "too_large",
-        "a JSON body may have at most " + MAX_JSON_BODY + " bytes");
-  }
-
-  private static String query(QueryStringDecoder uri, String name) {
-    List<String> values = uri.parameters().get(name);
-    return values == null || values.isEmpty() ? null : values.get(0);
+  private void stage(ApiCall call) throws Exception {
+    StagedUploads.Upload upload = service.stage(call.repo(), call.body());
+    call.send(HttpResponseStatus.CREATED, JsonResponses.JSON.createObjectNode()
+        .put("id", upload.id()).put("bytes", upload.bytes()).put("sha256", upload.sha256()));
   }
 
   private static String text(JsonNode node, String field) {
@@ -266,11 +139,41 @@ public final class ApiRoute extends RouteHandler {
     return value == null || value.isNull() ? null : value.asText();
   }
 
-  private interface BodyAction {
-    void run(InputStream body) throws Exception;
+  // A JSON boolean, or the spellings a query flag accepts.
+  private static boolean flag(JsonNode node, Parameter<Boolean> parameter) {
+    JsonNode value = node.get(parameter.name());
+    if (value == null || value.isNull()) {
+      return parameter.absent();
+    }
+    return value.isBoolean() ? value.booleanValue() : parameter.read(value.asText(), Location.BODY);
   }
 
-  private interface JsonAction {
-    void run(JsonNode body) throws Exception;
+  /** Public reads need a repository served here; writes need its token. */
+  private record Dialect(WriteAuthorizer authorizer) implements RouteTable.Dialect {
+
+    @Override
+    public Optional<ApiError> refusal(RouteTable.Endpoint endpoint, ApiCall call) {
+      String repo = call.repo();
+      if (endpoint.access() == RouteTable.Access.PUBLIC) {
+        return authorizer.knows(repo) ? Optional.empty()
+            : Optional.of(ApiError.of(HttpResponseStatus.NOT_FOUND, "not_found", "unknown repository " + repo));
+      }
+      return authorizer.check(call.request(), repo).map(status -> ApiError.refusal(status, repo));
+    }
+
+    @Override
+    public ApiError notFound(String path) {
+      return ApiError.of(HttpResponseStatus.NOT_FOUND, "not_found", "no such resource: " + path);
+    }
+
+    @Override
+    public ApiError methodNotAllowed(HttpMethod method) {
+      return ApiError.of(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed", method + " is not allowed here");
+    }
+
+    @Override
+    public void answer(ChannelHandlerContext ctx, ApiError error, boolean keepAlive, HttpHeaders headers) {
+      JsonResponses.error(ctx, error, keepAlive, headers);
+    }
   }
 }

@@ -1,8 +1,20 @@
 package io.ephemeral.cvmfs.dataplane.api;
 
+import static io.ephemeral.cvmfs.dataplane.api.RouteTable.Access.ANY_TOKEN;
+import static io.ephemeral.cvmfs.dataplane.api.RouteTable.Access.PUBLIC;
+import static io.ephemeral.cvmfs.dataplane.api.RouteTable.Access.TOKEN;
+import static io.ephemeral.cvmfs.dataplane.api.RouteTable.Body.FORM;
+import static io.ephemeral.cvmfs.dataplane.api.RouteTable.Body.NONE;
+import static io.netty.handler.codec.http.HttpMethod.DELETE;
+import static io.netty.handler.codec.http.HttpMethod.GET;
+import static io.netty.handler.codec.http.HttpMethod.POST;
+
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ephemeral.cvmfs.dataplane.http.RouteHandler;
+import io.ephemeral.cvmfs.dataplane.api.InvalidParameterException.Location;
+import io.ephemeral.cvmfs.dataplane.api.InvalidParameterException.Problem;
+import io.ephemeral.cvmfs.dataplane.api.QueryParameters.Parameter;
+import io.ephemeral.cvmfs.dataplane.http.RequestFacts;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
 import io.ephemeral.cvmfs.dataplane.maintenance.GarbageCollector;
 import io.ephemeral.cvmfs.dataplane.notify.RevisionAnnouncer;
@@ -11,32 +23,30 @@ import io.ephemeral.cvmfs.dataplane.publish.PublishFormat;
 import io.ephemeral.cvmfs.dataplane.publish.PublishResult;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.PublishedFile;
+import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.codec.http.multipart.DefaultHttpDataFactory;
 import io.netty.handler.codec.http.multipart.FileUpload;
-import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
-import io.netty.handler.codec.http.multipart.InterfaceHttpData;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executor;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -46,153 +56,135 @@ import java.util.function.Function;
  * unpack} a flattened image. Unlike the earlier service, writing needs the repository's token
  * unless the data plane runs with {@code --legacy-api-without-token}.
  */
-public final class LegacyApiRoute extends RouteHandler {
+public final class LegacyApiRoute {
 
   private static final String RESERVED = "ttl.json";
   private static final long DEFAULT_TTL_SECONDS = 7200;
-  // Uploads larger than this go to a temporary file, in the repository's scratch folder, instead of memory.
-  private static final long IN_MEMORY_UPLOAD = 64 * 1024;
+
+  static final Parameter<Long> UPLOAD_TTL = QueryParameters.integer("ttl_s", DEFAULT_TTL_SECONDS);
+  static final Parameter<Long> TTL = QueryParameters.integer("ttl_s", null);
+  static final Parameter<Boolean> UNPACK = QueryParameters.flag("unpack");
+  static final Parameter<Boolean> OVERWRITE = QueryParameters.flag("overwrite");
+
+  // Bad values of these are answered as the earlier service (FastAPI) answered them: 422 and a
+  // list of errors. Parameters it did not have, such as dryRun, get a plain 400.
+  private static final Set<String> EARLIER_PARAMETERS = Set.of("ttl_s", "unpack", "overwrite", "file");
 
   private final PublishService service;
-  private final WriteAuthorizer authorizer;
-  private final boolean withoutToken;
-  private final Executor workers;
   private final Map<String, GarbageCollector> collectors;
   private final RevisionAnnouncer announcer;
-  private final Function<String, Path> scratch;
 
-  private HttpPostRequestDecoder upload;
-  private DefaultHttpDataFactory uploadFiles;
-  private UploadRequest uploadRequest;
-
-  public LegacyApiRoute(PublishService service, WriteAuthorizer authorizer, boolean withoutToken, Executor workers,
-      Map<String, GarbageCollector> collectors, RevisionAnnouncer announcer, Function<String, Path> scratch) {
+  private LegacyApiRoute(PublishService service, Map<String, GarbageCollector> collectors, RevisionAnnouncer announcer) {
     this.service = service;
-    this.authorizer = authorizer;
-    this.withoutToken = withoutToken;
-    this.workers = workers;
     this.collectors = collectors;
     this.announcer = announcer;
-    this.scratch = scratch;
   }
 
-  @Override
-  protected boolean onRequest(ChannelHandlerContext ctx, HttpRequest request) {
-    QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-    String path;
-    try {
-      path = UrlPaths.decode(uri.rawPath());
-    } catch (IllegalArgumentException e) {
-      if (!uri.rawPath().startsWith("/repos/")) {
-        return false;
-      }
-      detail(ctx, HttpResponseStatus.BAD_REQUEST, e.getMessage());
-      return true;
-    }
-    HttpMethod method = request.method();
-    if (path.equals("/gc") || path.equals("/housekeeping")) {
-      if (!method.equals(HttpMethod.POST)) {
-        detail(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "Method Not Allowed");
-      } else if (authorizedForAny(ctx, request)) {
-        boolean gcOnly = path.equals("/gc");
-        run(ctx, () -> {
-          long start = System.nanoTime();
-          if (!gcOnly) {
-            service.expire();
-          }
-          for (GarbageCollector collector : collectors.values()) {
-            collector.collect(false);
-          }
-          double seconds = (System.nanoTime() - start) / 1e9;
-          JsonResponses.send(ctx, HttpResponseStatus.OK, gcOnly
-              ? message("Garbage collection completed").put("gc_time_s", seconds)
-              : message("Housekeeping completed").put("housekeeping_time_s", seconds), true);
-        });
-      }
-      return true;
-    }
-    if (!path.startsWith("/repos/")) {
-      return false;
-    }
-    List<String> segments = List.of(path.substring("/repos/".length()).split("/", -1));
-    String repo = segments.get(0);
-    if (!service.repositories().contains(repo)) {
-      detail(ctx, HttpResponseStatus.NOT_FOUND, segments.size() == 2 && !method.equals(HttpMethod.POST)
-          ? "File " + segments.get(1) + " does not exist in repo " + repo : "Repo " + repo + " does not exist");
-      return true;
-    }
-    boolean write = method.equals(HttpMethod.POST) || method.equals(HttpMethod.DELETE);
-    if (write && !authorized(ctx, request, repo)) {
-      return true;
-    }
-    if (segments.size() == 1 && method.equals(HttpMethod.GET)) {
-      run(ctx, () -> list(ctx, repo));
-    } else if (segments.size() == 1 && method.equals(HttpMethod.POST)) {
-      startUpload(ctx, request, uri, repo);
-    } else if (segments.size() == 2 && method.equals(HttpMethod.POST) && segments.get(1).equals("clean")) {
-      run(ctx, () -> {
-        List<String> removed = service.expire(repo);
-        JsonResponses.send(ctx, HttpResponseStatus.OK,
-            message("Cleaned up " + removed.size() + " expired files in repo: " + repo + ". Errors: 0"), true);
-      });
-    } else if (segments.size() == 2 && method.equals(HttpMethod.POST) && segments.get(1).equals("notify")) {
-      run(ctx, () -> {
-        announcer.announceServed(service.publisher(repo).repository());
-        JsonResponses.send(ctx, HttpResponseStatus.OK, message("Notified clients about changes in repo " + repo), true);
-      });
-    } else if (segments.size() == 2 && method.equals(HttpMethod.GET)) {
-      run(ctx, () -> download(ctx, request, repo, segments.get(1)));
-    } else if (segments.size() == 2 && method.equals(HttpMethod.DELETE)) {
-      String target = segments.get(1);
-      if (target.equals(RESERVED)) {
-        detail(ctx, HttpResponseStatus.BAD_REQUEST, "Target `" + RESERVED + "` is not allowed");
-      } else {
-        run(ctx, () -> {
-          requirePublished(repo, target);
-          service.remove(repo, target);
-          JsonResponses.send(ctx, HttpResponseStatus.OK, JsonResponses.JSON.createObjectNode().put("target_name", target), true);
-        });
-      }
-    } else if (segments.size() == 3 && segments.get(2).equals("ttl") && method.equals(HttpMethod.POST)) {
-      String file = segments.get(1);
-      Optional<Long> ttl = integer(ctx, uri, "ttl_s", null);
-      if (file.equals(RESERVED)) {
-        detail(ctx, HttpResponseStatus.BAD_REQUEST, "Filename " + RESERVED + " is not allowed");
-      } else if (ttl.isPresent()) {
-        run(ctx, () -> {
-          requirePublished(repo, file);
-          service.setTtl(repo, file, ttl.get() + "s");
-          JsonResponses.send(ctx, HttpResponseStatus.OK,
-              JsonResponses.JSON.createObjectNode().put("filename", file).put("ttl_s", ttl.get()), true);
-        });
-      }
-    } else {
-      detail(ctx, HttpResponseStatus.NOT_FOUND, "Not Found");
-    }
-    return true;
+  /** The earlier service's endpoints; uploaded files beyond a small size go to the folder {@code scratch} names. */
+  public static RouteTable table(PublishService service, WriteAuthorizer authorizer, boolean withoutToken,
+      Map<String, GarbageCollector> collectors, RevisionAnnouncer announcer, Function<String, Path> scratch) {
+    LegacyApiRoute legacy = new LegacyApiRoute(service, collectors, announcer);
+    return RouteTable.builder(new Dialect(service, authorizer, withoutToken)).owning("/repos/").formFilesIn(scratch)
+        .add(POST, "/gc", ANY_TOKEN, NONE, legacy::gc, MaintenanceRoute.DRY_RUN)
+        .add(POST, "/housekeeping", ANY_TOKEN, NONE, legacy::housekeeping)
+        .add(GET, "/repos/{repo}", PUBLIC, NONE, legacy::list)
+        .add(POST, "/repos/{repo}", TOKEN, FORM, legacy::upload, UPLOAD_TTL, UNPACK, OVERWRITE)
+        .add(POST, "/repos/{repo}/clean", TOKEN, NONE, legacy::clean)
+        .add(POST, "/repos/{repo}/notify", TOKEN, NONE, legacy::notify)
+        .add(GET, "/repos/{repo}/{path}", PUBLIC, NONE, legacy::download)
+        .add(DELETE, "/repos/{repo}/{path}", TOKEN, NONE, legacy::delete)
+        .add(POST, "/repos/{repo}/{path}/ttl", TOKEN, NONE, legacy::changeTtl, TTL)
+        .build();
   }
 
-  private void list(ChannelHandlerContext ctx, String repo) throws PublishException {
+  private void gc(ApiCall call) throws Exception {
+    long start = System.nanoTime();
+    for (GarbageCollector collector : collectors.values()) {
+      collector.collect(call.query(MaintenanceRoute.DRY_RUN));
+    }
+    call.send(HttpResponseStatus.OK, message("Garbage collection completed").put("gc_time_s", seconds(start)));
+  }
+
+  private void housekeeping(ApiCall call) throws Exception {
+    long start = System.nanoTime();
+    service.expire();
+    for (GarbageCollector collector : collectors.values()) {
+      collector.collect(false);
+    }
+    call.send(HttpResponseStatus.OK, message("Housekeeping completed").put("housekeeping_time_s", seconds(start)));
+  }
+
+  private void list(ApiCall call) throws Exception {
     ArrayNode files = JsonResponses.JSON.createArrayNode();
-    for (Publication publication : service.publications(repo)) {
+    for (Publication publication : service.publications(call.repo())) {
       if (publication.isFile() && publication.path().lastIndexOf('/') == 0) {
         files.add(publication.path().substring(1));
       }
     }
-    JsonResponses.send(ctx, HttpResponseStatus.OK, JsonResponses.JSON.createObjectNode().set("files", files), true);
+    call.send(HttpResponseStatus.OK, JsonResponses.JSON.createObjectNode().set("files", files));
   }
 
-  private void download(ChannelHandlerContext ctx, HttpRequest request, String repo, String file) throws Exception {
-    Publication publication = requirePublished(repo, file);
-    if (!publication.isFile()) {
-      throw new IllegalArgumentException(file + " is a directory");
+  private void upload(ApiCall call) throws Exception {
+    if (!(call.formPart("file") instanceof FileUpload file)) {
+      throw InvalidParameterException.missing(Location.BODY, "file", "file");
     }
+    String filename = file.getFilename();
+    if (filename.equals(RESERVED)) {
+      call.error(badRequest("Filename " + RESERVED + " is not allowed"));
+      return;
+    }
+    call.repositoryPath("/" + filename);
+    PublishResult result;
+    try (InputStream content = file.isInMemory() ? new ByteArrayInputStream(file.get())
+        : Files.newInputStream(file.getFile().toPath())) {
+      result = service.publish(call.repo(), filename, content,
+          call.query(UNPACK) ? PublishFormat.DOCKER_ARCHIVE : PublishFormat.FILE, call.query(UPLOAD_TTL) + "s",
+          call.query(OVERWRITE));
+    } catch (PublishException e) {
+      if (e.reason() != PublishException.Reason.CONFLICT) {
+        throw e;
+      }
+      call.error(ApiError.of(HttpResponseStatus.CONFLICT, "conflict", "File " + filename + " already exists"));
+      return;
+    }
+    call.revision(result.revision());
+    call.send(HttpResponseStatus.OK, JsonResponses.JSON.createObjectNode()
+        .put("filename", filename)
+        .put("content_type", file.getContentType())
+        .put("expires_at", result.expiresAt().toEpochMilli() / 1000.0)
+        .put("upload_time_s", result.ingest().toNanos() / 1e9)
+        .put("publish_time_s", result.commit().toNanos() / 1e9));
+  }
+
+  private void clean(ApiCall call) throws Exception {
+    List<String> removed = service.expire(call.repo());
+    if (!removed.isEmpty()) {
+      call.revision(currentRevision(call.repo()));
+    }
+    call.send(HttpResponseStatus.OK,
+        message("Cleaned up " + removed.size() + " expired files in repo: " + call.repo() + ". Errors: 0"));
+  }
+
+  private void notify(ApiCall call) throws Exception {
+    announcer.announceServed(service.publisher(call.repo()).repository());
+    call.revision(currentRevision(call.repo()));
+    call.send(HttpResponseStatus.OK, message("Notified clients about changes in repo " + call.repo()));
+  }
+
+  private void download(ApiCall call) throws Exception {
+    Publication publication = requirePublished(call.repo(), call.path());
+    if (!publication.isFile()) {
+      call.error(badRequest(call.path() + " is a directory"));
+      return;
+    }
+    call.revision(publication.revision());
+    ChannelHandlerContext ctx = call.ctx();
     HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
     head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream")
         .set(HttpHeaderNames.CONTENT_LENGTH, publication.file().size());
-    HttpUtil.setKeepAlive(head, HttpUtil.isKeepAlive(request));
+    HttpUtil.setKeepAlive(head, HttpUtil.isKeepAlive(call.request()));
     ctx.writeAndFlush(head);
-    try (InputStream in = PublishedFile.open(service.publisher(repo).repository().objects(), publication.file())) {
+    try (InputStream in = PublishedFile.open(service.publisher(call.repo()).repository().objects(), publication.file())) {
       byte[] buffer = new byte[64 * 1024];
       for (int n; (n = in.readNBytes(buffer, 0, buffer.length)) > 0; ) {
         var written = ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(buffer, 0, n)));
@@ -205,125 +197,29 @@ public final class LegacyApiRoute extends RouteHandler {
     ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
   }
 
-  private void startUpload(ChannelHandlerContext ctx, HttpRequest request, QueryStringDecoder uri, String repo) {
-    Optional<Long> ttl = integer(ctx, uri, "ttl_s", DEFAULT_TTL_SECONDS);
-    Optional<Boolean> unpack = bool(ctx, uri, "unpack");
-    Optional<Boolean> overwrite = unpack.isPresent() ? bool(ctx, uri, "overwrite") : Optional.empty();
-    if (ttl.isEmpty() || overwrite.isEmpty()) {
+  private void delete(ApiCall call) throws Exception {
+    String target = call.path();
+    if (target.equals(RESERVED)) {
+      call.error(badRequest("Target `" + RESERVED + "` is not allowed"));
       return;
     }
-    DefaultHttpDataFactory files = new DefaultHttpDataFactory(IN_MEMORY_UPLOAD);
-    files.setBaseDir(scratch.apply(repo).toString());
-    // Deleted when done or cut off; deleteOnExit would keep every name in memory until the JVM ends.
-    files.setDeleteOnExit(false);
-    try {
-      upload = new HttpPostRequestDecoder(files, request);
-    } catch (HttpPostRequestDecoder.ErrorDataDecoderException e) {
-      files.cleanAllHttpData();
-      unprocessable(ctx, "body", "file", "missing", "Field required");
+    requirePublished(call.repo(), target);
+    Head head = service.remove(call.repo(), target);
+    call.revision(head.revision());
+    call.send(HttpResponseStatus.OK, JsonResponses.JSON.createObjectNode().put("target_name", target));
+  }
+
+  private void changeTtl(ApiCall call) throws Exception {
+    String file = call.path();
+    if (file.equals(RESERVED)) {
+      call.error(badRequest("Filename " + RESERVED + " is not allowed"));
       return;
     }
-    uploadFiles = files;
-    uploadRequest = new UploadRequest(repo, ttl.get(), unpack.get(), overwrite.get(), request);
-  }
-
-  @Override
-  protected void onContent(ChannelHandlerContext ctx, HttpContent content) throws Exception {
-    if (upload == null) {
-      super.onContent(ctx, content);
-      return;
-    }
-    try {
-      if (content.decoderResult().isFailure()) {
-        abandonUpload();
-        ctx.close();
-        return;
-      }
-      upload.offer(content);
-      if (content instanceof LastHttpContent) {
-        HttpPostRequestDecoder decoder = upload;
-        UploadRequest request = uploadRequest;
-        DefaultHttpDataFactory files = uploadFiles;
-        upload = null;
-        uploadRequest = null;
-        uploadFiles = null;
-        finishUpload(ctx, decoder, request, files);
-      }
-    } catch (HttpPostRequestDecoder.ErrorDataDecoderException e) {
-      abandonUpload();
-      detail(ctx, HttpResponseStatus.BAD_REQUEST, "malformed multipart body: " + e.getMessage());
-    } finally {
-      content.release();
-    }
-  }
-
-  /** Deletes what an upload cut off or refused has written so far. */
-  private void abandonUpload() {
-    if (upload != null) {
-      release(upload, uploadFiles);
-      upload = null;
-      uploadRequest = null;
-      uploadFiles = null;
-    }
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    abandonUpload();
-    super.channelInactive(ctx);
-  }
-
-  @Override
-  public void handlerRemoved(ChannelHandlerContext ctx) {
-    abandonUpload();
-  }
-
-  private void finishUpload(ChannelHandlerContext ctx, HttpPostRequestDecoder decoder, UploadRequest request,
-      DefaultHttpDataFactory files) {
-    InterfaceHttpData part = decoder.getBodyHttpData("file");
-    if (!(part instanceof FileUpload file)) {
-      release(decoder, files);
-      unprocessable(ctx, "body", "file", "missing", "Field required");
-      return;
-    }
-    String filename = file.getFilename();
-    if (filename.equals(RESERVED)) {
-      release(decoder, files);
-      detail(ctx, HttpResponseStatus.BAD_REQUEST, "Filename " + RESERVED + " is not allowed");
-      return;
-    }
-    run(ctx, () -> {
-      try {
-        PublishResult result;
-        try (InputStream content = file.isInMemory() ? new java.io.ByteArrayInputStream(file.get())
-            : java.nio.file.Files.newInputStream(file.getFile().toPath())) {
-          result = service.publish(request.repo, filename, content,
-              request.unpack ? PublishFormat.DOCKER_ARCHIVE : PublishFormat.FILE, request.ttlSeconds + "s", request.overwrite);
-        } catch (PublishException e) {
-          if (e.reason() == PublishException.Reason.CONFLICT) {
-            throw new PublishException(e.reason(), "File " + filename + " already exists");
-          }
-          throw e;
-        }
-        ObjectNode body = JsonResponses.JSON.createObjectNode()
-            .put("filename", filename)
-            .put("content_type", file.getContentType())
-            .put("expires_at", result.expiresAt().toEpochMilli() / 1000.0)
-            .put("upload_time_s", result.ingest().toNanos() / 1e9)
-            .put("publish_time_s", result.commit().toNanos() / 1e9);
-        JsonResponses.send(ctx, HttpResponseStatus.OK, body, true);
-      } finally {
-        release(decoder, files);
-      }
-    });
-  }
-
-  private static void release(HttpPostRequestDecoder decoder, DefaultHttpDataFactory files) {
-    try {
-      decoder.destroy();
-    } finally {
-      files.cleanAllHttpData();
-    }
+    long ttl = call.query(TTL);
+    requirePublished(call.repo(), file);
+    Publication updated = service.setTtl(call.repo(), file, ttl + "s");
+    call.revision(updated.revision());
+    call.send(HttpResponseStatus.OK, JsonResponses.JSON.createObjectNode().put("filename", file).put("ttl_s", ttl));
   }
 
   private Publication requirePublished(String repo, String name) throws PublishException {
@@ -331,84 +227,99 @@ public final class LegacyApiRoute extends RouteHandler {
         "File " + name + " does not exist in repo " + repo));
   }
 
-  private boolean authorized(ChannelHandlerContext ctx, HttpRequest request, String repo) {
-    if (withoutToken) {
-      return true;
-    }
-    Optional<HttpResponseStatus> refusal = authorizer.check(request, repo);
-    refusal.ifPresent(status -> detail(ctx, status, ApiError.refusal(status, repo).detail()));
-    return refusal.isEmpty();
+  private long currentRevision(String repo) throws IOException {
+    return service.publisher(repo).repository().head().map(Head::revision).orElse(-1L);
   }
 
-  private boolean authorizedForAny(ChannelHandlerContext ctx, HttpRequest request) {
-    if (withoutToken || service.repositories().stream().anyMatch(repo -> authorizer.check(request, repo).isEmpty())) {
-      return true;
-    }
-    boolean presented = request.headers().contains(HttpHeaderNames.AUTHORIZATION);
-    detail(ctx, presented ? HttpResponseStatus.FORBIDDEN : HttpResponseStatus.UNAUTHORIZED,
-        presented ? "the token is not valid for any repository" : "writing needs Authorization: Bearer <token>");
-    return false;
-  }
-
-  // Runs blocking work off the route executor and answers failures in the earlier service's shape.
-  private void run(ChannelHandlerContext ctx, BlockingWork.Work work) {
-    BlockingWork.run(workers, work, error -> detail(ctx,
-        error.status().code() >= 500 && error.status().code() != 507 && error.status().code() != 503
-            ? HttpResponseStatus.INTERNAL_SERVER_ERROR : error.status(), error.detail()));
-  }
-
-  private static Optional<Long> integer(ChannelHandlerContext ctx, QueryStringDecoder uri, String name, Long fallback) {
-    List<String> values = uri.parameters().get(name);
-    if (values == null || values.isEmpty()) {
-      if (fallback == null) {
-        unprocessable(ctx, "query", name, "missing", "Field required");
-        return Optional.empty();
-      }
-      return Optional.of(fallback);
-    }
-    try {
-      return Optional.of(Long.parseLong(values.get(0).trim()));
-    } catch (NumberFormatException e) {
-      unprocessable(ctx, "query", name, "int_parsing", "Input should be a valid integer, unable to parse string as an integer");
-      return Optional.empty();
-    }
-  }
-
-  // Lenient like the earlier service's parser: true/false, 1/0, yes/no, on/off, t/f, y/n.
-  private static Optional<Boolean> bool(ChannelHandlerContext ctx, QueryStringDecoder uri, String name) {
-    List<String> values = uri.parameters().get(name);
-    if (values == null || values.isEmpty()) {
-      return Optional.of(false);
-    }
-    switch (values.get(0).trim().toLowerCase(Locale.ROOT)) {
-      case "true", "1", "yes", "on", "t", "y" -> {
-        return Optional.of(true);
-      }
-      case "false", "0", "no", "off", "f", "n" -> {
-        return Optional.of(false);
-      }
-      default -> {
-        unprocessable(ctx, "query", name, "bool_parsing", "Input should be a valid boolean, unable to interpret input");
-        return Optional.empty();
-      }
-    }
+  private static double seconds(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1e9;
   }
 
   private static ObjectNode message(String text) {
     return JsonResponses.JSON.createObjectNode().put("message", text);
   }
 
-  private static void detail(ChannelHandlerContext ctx, HttpResponseStatus status, String detail) {
-    JsonResponses.send(ctx, status, JsonResponses.JSON.createObjectNode().put("detail", detail), true);
+  private static ApiError badRequest(String detail) {
+    return ApiError.of(HttpResponseStatus.BAD_REQUEST, "invalid_request", detail);
   }
 
-  private static void unprocessable(ChannelHandlerContext ctx, String location, String field, String type, String msg) {
-    ObjectNode error = JsonResponses.JSON.createObjectNode().put("type", type).put("msg", msg);
-    error.putArray("loc").add(location).add(field);
-    ObjectNode body = JsonResponses.JSON.createObjectNode();
-    body.putArray("detail").add(error);
-    JsonResponses.send(ctx, HttpResponseStatus.UNPROCESSABLE_ENTITY, body, true);
-  }
+  /**
+   * The earlier service's checks and error shapes: {@code {"detail": TEXT}}, or FastAPI's list
+   * for bad parameters it declared; an unknown repository is 404 before anything else.
+   */
+  private record Dialect(PublishService service, WriteAuthorizer authorizer, boolean withoutToken)
+      implements RouteTable.Dialect {
 
-  private record UploadRequest(String repo, long ttlSeconds, boolean unpack, boolean overwrite, HttpRequest request) {}
+    @Override
+    public Optional<ApiError> refusal(RouteTable.Endpoint endpoint, ApiCall call) {
+      String repo = call.repo();
+      if (repo != null && !service.repositories().contains(repo)) {
+        boolean aboutAFile = call.path() != null && !endpoint.method().equals(HttpMethod.POST);
+        return Optional.of(ApiError.of(HttpResponseStatus.NOT_FOUND, "not_found", aboutAFile
+            ? "File " + call.path() + " does not exist in repo " + repo : "Repo " + repo + " does not exist"));
+      }
+      if (withoutToken || endpoint.access() == RouteTable.Access.PUBLIC) {
+        return Optional.empty();
+      }
+      if (endpoint.access() == RouteTable.Access.TOKEN) {
+        return authorizer.check(call.request(), repo).map(status -> ApiError.refusal(status, repo));
+      }
+      if (service.repositories().stream().anyMatch(any -> authorizer.check(call.request(), any).isEmpty())) {
+        return Optional.empty();
+      }
+      return Optional.of(call.request().headers().contains(HttpHeaderNames.AUTHORIZATION)
+          ? ApiError.of(HttpResponseStatus.FORBIDDEN, "forbidden", "the token is not valid for any repository")
+          : ApiError.of(HttpResponseStatus.UNAUTHORIZED, "unauthorized", "writing needs Authorization: Bearer <token>"));
+    }
+
+    @Override
+    public ApiError notFound(String path) {
+      return ApiError.of(HttpResponseStatus.NOT_FOUND, "not_found", "Not Found");
+    }
+
+    @Override
+    public ApiError methodNotAllowed(HttpMethod method) {
+      return ApiError.of(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed", "Method Not Allowed");
+    }
+
+    @Override
+    public void answer(ChannelHandlerContext ctx, ApiError error, boolean keepAlive, HttpHeaders headers) {
+      int code = error.status().code();
+      // The earlier service answered every failure of its own as 500.
+      HttpResponseStatus status = code >= 500 && code != 503 && code != 507
+          ? HttpResponseStatus.INTERNAL_SERVER_ERROR : error.status();
+      RequestFacts.of(ctx.channel()).errorCode(error.code());
+      JsonResponses.send(ctx, status, JsonResponses.JSON.createObjectNode().put("detail", error.detail()), keepAlive,
+          headers);
+    }
+
+    @Override
+    public void answer(ChannelHandlerContext ctx, InvalidParameterException invalid, boolean keepAlive) {
+      if (!EARLIER_PARAMETERS.contains(invalid.name())) {
+        answer(ctx, invalid.error(), keepAlive, null);
+        return;
+      }
+      String type;
+      String message;
+      if (invalid.problem() == Problem.MISSING) {
+        type = "missing";
+        message = "Field required";
+      } else if (invalid.problem() == Problem.MALFORMED && invalid.type().equals("flag")) {
+        type = "bool_parsing";
+        message = "Input should be a valid boolean, unable to interpret input";
+      } else if (invalid.problem() == Problem.MALFORMED && invalid.type().equals("integer")) {
+        type = "int_parsing";
+        message = "Input should be a valid integer, unable to parse string as an integer";
+      } else {
+        type = "value_error";
+        message = invalid.getMessage();
+      }
+      ObjectNode error = JsonResponses.JSON.createObjectNode().put("type", type).put("msg", message);
+      error.putArray("loc").add(invalid.location() == Location.QUERY ? "query" : "body").add(invalid.name());
+      ObjectNode body = JsonResponses.JSON.createObjectNode();
+      body.putArray("detail").add(error);
+      RequestFacts.of(ctx.channel()).errorCode("invalid_parameter");
+      JsonResponses.send(ctx, HttpResponseStatus.UNPROCESSABLE_ENTITY, body, keepAlive);
+    }
+  }
 }

@@ -7,7 +7,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Decodes the path of a request URI strictly: percent escapes and raw bytes (which the HTTP
+ * Decodes the path and query of a request URI strictly: percent escapes and raw bytes (which the HTTP
  * decoder hands over as ISO-8859-1 characters) must together be valid UTF-8. Netty's own
  * decoding replaces invalid sequences with U+FFFD and keeps raw bytes as Latin-1, so a name
  * different from the one sent would be published.
@@ -22,14 +22,30 @@ final class UrlPaths {
    * @throws IllegalArgumentException when the bytes are not valid UTF-8 or an escape is malformed
    */
   static String decode(String rawPath) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(rawPath.length());
-    for (int i = 0; i < rawPath.length(); i++) {
-      char c = rawPath.charAt(i);
-      if (c == '%') {
-        int hi = i + 2 < rawPath.length() ? Character.digit(rawPath.charAt(i + 1), 16) : -1;
-        int lo = hi < 0 ? -1 : Character.digit(rawPath.charAt(i + 2), 16);
+    return decode(rawPath, false, "path");
+  }
+
+  /**
+   * A decoded name or value of a query string, where {@code +} stands for a space as in HTML
+   * forms.
+   *
+   * @throws IllegalArgumentException when the bytes are not valid UTF-8 or an escape is malformed
+   */
+  static String decodeQueryComponent(String raw) {
+    return decode(raw, true, "query");
+  }
+
+  private static String decode(String raw, boolean plusIsSpace, String what) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c == '+' && plusIsSpace) {
+        bytes.write(' ');
+      } else if (c == '%') {
+        int hi = i + 2 < raw.length() ? Character.digit(raw.charAt(i + 1), 16) : -1;
+        int lo = hi < 0 ? -1 : Character.digit(raw.charAt(i + 2), 16);
         if (lo < 0) {
-          throw new IllegalArgumentException("invalid path: a malformed percent escape");
+          throw new IllegalArgumentException("invalid " + what + ": a malformed percent escape");
         }
         bytes.write(hi << 4 | lo);
         i += 2;
@@ -47,7 +63,7 @@ final class UrlPaths {
           .decode(ByteBuffer.wrap(bytes.toByteArray()))
           .toString();
     } catch (CharacterCodingException e) {
-      throw new IllegalArgumentException("invalid path: it is not valid UTF-8");
+      throw new IllegalArgumentException("invalid " + what + ": it is not valid UTF-8");
     }
   }
 }

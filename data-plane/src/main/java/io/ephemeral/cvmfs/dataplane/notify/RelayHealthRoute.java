@@ -5,7 +5,6 @@ import io.ephemeral.cvmfs.dataplane.http.RouteHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.List;
 import java.util.OptionalLong;
 
@@ -29,7 +28,9 @@ final class RelayHealthRoute extends RouteHandler {
 
   @Override
   protected boolean onRequest(ChannelHandlerContext ctx, HttpRequest request) {
-    String path = new QueryStringDecoder(request.uri()).path();
+    // Compared undecoded: Netty's decoding throws on a malformed escape, which would cut the
+    // connection instead of letting a later route answer 400.
+    String path = path(request.uri());
     if (path.equals("/healthz")) {
       JsonResponses.send(ctx, HttpResponseStatus.OK, JsonResponses.JSON.createObjectNode().put("status", "up"), true);
       return true;

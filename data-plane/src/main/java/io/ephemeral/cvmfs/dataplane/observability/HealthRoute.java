@@ -9,7 +9,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -40,7 +39,9 @@ public final class HealthRoute extends RouteHandler {
 
   @Override
   protected boolean onRequest(ChannelHandlerContext ctx, HttpRequest request) {
-    String path = new QueryStringDecoder(request.uri()).path();
+    // Compared undecoded: Netty's decoding throws on a malformed escape, which would cut the
+    // connection instead of letting a later route answer 400.
+    String path = path(request.uri());
     if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
       return false; // the fallback answers 405
     }

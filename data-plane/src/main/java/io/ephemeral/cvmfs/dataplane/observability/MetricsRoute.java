@@ -12,7 +12,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 
 /** {@code GET /metrics}: the Prometheus text format, version 0.0.4. */
@@ -28,7 +27,8 @@ public final class MetricsRoute extends io.ephemeral.cvmfs.dataplane.http.RouteH
 
   @Override
   protected boolean onRequest(ChannelHandlerContext ctx, HttpRequest request) {
-    if (!new QueryStringDecoder(request.uri()).path().equals("/metrics") || !request.method().equals(HttpMethod.GET)) {
+    // Compared undecoded: Netty's decoding throws on a malformed escape.
+    if (!path(request.uri()).equals("/metrics") || !request.method().equals(HttpMethod.GET)) {
       return false;
     }
     RequestFacts.of(ctx.channel()).route("GET /metrics");

@@ -9,6 +9,8 @@ import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.http.InFlightRequests;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
 import io.ephemeral.cvmfs.dataplane.api.MaintenanceRoute;
+import io.ephemeral.cvmfs.dataplane.api.RouteTable;
+import io.ephemeral.cvmfs.dataplane.api.TableRoute;
 import io.ephemeral.cvmfs.dataplane.format.Pem;
 import io.ephemeral.cvmfs.dataplane.maintenance.GarbageCollector;
 import io.ephemeral.cvmfs.dataplane.maintenance.GcScheduler;
@@ -130,6 +132,9 @@ public final class DataPlane implements AutoCloseable {
     publishers.values().forEach(publisher -> announcer.follow(publisher.committer()));
     workers = workers();
     ApiRepositoryInfo info = new ApiRepositoryInfo(service, Clock.systemUTC());
+    RouteTable api = ApiRoute.table(service, authorizer, info, new MaintenanceRoute(collectors, whitelists));
+    RouteTable legacy = LegacyApiRoute.table(service, authorizer, config.legacyApiWithoutToken(), collectors, announcer,
+        layout::scratch);
     HttpServer server = withNotificationApi(
         HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port())
             .withObjectCacheBytes(config.objectCacheBytes()).withConnectionLimits(config.connections())),
@@ -138,10 +143,8 @@ public final class DataPlane implements AutoCloseable {
         .repositories(new LocalRepositories(repositories, () -> publicUrl))
         .route(() -> new MetricsRoute(metrics))
         .route(() -> new HealthRoute(whitelists, Duration.ofDays(maintenance.whitelistMinDays())))
-        .route(() -> new MaintenanceRoute(authorizer, workers, collectors, whitelists))
-        .route(() -> new ApiRoute(service, authorizer, workers, info))
-        .route(() -> new LegacyApiRoute(service, authorizer, config.legacyApiWithoutToken(), workers, collectors, announcer,
-            layout::scratch))
+        .route(() -> new TableRoute(api, workers))
+        .route(() -> new TableRoute(legacy, workers))
         .build();
     servers.add(server);
     metrics.watchConnections("main", server.connections());
