@@ -129,7 +129,9 @@ class ObservabilityTest {
   @Test
   void everyWriteLeavesOneAuditLineAndReadsNone() throws Exception {
     byte[] tar = Tars.tar().file("README", "audited\n").bytes();
-    assertEquals(201, send("PUT", "/api/v1/repos/" + REPO + "/paths/audit/one", tar, token()).statusCode());
+    HttpResponse<String> published = send("PUT", "/api/v1/repos/" + REPO + "/paths/audit/one", tar, token());
+    assertEquals(201, published.statusCode());
+    long revision = new ObjectMapper().readTree(published.body()).get("revision").asLong();
     assertEquals(401, send("PUT", "/api/v1/repos/" + REPO + "/paths/audit/two", tar, null).statusCode());
     assertEquals(200, send("GET", "/cvmfs/" + REPO + "/.cvmfspublished", null, null).statusCode());
     int deleted = send("DELETE", "/api/v1/repos/" + REPO + "/paths/audit/one", null, token()).statusCode();
@@ -149,6 +151,16 @@ class ObservabilityTest {
     assertLine(lines.get(2), "DELETE", deleted, "ok", 0);
     assertLine(lines.get(3), "POST", 200, "ok", 0);
     assertLine(lines.get(4), "POST", announced, announced == 200 ? "ok" : "refused", message.length);
+    Map<String, Object> publish = fields(lines.get(0));
+    assertEquals("PUT /api/v1/repos/{repo}/paths/{path...}", publish.get("route"));
+    assertEquals(REPO, publish.get("repository"));
+    assertEquals("/audit/one", publish.get("path"));
+    assertEquals(revision, publish.get("revision"));
+    Map<String, Object> refused = fields(lines.get(1));
+    assertEquals(REPO, refused.get("repository"));
+    assertEquals("unauthorized", refused.get("errorCode"));
+    assertEquals("/audit/one", fields(lines.get(2)).get("path"));
+    assertEquals("POST /api/v1/repos/{repo}/gc", fields(lines.get(3)).get("route"));
     Map<String, Object> notification = fields(lines.get(4));
     assertEquals("POST /api/v1/notifications/publish", notification.get("route"));
     assertEquals(REPO, notification.get("repository"));
