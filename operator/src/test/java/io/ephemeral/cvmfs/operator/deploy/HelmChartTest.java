@@ -158,7 +158,8 @@ class HelmChartTest {
     assertEquals(DATA_PLANE_IMAGE, env.get("CVMFS_OPERATOR_DATA_PLANE_IMAGE").getValue());
     assertEquals(OPERATOR_IMAGE, env.get("CVMFS_OPERATOR_IMAGE").getValue());
     assertEquals("8081", env.get("CVMFS_OPERATOR_HEALTH_PORT").getValue());
-    assertTrue(env.get("JDK_JAVA_OPTIONS").getValue().contains("-Dorg.slf4j.simpleLogger.defaultLogLevel=info"));
+    assertTrue(env.get("JDK_JAVA_OPTIONS").getValue().contains("-Dcvmfs.log.level=info"));
+    assertEquals("text", env.get("CVMFS_LOG_FORMAT").getValue());
 
     assertEquals(1, container.getPorts().size());
     assertEquals("health", container.getPorts().get(0).getName());
@@ -215,7 +216,8 @@ class HelmChartTest {
         .set("image.pullPolicy", "Always")
         .set("dataPlaneImage.repository", "registry.example.org/cvmfs/data-plane")
         .set("dataPlaneImage.tag", "1.2.4")
-        .set("logLevel", "debug"));
+        .set("logLevel", "debug")
+        .set("logFormat", "json"));
     Container container = operatorContainer(DeployFiles.one(objects, Deployment.class, OPERATOR));
     assertEquals("registry.example.org/cvmfs/operator:1.2.3", container.getImage());
     assertEquals("Always", container.getImagePullPolicy());
@@ -223,7 +225,8 @@ class HelmChartTest {
     assertEquals("registry.example.org/cvmfs/operator:1.2.3", env.get("CVMFS_OPERATOR_IMAGE").getValue(),
         "the maintenance CronJob runs the operator's own image");
     assertEquals("registry.example.org/cvmfs/data-plane:1.2.4", env.get("CVMFS_OPERATOR_DATA_PLANE_IMAGE").getValue());
-    assertTrue(env.get("JDK_JAVA_OPTIONS").getValue().contains("-Dorg.slf4j.simpleLogger.defaultLogLevel=debug"));
+    assertTrue(env.get("JDK_JAVA_OPTIONS").getValue().contains("-Dcvmfs.log.level=debug"));
+    assertEquals("json", env.get("CVMFS_LOG_FORMAT").getValue());
   }
 
   @Test
@@ -258,6 +261,7 @@ class HelmChartTest {
         {"watchNamespaces", "ci", "watchNamespaces"},
         {"replicas", "two", "replicas"},
         {"logLevel", "loud", "logLevel"},
+        {"logFormat", "yaml", "logFormat"},
         {"image.digest", "latest", "digest"},
         {"intervals.retry", "soon", "retry"},
         {"intervals.status", "1 minute", "status"},
