@@ -98,7 +98,8 @@ public final class RepositoryContentHandler extends RouteHandler {
     }
     m = META_FILE.matcher(path);
     if (m.matches()) {
-      Optional<MetaFile> meta = repositories.meta(m.group(2), m.group(1));
+      Optional<MetaFile> meta =
+          repositories.meta(m.group(2), m.group(1), RequestHost.baseUrl(request, ctx.channel()).orElse(null));
       if (meta.isEmpty()) {
         return false;
       }

@@ -87,7 +87,8 @@ public final class PublishService {
     String normalized = RepositoryPath.normalize(path);
     Instant expiresAt = clock.instant().plus(policy.ttl(ttl));
     refuseTakenPath(publisher, normalized, overwrite);
-    CountingInputStream received = new CountingInputStream(body, Long.MAX_VALUE, "the body");
+    // Every format: bytes that are no content (padding, huge headers, zeros past the end) count too.
+    CountingInputStream received = new CountingInputStream(body, policy.maxUploadBytes(), "the request body");
     if (format == PublishFormat.FILE) {
       CountingInputStream limited = new CountingInputStream(received, policy.maxFileSize(), "the file");
       return publisher.publishFile(normalized, limited, -1, expiresAt, overwrite);
@@ -143,7 +144,7 @@ public final class PublishService {
         if (response.statusCode() / 100 != 2) {
           throw new SourceUnavailableException("fetching " + url + " answered HTTP " + response.statusCode());
         }
-        upload = uploads.get(fqrn).store(body, policy.maxTotalBytes(), sha256);
+        upload = uploads.get(fqrn).store(body, policy.maxUploadBytes(), sha256);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -156,7 +157,15 @@ public final class PublishService {
 
   public StagedUploads.Upload stage(String fqrn, InputStream body) throws IOException {
     publisher(fqrn);
-    return uploads.get(fqrn).store(body, policy.maxTotalBytes(), null);
+    return uploads.get(fqrn).store(body, policy.maxUploadBytes(), null);
+  }
+
+  /**
+   * Most bytes a body sent to {@link #publish} or {@link #stage} may have; a route can refuse a
+   * larger declared {@code Content-Length} from the head.
+   */
+  public long maxUploadBytes() {
+    return policy.maxUploadBytes();
   }
 
   public Head remove(String fqrn, String path) throws IOException {

@@ -119,9 +119,10 @@ public final class DataPlane implements AutoCloseable {
     ApiRepositoryInfo info = new ApiRepositoryInfo(service, Clock.systemUTC());
     HttpServer server = withNotificationApi(
         HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port())
-            .withObjectCacheBytes(config.objectCacheBytes()).withConnectionLimits(config.connections())),
+            .withObjectCacheBytes(config.objectCacheBytes()).withConnectionLimits(config.connections())
+            .withMaxRequestBodyBytes(config.policy().maxUploadBytes())),
         authorizer, announcer)
-        .repositories(new LocalRepositories(repositories, () -> publicUrl))
+        .repositories(new LocalRepositories(repositories, () -> publicUrl, config.publicUrl() == null))
         .route(() -> new MetricsRoute(metrics))
         .route(() -> new HealthRoute(whitelists, Duration.ofDays(maintenance.whitelistMinDays())))
         .route(() -> new MaintenanceRoute(authorizer, workers, collectors, whitelists))
@@ -137,7 +138,8 @@ public final class DataPlane implements AutoCloseable {
     if (config.notificationPort() >= 0) {
       HttpServer notifications = withNotificationApi(HttpServer.builder(
           HttpServerConfig.defaults().withAddress(config.bindAddress(), config.notificationPort())
-              .withConnectionLimits(config.connections())), authorizer, announcer).build();
+              .withConnectionLimits(config.connections())
+              .withMaxRequestBodyBytes(config.policy().maxUploadBytes())), authorizer, announcer).build();
       servers.add(notifications);
       metrics.watchConnections("notification", notifications.connections());
       notificationPort = notifications.start();

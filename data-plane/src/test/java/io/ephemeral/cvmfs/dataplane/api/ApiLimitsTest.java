@@ -178,4 +178,66 @@ class ApiLimitsTest {
     assertTrue(!listing.body().contains("short-body"), listing.body());
     assertScratchEmpty();
   }
+
+  @Test
+  void bytesThatAreNoContentCountAgainstTheUploadLimit() throws Exception {
+    long limit = dataPlane.service().maxUploadBytes();
+    assertTrue(limit < 64 << 20, "limit " + limit);
+    byte[] before = manifest();
+    // Members of a few bytes behind PAX headers of 1 MiB of comment: no limit on content is reached.
+    byte[] comment = new byte[1 << 20];
+    java.util.Arrays.fill(comment, (byte) 'c');
+    byte[] member = RawTar.tar().pax("comment", comment).file("f", RawTar.utf8("x")).bytes();
+    long start = System.nanoTime();
+    String answer;
+    try (Socket socket = new Socket("127.0.0.1", dataPlane.port())) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(("PUT /api/v1/repos/" + REPO + "/paths/padding HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+          + token() + "\r\nTransfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      Thread sender = new Thread(() -> {
+        try {
+          // Up to twice the limit; the server answers and stops reading long before.
+          for (long sent = 0; sent < 2 * limit; sent += member.length) {
+            out.write((Integer.toHexString(member.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(member);
+            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+          }
+        } catch (IOException e) {
+          // the server closed: expected
+        }
+      });
+      sender.setDaemon(true);
+      sender.start();
+      answer = new String(socket.getInputStream().readNBytes(4096), StandardCharsets.UTF_8);
+      sender.join(15_000);
+    }
+    assertTrue(answer.startsWith("HTTP/1.1 413 "), answer);
+    assertTrue(answer.contains("\"too_large\"") && answer.contains("larger than the limit of " + limit + " bytes"), answer);
+    assertTrue(System.nanoTime() - start < 30_000_000_000L);
+    assertArrayEquals(before, manifest());
+    assertScratchEmpty();
+  }
+
+  @Test
+  void aDeclaredBodyAboveTheUploadLimitIsRefusedFromTheHeadOnBothPorts() throws Exception {
+    long limit = dataPlane.service().maxUploadBytes();
+    for (int port : new int[] {dataPlane.port(), dataPlane.notificationPort()}) {
+      for (String target : List.of("/api/v1/repos/" + REPO + "/paths/declared", "/api/v1/repos/" + REPO + "/uploads",
+          "/repos/" + REPO, "/api/v1/notifications/publish")) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+          socket.setSoTimeout(10_000);
+          long start = System.nanoTime();
+          socket.getOutputStream().write(((target.endsWith("declared") ? "PUT " : "POST ") + target
+              + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token() + "\r\nContent-Length: " + (limit + 1)
+              + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+          String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+          assertTrue(answer.startsWith("HTTP/1.1 413 "), port + " " + target + ": " + answer);
+          assertTrue(answer.contains("at most " + limit + " bytes"), answer);
+          assertTrue(System.nanoTime() - start < 8_000_000_000L, "answered from the head");
+        }
+      }
+    }
+    assertScratchEmpty();
+  }
 }
