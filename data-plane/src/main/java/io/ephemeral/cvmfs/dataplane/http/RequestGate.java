@@ -170,8 +170,13 @@ final class RequestGate extends ChannelDuplexHandler {
     ctx.write(msg, promise);
     if (ends) {
       responsePending = false;
-      // Later, not from within this write: what is let through next may write at once.
-      ctx.executor().execute(this::afterResponse);
+      // Later, not from within this write: what is let through next may write at once. And once the
+      // response has left, not when it was queued: the idle timeout must not cut a long download.
+      if (promise.isVoid()) {
+        ctx.executor().execute(this::afterResponse);
+      } else {
+        promise.addListener(written -> ctx.executor().execute(this::afterResponse));
+      }
     }
   }
 

@@ -10,7 +10,7 @@ import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
 import io.ephemeral.cvmfs.dataplane.testsupport.ApiRequests;
-import io.ephemeral.cvmfs.dataplane.testsupport.RawTar;
+import io.ephemeral.cvmfs.dataplane.testsupport.HostileCorpus;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import java.io.IOException;
 import java.io.InputStream;
@@ -102,32 +102,19 @@ class ApiLimitsTest {
 
   @Test
   void imageWithThousandsOfMembersIsRefusedWhileSpooling() throws Exception {
-    Tars archive = Tars.tar();
-    for (int i = 0; i < 3000; i++) {
-      archive.file("m" + i, "x");
-    }
-    assertRefused("image-members?format=oci-archive", archive.bytes(), 413, "entries");
+    assertRefused("image-members?format=oci-archive", HostileCorpus.manyMembers(3000), 413, "entries");
   }
 
   @Test
   void hardLinksCannotExpandPastTheLimits() throws Exception {
-    Tars archive = Tars.tar().file("big", new byte[1 << 20], 0644);
-    for (int i = 0; i < 90; i++) {
-      archive.hardlink("link" + i, "big");
-    }
-    assertRefused("hardlinks", Tars.gzip(archive.bytes()), 413, "expands past");
+    assertRefused("hardlinks", Tars.gzip(HostileCorpus.hardLinkBomb(90)), 413, "expands past");
   }
 
   @Test
   void deepAndLongNamesAreRefusedAndTheDeepestAllowedIsPublished() throws Exception {
-    assertRefused("deep", Tars.tar().file("d/".repeat(30_000) + "f", "x").bytes(), 400, "PATH_MAX");
-    assertRefused("deeper", Tars.tar().file("d/".repeat(300) + "f", "x").bytes(), 400, "256 levels");
-    // Names of 100 KB in PAX records, written raw: commons-compress is slow to write them.
-    RawTar longNames = RawTar.tar();
-    for (int i = 0; i < 50; i++) {
-      longNames.pax("path", RawTar.utf8(("n".repeat(200) + "/").repeat(500) + i)).file("x" + i, RawTar.utf8("x"));
-    }
-    assertRefused("long", longNames.end().bytes(), 400, "4096 bytes");
+    assertRefused("deep", HostileCorpus.deepPath(30_000), 400, "PATH_MAX");
+    assertRefused("deeper", HostileCorpus.deepPath(300), 400, "256 levels");
+    assertRefused("long", HostileCorpus.longPaxNames(50), 400, "4096 bytes");
     HttpResponse<String> ok = put("deepest", Tars.tar().file("d/".repeat(255) + "f", "x").bytes());
     assertEquals(201, ok.statusCode(), ok.body());
     assertScratchEmpty();
@@ -135,11 +122,8 @@ class ApiLimitsTest {
 
   @Test
   void namesThatAreNotUtf8AreRefused() throws Exception {
-    byte[] latin1 = {'c', 'a', 'f', (byte) 0xe9};
-    assertRefused("latin1", RawTar.tar().member(latin1, '0', RawTar.utf8("x"), new byte[0]).end().bytes(), 400,
-        "not valid UTF-8");
-    assertRefused("pax", RawTar.tar().pax("path", latin1).file("x", RawTar.utf8("x")).end().bytes(), 400,
-        "not valid UTF-8");
+    assertRefused("latin1", HostileCorpus.latin1Member(), 400, "not valid UTF-8");
+    assertRefused("pax", HostileCorpus.latin1PaxPath(), 400, "not valid UTF-8");
     assertRefused("bad%FFpath", Tars.tar().file("ok", "ok").bytes(), 400, "not valid UTF-8");
     assertRefused("bad%C0%AFpath", Tars.tar().file("ok", "ok").bytes(), 400, "not valid UTF-8");
     HttpResponse<String> ok = put("caf%C3%A9", Tars.tar().file("ok", "ok").bytes());
@@ -149,9 +133,7 @@ class ApiLimitsTest {
 
   @Test
   void corruptHeadersAreRefused() throws Exception {
-    byte[] archive = Tars.tar().file("first", "1").file("second", "2").bytes();
-    archive[1024 + 3] ^= 0x01;
-    assertRefused("corrupt", archive, 400, "checksum");
+    assertRefused("corrupt", HostileCorpus.corruptChecksum(), 400, "checksum");
   }
 
   @Test
@@ -185,9 +167,7 @@ class ApiLimitsTest {
     assertTrue(limit < 64 << 20, "limit " + limit);
     byte[] before = manifest();
     // Members of a few bytes behind PAX headers of 1 MiB of comment: no limit on content is reached.
-    byte[] comment = new byte[1 << 20];
-    java.util.Arrays.fill(comment, (byte) 'c');
-    byte[] member = RawTar.tar().pax("comment", comment).file("f", RawTar.utf8("x")).bytes();
+    byte[] member = HostileCorpus.paddedMember(1 << 20);
     long start = System.nanoTime();
     String answer;
     try (Socket socket = new Socket("127.0.0.1", dataPlane.port())) {

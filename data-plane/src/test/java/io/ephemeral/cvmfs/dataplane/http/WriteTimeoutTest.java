@@ -21,7 +21,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A client that asks for a large object and reads nothing is cut after the write timeout; one that reads slowly is not. */
+/**
+ * A client that asks for a large object and reads nothing is cut after the write timeout; one that
+ * reads slowly is not, neither by the write timeout nor by the idle timeout, which is shorter here
+ * than the download.
+ */
 class WriteTimeoutTest {
 
   private static final String REPO = "stall.example.org";
@@ -36,7 +40,7 @@ class WriteTimeoutTest {
   static void start() throws IOException {
     dataPlane = DataPlane.start(DataPlaneConfig.local(data, List.of(REPO))
         .withHousekeepingInterval(Duration.ofHours(1))
-        .withConnections(new ConnectionLimits(Duration.ofSeconds(10), Duration.ofSeconds(60), 0, 0, WRITE_TIMEOUT)));
+        .withConnections(new ConnectionLimits(Duration.ofSeconds(10), Duration.ofMillis(1000), 0, 0, WRITE_TIMEOUT)));
     // Larger than any socket buffers between the two ends: a client that reads nothing stalls it.
     Path object = data.resolve(REPO).resolve(OBJECT);
     Files.createDirectories(object.getParent());
