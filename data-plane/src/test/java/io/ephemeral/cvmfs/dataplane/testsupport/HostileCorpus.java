@@ -62,9 +62,9 @@ public final class HostileCorpus {
     return archive.bytes();
   }
 
-  /** A file {@code levels} directories deep. */
+  /** A file {@code levels} directories deep, named by a PAX record written raw: commons-compress is slow at long names. */
   public static byte[] deepPath(int levels) {
-    return Tars.tar().file("d/".repeat(levels) + "f", "x").bytes();
+    return RawTar.tar().pax("path", RawTar.utf8("d/".repeat(levels) + "f")).file("x", RawTar.utf8("x")).end().bytes();
   }
 
   /** {@code members} members named by PAX records of about 100 KB each, written raw: commons-compress is slow at it. */
