@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
+import io.ephemeral.cvmfs.dataplane.testsupport.RawHttpConnection;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -83,6 +84,37 @@ class WriteTimeoutTest {
       assertTrue(received < SIZE, "received " + received);
     }
     assertEquals(baseline, openConnections());
+  }
+
+  @Test
+  void aClientThatStopsReadingAPublishedFileIsCutToo() throws Exception {
+    // The compatibility API streams a file from a worker thread, which waits whenever the socket is full.
+    byte[] content = new byte[24 << 20];
+    new Random(3).nextBytes(content);
+    String token = Files.readString(data.resolve("keys").resolve(REPO + ".token")).strip();
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), dataPlane.port())) {
+      socket.setSoTimeout(60_000);
+      socket.getOutputStream().write(("PUT /api/v1/repos/" + REPO + "/paths/big.bin?format=file HTTP/1.1\r\nHost: x\r\n"
+          + "Authorization: Bearer " + token + "\r\nContent-Length: " + content.length + "\r\nConnection: close\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().write(content);
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+      assertTrue(answer.startsWith("HTTP/1.1 201 "), answer);
+    }
+    int baseline = openConnections();
+    double stalledBefore = meter("cvmfs_http_connections_write_stalled_total{server=\"main\"}");
+    try (Socket socket = stalledDownload(dataPlane.port(), "/repos/" + REPO + "/big.bin")) {
+      waitFor(() -> meter("cvmfs_http_connections_write_stalled_total{server=\"main\"}") > stalledBefore,
+          WRITE_TIMEOUT.multipliedBy(2).plusSeconds(10));
+      waitFor(() -> openConnections() <= baseline, Duration.ofSeconds(10));
+      socket.setSoTimeout(10_000);
+      assertTrue(drain(socket.getInputStream()) < content.length);
+    }
+    // The worker that streamed it is free again: the server answers.
+    try (RawHttpConnection connection = new RawHttpConnection(dataPlane.port())) {
+      connection.send(RawHttpConnection.request("GET", "/repos/" + REPO));
+      assertEquals(200, connection.read().status());
+    }
   }
 
   @Test
