@@ -168,6 +168,21 @@ public final class PublishService {
     return policy.maxUploadBytes();
   }
 
+  /**
+   * Most bytes {@link #publish} reads of a body in {@code format} ({@code null}: recognised from
+   * its first bytes): a route knowing the format can refuse a larger declared {@code Content-Length}
+   * from the head, with the limit a publish would name.
+   */
+  public long maxBodyBytes(PublishFormat format) {
+    if (format == PublishFormat.FILE) {
+      return Math.min(policy.maxFileSize(), policy.maxUploadBytes());
+    }
+    if (format == PublishFormat.DOCKER_ARCHIVE || format == PublishFormat.OCI_ARCHIVE) {
+      return Math.min(policy.maxTotalBytes(), policy.maxUploadBytes());
+    }
+    return policy.maxUploadBytes();
+  }
+
   public Head remove(String fqrn, String path) throws IOException {
     return publisher(fqrn).remove(path);
   }
