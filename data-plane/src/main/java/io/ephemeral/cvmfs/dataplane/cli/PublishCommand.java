@@ -2,8 +2,10 @@ package io.ephemeral.cvmfs.dataplane.cli;
 
 import io.ephemeral.cvmfs.dataplane.api.ApiJson;
 import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;
+import io.ephemeral.cvmfs.dataplane.publish.PublicationPolicy;
 import io.ephemeral.cvmfs.dataplane.publish.PublishResult;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
+import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource;
 import io.ephemeral.cvmfs.dataplane.publish.source.Sources;
 import io.ephemeral.cvmfs.dataplane.publish.source.TreeSource;
 import java.nio.file.Path;
@@ -35,7 +37,10 @@ final class PublishCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    TreeSource tree = Sources.open(source);
+    // The limits the server holds a publication to, so that what publishes here would publish there.
+    PublicationPolicy policy = PublicationPolicy.DEFAULT;
+    TreeSource tree = Sources.open(source,
+        new ArchiveSource.Limits(policy.maxEntries(), policy.maxFileSize(), policy.maxTotalBytes()));
     try (ObjectPipeline pipeline = ObjectPipeline.forThisMachine();
         Publisher publisher = Publisher.start(repository.open(fqrn), pipeline)) {
       PublishResult result = publisher.publish(path, tree, null, overwrite);

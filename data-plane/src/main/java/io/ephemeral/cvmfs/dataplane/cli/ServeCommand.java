@@ -124,6 +124,11 @@ final class ServeCommand implements Callable<Integer> {
           + " never an event stream; 0 for none (default ${DEFAULT-VALUE}).")
   String idleTimeout;
 
+  @Option(names = "--write-timeout", defaultValue = "${env:CVMFS_EPHEMERAL_WRITE_TIMEOUT:-60s}",
+      description = "Close a connection whose response has made no progress this long because the client stopped"
+          + " reading; a slow client that keeps reading is never cut; 0 for none (default ${DEFAULT-VALUE}).")
+  String writeTimeout;
+
   @Option(names = "--max-connections", defaultValue = "${env:CVMFS_EPHEMERAL_MAX_CONNECTIONS:-4096}",
       description = "Connections open at once on each port; more are closed at accept; 0 for no limit"
           + " (default ${DEFAULT-VALUE}).")
@@ -149,7 +154,8 @@ final class ServeCommand implements Callable<Integer> {
             gcGrace == null ? null : Duration.ofSeconds(gcGrace),
             gcInterval.strip().equals("0") ? Duration.ZERO : Ttl.parse(gcInterval),
             whitelistFile, Ttl.parse(whitelistPollInterval), whitelistMinDays), objectCache,
-        new ConnectionLimits(duration(headerTimeout), duration(idleTimeout), maxConnections, maxConnectionsPerClient),
+        new ConnectionLimits(duration(headerTimeout), duration(idleTimeout), maxConnections, maxConnectionsPerClient,
+            duration(writeTimeout)),
         duration(shutdownGrace));
   }
 

@@ -13,6 +13,8 @@ public final class ConnectionStats {
   private int open;
   private long refused;
   private long timedOut;
+  private long writeStalled;
+  private long bodiesTooLarge;
 
   ConnectionStats(int max, int maxPerClient) {
     this.max = max;
@@ -40,6 +42,14 @@ public final class ConnectionStats {
     timedOut++;
   }
 
+  synchronized void countWriteStall() {
+    writeStalled++;
+  }
+
+  synchronized void countBodyTooLarge() {
+    bodiesTooLarge++;
+  }
+
   public synchronized int open() {
     return open;
   }
@@ -52,5 +62,15 @@ public final class ConnectionStats {
   /** Connections closed by the header or idle timeout. */
   public synchronized long timedOut() {
     return timedOut;
+  }
+
+  /** Connections closed by the write timeout: their client stopped reading a response. */
+  public synchronized long writeStalled() {
+    return writeStalled;
+  }
+
+  /** Requests refused or cut because their body was larger than the server's request body limit. */
+  public synchronized long bodiesTooLarge() {
+    return bodiesTooLarge;
   }
 }

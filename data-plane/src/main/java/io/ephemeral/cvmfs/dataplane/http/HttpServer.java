@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * <p>Each connection gets this pipeline:
  *
  * <pre>
- *   event loop:     bytes - codec - lingering close - gate - expect-continue - [observer] - keep-alive
- *                   - [cached objects]
+ *   event loop:     write timeout - bytes - codec - lingering close - gate - [observer] - body limit
+ *                   - expect-continue - keep-alive - [cached objects]
  *   file executor:  route 1 - route 2 - ... - fallback (404 / 405 / 400)
  * </pre>
  *
@@ -51,7 +51,9 @@ import org.slf4j.LoggerFactory;
  * are answered from memory on the event loop. The {@link RequestGate} lets a connection's next
  * request through only once the current one is answered, so responses leave strictly in order
  * even when a route answers from a worker thread; it also runs the header and idle timeouts
- * (with "bytes" ahead of the codec), and answers unknown methods with 501. Connections beyond
+ * (with "bytes" ahead of the codec), and answers unknown methods with 501. The {@link
+ * WriteStallTimeout} closes connections whose client stopped reading a response, the {@link
+ * RequestBodyLimit} refuses bodies above the server's limit. Connections beyond
  * {@link ConnectionLimits#maxConnections} in all or {@link ConnectionLimits#maxConnectionsPerClient}
  * from one address are closed at accept.
  *
@@ -80,6 +82,10 @@ public final class HttpServer implements AutoCloseable {
   private static final String CACHED_OBJECTS_HANDLER = "cached-objects";
 
   private static final String OBSERVER_HANDLER = "observer";
+
+  private static final String WRITE_TIMEOUT_HANDLER = "write-timeout";
+
+  private static final String BODY_LIMIT_HANDLER = "body-limit";
 
   private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
   private static final int MAX_BODY_PART = 256 * 1024;
@@ -249,17 +255,24 @@ public final class HttpServer implements AutoCloseable {
     protected void initChannel(SocketChannel ch) {
       ChannelPipeline pipeline = ch.pipeline();
       RequestGate gate = new RequestGate(config.connectionLimits(), stats, inFlight);
+      if (!config.writeTimeout().isZero()) {
+        pipeline.addLast(WRITE_TIMEOUT_HANDLER, new WriteStallTimeout(config.writeTimeout().toMillis(), stats));
+      }
       pipeline.addLast(BYTES_HANDLER, gate.byteWatcher());
       // Large body parts: every part crosses to the route executor as a task of its own.
       pipeline.addLast(CODEC_HANDLER, new HttpServerCodec(4096, 16 * 1024, MAX_BODY_PART));
       pipeline.addLast(LINGERING_CLOSE_HANDLER, new LingeringCloser());
       pipeline.addLast(IDLE_HANDLER, gate);
-      // Uploads from curl -T wait for "100 Continue" before sending the body.
-      pipeline.addLast(EXPECT_CONTINUE_HANDLER, new HttpServerExpectContinueHandler());
       if (observer != null) {
-        // Ahead of keep-alive: an event stream, added right after keep-alive, still writes through it.
+        // After the gate, which lets one request at a time through; ahead of the body limit, whose
+        // refusals are writes too, and of keep-alive, after which event streams are added.
         pipeline.addLast(OBSERVER_HANDLER, new ExchangeObserver(observer));
       }
+      if (config.maxRequestBodyBytes() > 0) {
+        pipeline.addLast(BODY_LIMIT_HANDLER, new RequestBodyLimit(config.maxRequestBodyBytes(), stats));
+      }
+      // Uploads from curl -T wait for "100 Continue" before sending the body.
+      pipeline.addLast(EXPECT_CONTINUE_HANDLER, new HttpServerExpectContinueHandler());
       pipeline.addLast(KEEP_ALIVE_HANDLER, new HttpServerKeepAliveHandler());
       if (cachedObjects != null) {
         pipeline.addLast(CACHED_OBJECTS_HANDLER, cachedObjects.get());

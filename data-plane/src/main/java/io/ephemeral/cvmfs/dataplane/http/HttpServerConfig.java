@@ -22,6 +22,10 @@ import java.util.Objects;
  * @param headerTimeout time allowed for a request head; zero for none
  * @param maxConnections connections open at once; 0 for no limit
  * @param maxConnectionsPerClient connections open at once from one address; 0 for no limit
+ * @param writeTimeout close a connection whose response makes no progress this long; zero for none
+ * @param maxRequestBodyBytes largest request body: a larger declared {@code Content-Length} is
+ *     answered 413 from the head, and a chunked body growing past it (plus room for a route that
+ *     streams the body to refuse it first, with its own 413) is cut. 0 for no limit
  */
 public record HttpServerConfig(
     String bindAddress,
@@ -34,7 +38,9 @@ public record HttpServerConfig(
     long objectCacheBytes,
     Duration headerTimeout,
     int maxConnections,
-    int maxConnectionsPerClient) {
+    int maxConnectionsPerClient,
+    Duration writeTimeout,
+    long maxRequestBodyBytes) {
 
   /** 61 s: Squid by default does not cache anything with 60 s or less at all. */
   public static final Duration DEFAULT_MANIFEST_MAX_AGE = Duration.ofSeconds(61);
@@ -59,7 +65,10 @@ public record HttpServerConfig(
     if (objectCacheBytes < 0) {
       throw new IllegalArgumentException("negative object cache size: " + objectCacheBytes);
     }
-    new ConnectionLimits(headerTimeout, idleTimeout, maxConnections, maxConnectionsPerClient); // checks the rest
+    if (maxRequestBodyBytes < 0) {
+      throw new IllegalArgumentException("negative request body limit: " + maxRequestBodyBytes);
+    }
+    new ConnectionLimits(headerTimeout, idleTimeout, maxConnections, maxConnectionsPerClient, writeTimeout); // checks the rest
   }
 
   /** With the default header timeout and connection limits. */
@@ -67,7 +76,7 @@ public record HttpServerConfig(
       int fileThreads, Duration idleTimeout, long objectCacheBytes) {
     this(bindAddress, port, manifestMaxAge, objectMaxAge, ioThreads, fileThreads, idleTimeout, objectCacheBytes,
         ConnectionLimits.DEFAULT.headerTimeout(), ConnectionLimits.DEFAULT.maxConnections(),
-        ConnectionLimits.DEFAULT.maxConnectionsPerClient());
+        ConnectionLimits.DEFAULT.maxConnectionsPerClient(), ConnectionLimits.DEFAULT.writeTimeout(), 0);
   }
 
   /**
@@ -82,22 +91,27 @@ public record HttpServerConfig(
 
   public HttpServerConfig withAddress(String bindAddress, int port) {
     return new HttpServerConfig(bindAddress, port, manifestMaxAge, objectMaxAge, ioThreads, fileThreads, idleTimeout,
-        objectCacheBytes, headerTimeout, maxConnections, maxConnectionsPerClient);
+        objectCacheBytes, headerTimeout, maxConnections, maxConnectionsPerClient, writeTimeout, maxRequestBodyBytes);
   }
 
   public HttpServerConfig withObjectCacheBytes(long bytes) {
     return new HttpServerConfig(bindAddress, port, manifestMaxAge, objectMaxAge, ioThreads, fileThreads, idleTimeout,
-        bytes, headerTimeout, maxConnections, maxConnectionsPerClient);
+        bytes, headerTimeout, maxConnections, maxConnectionsPerClient, writeTimeout, maxRequestBodyBytes);
   }
 
   public HttpServerConfig withConnectionLimits(ConnectionLimits limits) {
     return new HttpServerConfig(bindAddress, port, manifestMaxAge, objectMaxAge, ioThreads, fileThreads,
         limits.idleTimeout(), objectCacheBytes, limits.headerTimeout(), limits.maxConnections(),
-        limits.maxConnectionsPerClient());
+        limits.maxConnectionsPerClient(), limits.writeTimeout(), maxRequestBodyBytes);
+  }
+
+  public HttpServerConfig withMaxRequestBodyBytes(long bytes) {
+    return new HttpServerConfig(bindAddress, port, manifestMaxAge, objectMaxAge, ioThreads, fileThreads, idleTimeout,
+        objectCacheBytes, headerTimeout, maxConnections, maxConnectionsPerClient, writeTimeout, bytes);
   }
 
   public ConnectionLimits connectionLimits() {
-    return new ConnectionLimits(headerTimeout, idleTimeout, maxConnections, maxConnectionsPerClient);
+    return new ConnectionLimits(headerTimeout, idleTimeout, maxConnections, maxConnectionsPerClient, writeTimeout);
   }
 
   public InetSocketAddress address() {

@@ -104,7 +104,8 @@ public final class RepositoryContentHandler extends RouteHandler {
     m = META_FILE.matcher(path);
     if (m.matches()) {
       RequestFacts.of(ctx.channel()).route(request.method().name() + " " + META_ROUTE).repository(m.group(2));
-      Optional<MetaFile> meta = repositories.meta(m.group(2), m.group(1));
+      Optional<MetaFile> meta =
+          repositories.meta(m.group(2), m.group(1), RequestHost.baseUrl(request, ctx.channel()).orElse(null));
       if (meta.isEmpty()) {
         return false;
       }

@@ -260,23 +260,20 @@ final class RequestGate extends ChannelDuplexHandler {
     InFlightRequests.Request done = current;
     current = null;
     boolean close = inFlight.draining();
-    if (done == null && !close) {
-      ctx.write(msg, promise);
-    } else {
-      // In flight until the last byte has left; while draining the connection takes no further request.
-      ChannelPromise written = promise.unvoid();
-      ctx.write(msg, written);
-      written.addListener(result -> {
-        if (done != null) {
-          inFlight.end(done);
-        }
-        if (close) {
-          ctx.close();
-        }
-      });
-    }
-    // Later, not from within this write: what is let through next may write at once.
-    ctx.executor().execute(this::afterResponse);
+    // In flight until the last byte has left; while draining the connection takes no further request.
+    // The next request, and with it the idle timeout, waits until then too: a long download is no idle time.
+    ChannelPromise written = promise.unvoid();
+    ctx.write(msg, written);
+    written.addListener(result -> {
+      if (done != null) {
+        inFlight.end(done);
+      }
+      if (close) {
+        ctx.close();
+      }
+      // Later, not from within a write: what is let through next may write at once.
+      ctx.executor().execute(this::afterResponse);
+    });
   }
 
   /** Lets held requests through up to the next one that must wait; resumes reading once none is held. */

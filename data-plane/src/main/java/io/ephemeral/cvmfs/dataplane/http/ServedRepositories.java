@@ -22,4 +22,13 @@ public interface ServedRepositories {
    * {@code <fqrn>.conf}. Empty when there is no such file.
    */
   Optional<MetaFile> meta(String fqrn, String name);
+
+  /**
+   * {@link #meta(String, String)} for a request that reached this server at {@code requestBaseUrl}
+   * ({@code http://host[:port]}, see {@link RequestHost}): files that point back to the server,
+   * like a client configuration, may point to where the client found it.
+   */
+  default Optional<MetaFile> meta(String fqrn, String name, String requestBaseUrl) {
+    return meta(fqrn, name);
+  }
 }

@@ -219,6 +219,12 @@ public final class Metrics {
         .tag("server", server).register(registry);
     FunctionCounter.builder("cvmfs.http.connections.timed.out", connections, ConnectionStats::timedOut)
         .description("HTTP connections closed by the header or idle timeout").tag("server", server).register(registry);
+    FunctionCounter.builder("cvmfs.http.connections.write.stalled", connections, ConnectionStats::writeStalled)
+        .description("HTTP connections closed by the write timeout: the client stopped reading a response")
+        .tag("server", server).register(registry);
+    FunctionCounter.builder("cvmfs.http.requests.body.too.large", connections, ConnectionStats::bodiesTooLarge)
+        .description("HTTP requests refused from the head, or cut, for a body above the request body limit")
+        .tag("server", server).register(registry);
   }
 
   /** The Prometheus text exposition of every meter. */

@@ -96,7 +96,8 @@ public final class PublishService {
     String normalized = RepositoryPath.normalize(path);
     Instant expiresAt = clock.instant().plus(policy.ttl(ttl));
     refuseTakenPath(publisher, normalized, overwrite);
-    CountingInputStream received = new CountingInputStream(body, Long.MAX_VALUE, "the body");
+    // Every format: bytes that are no content (padding, huge headers, zeros past the end) count too.
+    CountingInputStream received = new CountingInputStream(body, policy.maxUploadBytes(), "the request body");
     if (format == PublishFormat.FILE) {
       CountingInputStream limited = new CountingInputStream(received, policy.maxFileSize(), "the file");
       return publisher.publishFile(normalized, limited, -1, expiresAt, overwrite);
@@ -162,7 +163,7 @@ public final class PublishService {
         if (response.statusCode() / 100 != 2) {
           throw new SourceUnavailableException("fetching " + url + " answered HTTP " + response.statusCode());
         }
-        upload = uploads.get(fqrn).store(body, policy.maxTotalBytes(), sha256);
+        upload = uploads.get(fqrn).store(body, policy.maxUploadBytes(), sha256);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -229,7 +230,30 @@ public final class PublishService {
 
   public StagedUploads.Upload stage(String fqrn, InputStream body) throws IOException {
     publisher(fqrn);
-    return uploads.get(fqrn).store(body, policy.maxTotalBytes(), null);
+    return uploads.get(fqrn).store(body, policy.maxUploadBytes(), null);
+  }
+
+  /**
+   * Most bytes a body sent to {@link #publish} or {@link #stage} may have; a route can refuse a
+   * larger declared {@code Content-Length} from the head.
+   */
+  public long maxUploadBytes() {
+    return policy.maxUploadBytes();
+  }
+
+  /**
+   * Most bytes {@link #publish} reads of a body in {@code format} ({@code null}: recognised from
+   * its first bytes): a route knowing the format can refuse a larger declared {@code Content-Length}
+   * from the head, with the limit a publish would name.
+   */
+  public long maxBodyBytes(PublishFormat format) {
+    if (format == PublishFormat.FILE) {
+      return Math.min(policy.maxFileSize(), policy.maxUploadBytes());
+    }
+    if (format == PublishFormat.DOCKER_ARCHIVE || format == PublishFormat.OCI_ARCHIVE) {
+      return Math.min(policy.maxTotalBytes(), policy.maxUploadBytes());
+    }
+    return policy.maxUploadBytes();
   }
 
   public Head remove(String fqrn, String path) throws IOException {

@@ -137,10 +137,11 @@ public final class DataPlane implements AutoCloseable {
         layout::scratch);
     HttpServer server = withNotificationApi(
         HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port())
-            .withObjectCacheBytes(config.objectCacheBytes()).withConnectionLimits(config.connections())),
+            .withObjectCacheBytes(config.objectCacheBytes()).withConnectionLimits(config.connections())
+            .withMaxRequestBodyBytes(config.policy().maxUploadBytes())),
         authorizer, announcer)
         .observer(request -> observe("main", request))
-        .repositories(new LocalRepositories(repositories, () -> publicUrl))
+        .repositories(new LocalRepositories(repositories, () -> publicUrl, config.publicUrl() == null))
         .route(() -> new MetricsRoute(metrics))
         .route(() -> new HealthRoute(whitelists, Duration.ofDays(maintenance.whitelistMinDays())))
         .route(() -> new TableRoute(api, workers))
@@ -154,7 +155,8 @@ public final class DataPlane implements AutoCloseable {
     if (config.notificationPort() >= 0) {
       HttpServer notifications = withNotificationApi(HttpServer.builder(
           HttpServerConfig.defaults().withAddress(config.bindAddress(), config.notificationPort())
-              .withConnectionLimits(config.connections())), authorizer, announcer)
+              .withConnectionLimits(config.connections())
+              .withMaxRequestBodyBytes(config.policy().maxUploadBytes())), authorizer, announcer)
           .observer(request -> observe("notification", request)).build();
       servers.add(notifications);
       metrics.watchConnections("notification", notifications.connections());

@@ -20,11 +20,23 @@ public final class LocalRepositories implements ServedRepositories {
 
   private final Map<String, Repository> repositories;
   private final Supplier<String> publicUrl;
+  private final boolean requestHostFirst;
 
   /** {@code publicUrl} is asked when a configuration is rendered: the port may be known only after binding. */
   public LocalRepositories(Map<String, Repository> repositories, Supplier<String> publicUrl) {
+    this(repositories, publicUrl, false);
+  }
+
+  /**
+   * With {@code requestHostFirst}, a configuration names this server as the request reached it
+   * (its validated {@code Host}, see {@link io.ephemeral.cvmfs.dataplane.http.RequestHost}), and
+   * {@code publicUrl} only when the request gives no usable host: without a configured public URL,
+   * a client fetching it from another machine then gets one that works there.
+   */
+  public LocalRepositories(Map<String, Repository> repositories, Supplier<String> publicUrl, boolean requestHostFirst) {
     this.repositories = Map.copyOf(repositories);
     this.publicUrl = publicUrl;
+    this.requestHostFirst = requestHostFirst;
   }
 
   @Override
@@ -34,6 +46,11 @@ public final class LocalRepositories implements ServedRepositories {
 
   @Override
   public Optional<MetaFile> meta(String fqrn, String name) {
+    return meta(fqrn, name, null);
+  }
+
+  @Override
+  public Optional<MetaFile> meta(String fqrn, String name, String requestBaseUrl) {
     Repository repository = repositories.get(fqrn);
     if (repository == null) {
       return Optional.empty();
@@ -45,7 +62,7 @@ public final class LocalRepositories implements ServedRepositories {
       return Optional.of(new MetaFile(read(repository.layout().certificate(fqrn)), PEM));
     }
     if (name.equals(fqrn + ".conf")) {
-      String base = publicUrl.get();
+      String base = requestHostFirst && requestBaseUrl != null ? requestBaseUrl : publicUrl.get();
       String conf = new ClientConfiguration(fqrn, base, "/etc/cvmfs/keys", base + "/api/v1").render();
       return Optional.of(new MetaFile(conf.getBytes(StandardCharsets.US_ASCII), "text/plain; charset=us-ascii"));
     }

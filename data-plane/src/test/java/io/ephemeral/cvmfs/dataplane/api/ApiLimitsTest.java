@@ -10,7 +10,7 @@ import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
 import io.ephemeral.cvmfs.dataplane.testsupport.ApiRequests;
-import io.ephemeral.cvmfs.dataplane.testsupport.RawTar;
+import io.ephemeral.cvmfs.dataplane.testsupport.HostileCorpus;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import java.io.IOException;
 import java.io.InputStream;
@@ -102,32 +102,19 @@ class ApiLimitsTest {
 
   @Test
   void imageWithThousandsOfMembersIsRefusedWhileSpooling() throws Exception {
-    Tars archive = Tars.tar();
-    for (int i = 0; i < 3000; i++) {
-      archive.file("m" + i, "x");
-    }
-    assertRefused("image-members?format=oci-archive", archive.bytes(), 413, "entries");
+    assertRefused("image-members?format=oci-archive", HostileCorpus.manyMembers(3000), 413, "entries");
   }
 
   @Test
   void hardLinksCannotExpandPastTheLimits() throws Exception {
-    Tars archive = Tars.tar().file("big", new byte[1 << 20], 0644);
-    for (int i = 0; i < 90; i++) {
-      archive.hardlink("link" + i, "big");
-    }
-    assertRefused("hardlinks", Tars.gzip(archive.bytes()), 413, "expands past");
+    assertRefused("hardlinks", Tars.gzip(HostileCorpus.hardLinkBomb(90)), 413, "expands past");
   }
 
   @Test
   void deepAndLongNamesAreRefusedAndTheDeepestAllowedIsPublished() throws Exception {
-    assertRefused("deep", Tars.tar().file("d/".repeat(30_000) + "f", "x").bytes(), 400, "PATH_MAX");
-    assertRefused("deeper", Tars.tar().file("d/".repeat(300) + "f", "x").bytes(), 400, "256 levels");
-    // Names of 100 KB in PAX records, written raw: commons-compress is slow to write them.
-    RawTar longNames = RawTar.tar();
-    for (int i = 0; i < 50; i++) {
-      longNames.pax("path", RawTar.utf8(("n".repeat(200) + "/").repeat(500) + i)).file("x" + i, RawTar.utf8("x"));
-    }
-    assertRefused("long", longNames.end().bytes(), 400, "4096 bytes");
+    assertRefused("deep", HostileCorpus.deepPath(30_000), 400, "PATH_MAX");
+    assertRefused("deeper", HostileCorpus.deepPath(300), 400, "256 levels");
+    assertRefused("long", HostileCorpus.longPaxNames(50), 400, "4096 bytes");
     HttpResponse<String> ok = put("deepest", Tars.tar().file("d/".repeat(255) + "f", "x").bytes());
     assertEquals(201, ok.statusCode(), ok.body());
     assertScratchEmpty();
@@ -135,11 +122,8 @@ class ApiLimitsTest {
 
   @Test
   void namesThatAreNotUtf8AreRefused() throws Exception {
-    byte[] latin1 = {'c', 'a', 'f', (byte) 0xe9};
-    assertRefused("latin1", RawTar.tar().member(latin1, '0', RawTar.utf8("x"), new byte[0]).end().bytes(), 400,
-        "not valid UTF-8");
-    assertRefused("pax", RawTar.tar().pax("path", latin1).file("x", RawTar.utf8("x")).end().bytes(), 400,
-        "not valid UTF-8");
+    assertRefused("latin1", HostileCorpus.latin1Member(), 400, "not valid UTF-8");
+    assertRefused("pax", HostileCorpus.latin1PaxPath(), 400, "not valid UTF-8");
     assertRefused("bad%FFpath", Tars.tar().file("ok", "ok").bytes(), 400, "not valid UTF-8");
     assertRefused("bad%C0%AFpath", Tars.tar().file("ok", "ok").bytes(), 400, "not valid UTF-8");
     HttpResponse<String> ok = put("caf%C3%A9", Tars.tar().file("ok", "ok").bytes());
@@ -149,9 +133,7 @@ class ApiLimitsTest {
 
   @Test
   void corruptHeadersAreRefused() throws Exception {
-    byte[] archive = Tars.tar().file("first", "1").file("second", "2").bytes();
-    archive[1024 + 3] ^= 0x01;
-    assertRefused("corrupt", archive, 400, "checksum");
+    assertRefused("corrupt", HostileCorpus.corruptChecksum(), 400, "checksum");
   }
 
   @Test
@@ -176,6 +158,66 @@ class ApiLimitsTest {
     HttpResponse<String> listing = ApiRequests.send(HttpRequest.newBuilder(
         URI.create(base + "/api/v1/repos/" + REPO + "/paths")).GET(), null);
     assertTrue(!listing.body().contains("short-body"), listing.body());
+    assertScratchEmpty();
+  }
+
+  @Test
+  void bytesThatAreNoContentCountAgainstTheUploadLimit() throws Exception {
+    long limit = dataPlane.service().maxUploadBytes();
+    assertTrue(limit < 64 << 20, "limit " + limit);
+    byte[] before = manifest();
+    // Members of a few bytes behind PAX headers of 1 MiB of comment: no limit on content is reached.
+    byte[] member = HostileCorpus.paddedMember(1 << 20);
+    long start = System.nanoTime();
+    String answer;
+    try (Socket socket = new Socket("127.0.0.1", dataPlane.port())) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(("PUT /api/v1/repos/" + REPO + "/paths/padding HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+          + token() + "\r\nTransfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      Thread sender = new Thread(() -> {
+        try {
+          // Up to twice the limit; the server answers and stops reading long before.
+          for (long sent = 0; sent < 2 * limit; sent += member.length) {
+            out.write((Integer.toHexString(member.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(member);
+            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+          }
+        } catch (IOException e) {
+          // the server closed: expected
+        }
+      });
+      sender.setDaemon(true);
+      sender.start();
+      answer = new String(socket.getInputStream().readNBytes(4096), StandardCharsets.UTF_8);
+      sender.join(15_000);
+    }
+    assertTrue(answer.startsWith("HTTP/1.1 413 "), answer);
+    assertTrue(answer.contains("\"too_large\"") && answer.contains("larger than the limit of " + limit + " bytes"), answer);
+    assertTrue(System.nanoTime() - start < 30_000_000_000L);
+    assertArrayEquals(before, manifest());
+    assertScratchEmpty();
+  }
+
+  @Test
+  void aDeclaredBodyAboveTheUploadLimitIsRefusedFromTheHeadOnBothPorts() throws Exception {
+    long limit = dataPlane.service().maxUploadBytes();
+    for (int port : new int[] {dataPlane.port(), dataPlane.notificationPort()}) {
+      for (String target : List.of("/api/v1/repos/" + REPO + "/paths/declared", "/api/v1/repos/" + REPO + "/uploads",
+          "/repos/" + REPO, "/api/v1/notifications/publish")) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+          socket.setSoTimeout(10_000);
+          long start = System.nanoTime();
+          socket.getOutputStream().write(((target.endsWith("declared") ? "PUT " : "POST ") + target
+              + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token() + "\r\nContent-Length: " + (limit + 1)
+              + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+          String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+          assertTrue(answer.startsWith("HTTP/1.1 413 "), port + " " + target + ": " + answer);
+          assertTrue(answer.contains("at most " + limit + " bytes"), answer);
+          assertTrue(System.nanoTime() - start < 8_000_000_000L, "answered from the head");
+        }
+      }
+    }
     assertScratchEmpty();
   }
 }

@@ -131,6 +131,32 @@ class PublishCommandTest {
     assertEquals(restarted + 1000, revision(Files.readAllBytes(manifest)));
   }
 
+  @Test
+  void aDirectoryTooDeepIsRefusedAsAnArchiveWouldBe() throws Exception {
+    Path tree = Files.createDirectories(temp.resolve("deep-tree"));
+    Files.createDirectories(tree.resolve("d/".repeat(300)));
+    assertRefused(tree.toString(), "is deeper than the limit of 256 levels");
+  }
+
+  @Test
+  void aDirectoryWithAPathPastPathMaxIsRefusedAsAnArchiveWouldBe() throws Exception {
+    // 3,900 bytes of directories, then a name of 250 moved in whole: its absolute path cannot be made.
+    Path tree = Files.createDirectories(temp.resolve("long-tree"));
+    Path dir = tree;
+    for (int i = 0; i < 15; i++) {
+      dir = dir.resolve("n".repeat(250));
+    }
+    dir = Files.createDirectories(dir.resolve("f".repeat(3900 - 15 * 251)));
+    Path holder = Files.createDirectories(temp.resolve("x"));
+    Files.writeString(holder.resolve("n".repeat(250)), "x");
+    Files.move(holder, dir.resolve("x"));
+    try {
+      assertRefused(tree.toString(), "longer than the limit of 4096 bytes (PATH_MAX)");
+    } finally {
+      Files.move(dir.resolve("x"), holder);
+    }
+  }
+
   private void assertRefused(String source, String messagePart) throws IOException {
     byte[] before = Files.readAllBytes(manifest);
     CliRunner.Result result = run("publish", "--data", data.toString(), "--repository", FQRN, "--path", "second", source);

@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.http;
 
-import static io.ephemeral.cvmfs.dataplane.http.RawHttpConnection.request;
+import static io.ephemeral.cvmfs.dataplane.testsupport.RawHttpConnection.request;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
+import io.ephemeral.cvmfs.dataplane.testsupport.RawHttpConnection;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import java.io.IOException;
 import java.io.InputStream;

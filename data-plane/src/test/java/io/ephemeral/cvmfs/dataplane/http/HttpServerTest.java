@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.http;
 
-import static io.ephemeral.cvmfs.dataplane.http.RawHttpConnection.request;
+import static io.ephemeral.cvmfs.dataplane.testsupport.RawHttpConnection.request;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.ephemeral.cvmfs.dataplane.testsupport.RawHttpConnection;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

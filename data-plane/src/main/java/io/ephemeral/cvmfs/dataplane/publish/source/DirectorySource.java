@@ -27,6 +27,10 @@ import java.util.Objects;
  * {@link EntryType#HARDLINK}s to that first path. Devices, FIFOs and sockets are refused.
  *
  * <p>The root may be given as a symlink to a directory: that one is the operator's choice.
+ *
+ * <p>The tree is held to what an archive is held to: the {@link EntryPaths} rules on depth and
+ * length of paths and names, checked before a directory is entered, and the {@link
+ * ArchiveSource.Limits} on entries and bytes, with the same messages.
  */
 public final class DirectorySource implements TreeSource {
 
@@ -43,9 +47,16 @@ public final class DirectorySource implements TreeSource {
   private static final int S_IFIFO = 0010000;
 
   private final Path root;
+  private final ArchiveSource.Limits limits;
 
+  /** With {@link ArchiveSource.Limits#DEFAULT}. */
   public DirectorySource(Path root) {
+    this(root, ArchiveSource.Limits.DEFAULT);
+  }
+
+  public DirectorySource(Path root, ArchiveSource.Limits limits) {
     this.root = Objects.requireNonNull(root, "root");
+    this.limits = Objects.requireNonNull(limits, "limits");
   }
 
   @Override
@@ -60,6 +71,8 @@ public final class DirectorySource implements TreeSource {
     if (top.type() != S_IFDIR) {
       throw new InvalidSourceException(root + " is not a directory");
     }
+    Budget budget = new Budget(limits);
+    budget.entry();
     visitor.visit(SourceEntry.directory("", top.permissions(), top.mtime(), top.uid(), top.gid()), null);
 
     // An explicit stack rather than recursion: trees can be deeper than the thread stack allows.
@@ -71,6 +84,7 @@ public final class DirectorySource implements TreeSource {
       Pending next = pending.pop();
       Attributes a = Attributes.of(next.file(), NOFOLLOW_LINKS);
       String path = next.path();
+      budget.entry();
       switch (a.type()) {
         case S_IFDIR -> {
           visitor.visit(SourceEntry.directory(path, a.permissions(), a.mtime(), a.uid(), a.gid()), null);
@@ -79,11 +93,22 @@ public final class DirectorySource implements TreeSource {
         case S_IFLNK -> {
           // Java normalises redundant slashes in the target; otherwise it is the text as stored.
           String target = Files.readSymbolicLink(next.file()).toString();
+          int targetBytes = EntryPaths.utf8Length(target);
+          if (targetBytes > EntryPaths.MAX_PATH_BYTES) {
+            throw new InvalidSourceException("symlink " + EntryPaths.quote(path) + " has a target longer than the limit of "
+                + EntryPaths.MAX_PATH_BYTES + " bytes (PATH_MAX)");
+          }
+          budget.bytes(targetBytes);
           visitor.visit(
               new SourceEntry(path, EntryType.SYMLINK, a.permissions(), 0, a.mtime(), a.uid(), a.gid(), target), null);
         }
         case S_IFREG -> {
           String first = a.nlink() > 1 ? firstLinks.putIfAbsent(new InodeKey(a.dev(), a.ino()), path) : null;
+          if (first == null && a.size() > limits.maxFileSize()) {
+            throw new LimitExceededException("file " + EntryPaths.quote(path) + " is larger than the limit of "
+                + limits.maxFileSize() + " bytes");
+          }
+          budget.bytes(a.size());
           if (first != null) {
             visitor.visit(new SourceEntry(
                 path, EntryType.HARDLINK, a.permissions(), a.size(), a.mtime(), a.uid(), a.gid(), first), null);
@@ -132,7 +157,10 @@ public final class DirectorySource implements TreeSource {
     // Pushed last to first so that the stack hands them out in order.
     for (int i = names.size() - 1; i >= 0; i--) {
       String name = names.get(i);
-      pending.push(new Pending(dir.resolve(name), EntryPaths.child(path, name)));
+      String child = EntryPaths.child(path, name);
+      // Before anything below is opened: a tree too deep or too long is refused as an archive would be.
+      EntryPaths.normalize(child, "entry " + EntryPaths.quote(child));
+      pending.push(new Pending(dir.resolve(name), child));
     }
   }
 
@@ -141,6 +169,31 @@ public final class DirectorySource implements TreeSource {
   }
 
   private record Pending(Path file, String path) {}
+
+  /** The entries and bytes of the walk so far, against the limits. */
+  private static final class Budget {
+    private final ArchiveSource.Limits limits;
+    private long entries;
+    private long bytes;
+
+    Budget(ArchiveSource.Limits limits) {
+      this.limits = limits;
+    }
+
+    void entry() throws LimitExceededException {
+      if (++entries > limits.maxEntries()) {
+        throw new LimitExceededException("directory expands past the limit of " + limits.maxEntries() + " entries");
+      }
+    }
+
+    /** Bytes an entry adds to the tree: a file's content, a hard link's one more copy, a symlink's target. */
+    void bytes(long added) throws LimitExceededException {
+      if (added > limits.maxTotalBytes() - bytes) {
+        throw new LimitExceededException("directory expands past the limit of " + limits.maxTotalBytes() + " bytes");
+      }
+      bytes += added;
+    }
+  }
 
   private record InodeKey(long dev, long ino) {}
 

@@ -10,16 +10,22 @@ public final class Sources {
 
   private Sources() {}
 
+  /** {@link #open(Path, ArchiveSource.Limits)} with {@link ArchiveSource.Limits#DEFAULT}. */
   public static TreeSource open(Path path) throws InvalidSourceException {
+    return open(path, ArchiveSource.Limits.DEFAULT);
+  }
+
+  /** A directory or an archive, held to the same {@code limits} either way. */
+  public static TreeSource open(Path path, ArchiveSource.Limits limits) throws InvalidSourceException {
     if (Files.isDirectory(path)) {
-      return new DirectorySource(path);
+      return new DirectorySource(path, limits);
     }
     if (!Files.isRegularFile(path)) {
       throw new InvalidSourceException("source " + path + " does not exist or is neither a directory nor a file");
     }
     return visitor -> {
       try (InputStream in = new BufferedInputStream(Files.newInputStream(path), 1 << 16)) {
-        ArchiveSource.open(in, null).walk(visitor);
+        ArchiveSource.open(in, null, limits).walk(visitor);
       }
     };
   }

@@ -227,4 +227,63 @@ class DirectorySourceTest {
         }));
     assertTrue(e.getMessage().contains("shrank while being read"), e.getMessage());
   }
+
+  // The limits archives are held to hold for directories too.
+
+  @Test
+  void aDirectoryDeeperThanTheLimitIsRefusedBeforeItsDepthsAreWalked() throws IOException {
+    Path deep = root;
+    for (int i = 0; i < EntryPaths.MAX_DEPTH + 20; i++) {
+      deep = deep.resolve("d");
+    }
+    Files.createDirectories(deep);
+    List<String> visited = new ArrayList<>();
+    InvalidSourceException e = assertThrows(InvalidSourceException.class,
+        () -> new DirectorySource(root).walk((entry, in) -> visited.add(entry.path())));
+    assertTrue(e.getMessage().contains("deeper than the limit of " + EntryPaths.MAX_DEPTH + " levels"), e.getMessage());
+    assertEquals(EntryPaths.MAX_DEPTH + 1, visited.size()); // the root and 256 levels, nothing deeper
+  }
+
+  @Test
+  void aPathLongerThanPathMaxIsRefusedLikeAnArchiveMember() throws IOException {
+    // 3,900 bytes of directories below the root, then a name of 250: past PATH_MAX below the root.
+    // The file is made in a short directory moved in whole, as its absolute path cannot be opened.
+    String name = "n".repeat(250);
+    Path dir = root;
+    for (int i = 0; i < 15; i++) {
+      dir = dir.resolve(name);
+    }
+    dir = dir.resolve("f".repeat(3900 - 15 * 251));
+    assumeTrue(dir.toString().length() + 2 < 4095, "the temporary directory has too long a path");
+    Files.createDirectories(dir);
+    Path holder = Files.createDirectory(temp.resolve("x"));
+    Files.writeString(holder.resolve(name), "x");
+    Files.move(holder, dir.resolve("x"));
+    try {
+      InvalidSourceException e = assertThrows(InvalidSourceException.class, () -> walk(new DirectorySource(root)));
+      assertTrue(e.getMessage().contains("longer than the limit of " + EntryPaths.MAX_PATH_BYTES + " bytes (PATH_MAX)"),
+          e.getMessage());
+    } finally {
+      // Out again, so that the temporary directory can be removed by its paths.
+      Files.move(dir.resolve("x"), holder);
+    }
+  }
+
+  @Test
+  void entriesAndBytesAreCountedAgainstTheLimits() throws IOException {
+    for (int i = 0; i < 5; i++) {
+      file("f" + i, "0123456789", 0644);
+    }
+    InvalidSourceException entries = assertThrows(LimitExceededException.class,
+        () -> walk(new DirectorySource(root, new ArchiveSource.Limits(5, 100, 100))));
+    assertEquals("directory expands past the limit of 5 entries", entries.getMessage());
+    InvalidSourceException big = assertThrows(LimitExceededException.class,
+        () -> walk(new DirectorySource(root, new ArchiveSource.Limits(100, 9, 100))));
+    assertEquals("file 'f0' is larger than the limit of 9 bytes", big.getMessage());
+    Files.createLink(root.resolve("g"), root.resolve("f0"));
+    InvalidSourceException total = assertThrows(LimitExceededException.class,
+        () -> walk(new DirectorySource(root, new ArchiveSource.Limits(100, 10, 55))));
+    assertEquals("directory expands past the limit of 55 bytes", total.getMessage());
+    assertEquals(7, walk(new DirectorySource(root, new ArchiveSource.Limits(7, 10, 60))).size());
+  }
 }

@@ -1,4 +1,4 @@
-package io.ephemeral.cvmfs.dataplane.http;
+package io.ephemeral.cvmfs.dataplane.testsupport;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -15,10 +15,10 @@ import java.util.TreeMap;
  * A bare HTTP/1.1 connection for tests that need to send exact bytes (paths no client library
  * would send unnormalised, several requests in one write) and read responses one by one.
  */
-final class RawHttpConnection implements AutoCloseable {
+public final class RawHttpConnection implements AutoCloseable {
 
-  record Response(int status, Map<String, String> headers, byte[] body) {
-    String header(String name) {
+  public record Response(int status, Map<String, String> headers, byte[] body) {
+    public String header(String name) {
       return headers.get(name.toLowerCase(Locale.ROOT));
     }
   }
@@ -26,24 +26,33 @@ final class RawHttpConnection implements AutoCloseable {
   private final Socket socket;
   private final InputStream in;
 
-  RawHttpConnection(int port) throws IOException {
+  public RawHttpConnection(int port) throws IOException {
     socket = new Socket(InetAddress.getLoopbackAddress(), port);
     socket.setSoTimeout(5_000);
     in = new BufferedInputStream(socket.getInputStream());
   }
 
-  void send(String requests) throws IOException {
+  public void send(String requests) throws IOException {
     socket.getOutputStream().write(requests.getBytes(StandardCharsets.ISO_8859_1));
     socket.getOutputStream().flush();
   }
 
+  public void send(byte[] bytes) throws IOException {
+    socket.getOutputStream().write(bytes);
+    socket.getOutputStream().flush();
+  }
+
+  public Socket socket() {
+    return socket;
+  }
+
   /** A request for {@code target} with only the headers HTTP/1.1 requires. */
-  static String request(String method, String target) {
+  public static String request(String method, String target) {
     return method + " " + target + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
   }
 
   /** Reads one response; {@code head} says it answers a HEAD request, so has no body. */
-  Response read(boolean head) throws IOException {
+  public Response read(boolean head) throws IOException {
     String statusLine = line();
     if (statusLine == null) {
       throw new IOException("connection closed before a response");
@@ -62,12 +71,12 @@ final class RawHttpConnection implements AutoCloseable {
     return new Response(status, headers, body);
   }
 
-  Response read() throws IOException {
+  public Response read() throws IOException {
     return read(false);
   }
 
   /** True when the server has closed the connection and sent nothing more. */
-  boolean closedByServer() throws IOException {
+  public boolean closedByServer() throws IOException {
     try {
       return in.read() == -1;
     } catch (java.net.SocketException e) {
