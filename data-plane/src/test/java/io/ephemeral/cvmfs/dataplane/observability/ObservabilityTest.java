@@ -184,6 +184,21 @@ class ObservabilityTest {
   }
 
   @Test
+  void aBodyRefusedFromItsDeclaredLengthIsAnAuditedRefusal() throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", dataPlane.port())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(("PUT /api/v1/repos/" + REPO + "/paths/audit/huge HTTP/1.1\r\nHost: x\r\n"
+          + "Authorization: Bearer " + token() + "\r\nContent-Length: 999999999999999\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      String status = new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+      assertEquals("HTTP/1.1 413", status);
+    }
+    List<ILoggingEvent> lines = auditLines(1);
+    assertEquals(1, lines.size(), lines.toString());
+    assertLine(lines.get(0), "PUT", 413, "refused", 0);
+  }
+
+  @Test
   void aConnectionClosedBeforeTheResponseIsAnAbortedWrite() throws Exception {
     try (Socket socket = new Socket("127.0.0.1", dataPlane.port())) {
       OutputStream out = socket.getOutputStream();
