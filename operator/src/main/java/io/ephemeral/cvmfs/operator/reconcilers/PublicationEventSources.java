@@ -14,6 +14,7 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -85,9 +86,9 @@ final class PublicationEventSources {
         .orElse(Set.of());
   }
 
-  private static java.util.Optional<String> owningRepository(HasMetadata owned) {
+  private static Optional<String> owningRepository(HasMetadata owned) {
     List<OwnerReference> owners = owned.getMetadata().getOwnerReferences();
-    return owners == null ? java.util.Optional.empty() : owners.stream()
+    return owners == null ? Optional.empty() : owners.stream()
         .filter(o -> Boolean.TRUE.equals(o.getController()) && "CvmfsRepository".equals(o.getKind())
             && o.getApiVersion() != null && o.getApiVersion().startsWith(CvmfsRepository.GROUP + "/"))
         .map(OwnerReference::getName)
