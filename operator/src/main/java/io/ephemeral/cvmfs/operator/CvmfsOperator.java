@@ -64,7 +64,7 @@ public final class CvmfsOperator implements AutoCloseable {
     EventRecorder events = new EventRecorder(client, clock);
     operator.register(new CvmfsRepositoryReconciler(config, dataPlane, locator, events, clock),
         o -> watch(o, config));
-    operator.register(new CvmfsPublicationReconciler(client, config, dataPlane, locator, events, clock),
+    operator.register(new CvmfsPublicationReconciler(config, dataPlane, locator, events, clock),
         o -> watch(o, config));
     operator.start();
     return new CvmfsOperator(operator, closing);

@@ -13,8 +13,8 @@ import java.util.Set;
  * @param healthPort port of {@code /healthz} and {@code /readyz}; 0 picks one, -1 disables them
  * @param statusInterval how often a repository's status (revision, whitelist) is refreshed
  * @param publicationCheckInterval how often a published path is checked on the data plane
- * @param retryInterval how long a publication first waits for its repository, data plane or source;
- *     doubled after each failed attempt, up to 5 minutes
+ * @param retryInterval how long a publication first waits for its data plane or source; doubled
+ *     after each failed attempt, up to 5 minutes (its repository and token are watched instead)
  * @param clusterDomain the cluster's DNS domain, in the Service names clients are given
  * @param leaseNamespace where the leader-election Lease lives; empty: no leader election, for a
  *     single operator outside a cluster

@@ -22,4 +22,81 @@ public record CvmfsRepositoryStatus(
   public CvmfsRepositoryStatus {
     conditions = conditions == null ? List.of() : List.copyOf(conditions);
   }
+
+  /**
+   * A builder that starts from {@code previous}, or from nothing when there is none, so that
+   * whatever a pass does not set keeps its last value.
+   */
+  public static Builder carriedOver(CvmfsRepositoryStatus previous) {
+    return new Builder(previous == null ? new CvmfsRepositoryStatus(null, null, null, null, null, null, null, null)
+        : previous);
+  }
+
+  /** Sets fields one by one; {@link #build()} makes the record. */
+  public static final class Builder {
+    private List<Condition> conditions;
+    private Long observedGeneration;
+    private String fqrn;
+    private Long revision;
+    private String repositoryUrl;
+    private String notificationUrl;
+    private String publicKeyFingerprint;
+    private String whitelistExpiresAt;
+
+    private Builder(CvmfsRepositoryStatus from) {
+      conditions = from.conditions;
+      observedGeneration = from.observedGeneration;
+      fqrn = from.fqrn;
+      revision = from.revision;
+      repositoryUrl = from.repositoryUrl;
+      notificationUrl = from.notificationUrl;
+      publicKeyFingerprint = from.publicKeyFingerprint;
+      whitelistExpiresAt = from.whitelistExpiresAt;
+    }
+
+    public Builder conditions(List<Condition> value) {
+      conditions = value;
+      return this;
+    }
+
+    public Builder observedGeneration(Long value) {
+      observedGeneration = value;
+      return this;
+    }
+
+    public Builder fqrn(String value) {
+      fqrn = value;
+      return this;
+    }
+
+    public Builder revision(Long value) {
+      revision = value;
+      return this;
+    }
+
+    public Builder repositoryUrl(String value) {
+      repositoryUrl = value;
+      return this;
+    }
+
+    public Builder notificationUrl(String value) {
+      notificationUrl = value;
+      return this;
+    }
+
+    public Builder publicKeyFingerprint(String value) {
+      publicKeyFingerprint = value;
+      return this;
+    }
+
+    public Builder whitelistExpiresAt(String value) {
+      whitelistExpiresAt = value;
+      return this;
+    }
+
+    public CvmfsRepositoryStatus build() {
+      return new CvmfsRepositoryStatus(conditions, observedGeneration, fqrn, revision, repositoryUrl, notificationUrl,
+          publicKeyFingerprint, whitelistExpiresAt);
+    }
+  }
 }

@@ -27,18 +27,14 @@ public final class DataPlaneClient {
     this.timeout = timeout;
   }
 
-  /** A publication body for {@code POST /api/v1/repos/FQRN/paths/PATH}. */
-  public static ObjectNode publishBody() {
-    return JSON.createObjectNode();
-  }
-
   public RepositoryInfo repository(URI base, String fqrn) throws DataPlaneException {
     return RepositoryInfo.fromJson(send(request(base, "/api/v1/repos/" + fqrn, null).GET()));
   }
 
-  public PublicationInfo publish(URI base, String fqrn, String path, String token, ObjectNode body)
+  public PublicationInfo publish(URI base, String fqrn, String path, String token, PublishRequest publish)
       throws DataPlaneException {
-    return PublicationInfo.fromJson(send(request(base, paths(fqrn, path), token).POST(json(body))));
+    return PublicationInfo.fromJson(send(request(base, paths(fqrn, path), token)
+        .POST(json(publish.toJson(JSON.createObjectNode())))));
   }
 
   public Optional<PublicationInfo> publication(URI base, String fqrn, String path) throws DataPlaneException {

@@ -1,6 +1,5 @@
 package io.ephemeral.cvmfs.operator.reconcilers;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ephemeral.cvmfs.dataplane.publish.Ttl;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.api.Condition;
@@ -13,19 +12,20 @@ import io.ephemeral.cvmfs.operator.dataplane.DataPlaneClient;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneException;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneLocator;
 import io.ephemeral.cvmfs.operator.dataplane.PublicationInfo;
+import io.ephemeral.cvmfs.operator.dataplane.PublishRequest;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
 import io.ephemeral.cvmfs.operator.events.EventRecorder;
 import io.ephemeral.cvmfs.operator.keys.SecretFiles;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -51,6 +51,10 @@ import org.slf4j.LoggerFactory;
  * and the next attempt comes after {@code retryInterval}, doubling with each failed attempt up to
  * {@link #MAX_BACKOFF}. Status is only ever patched without a resourceVersion, so it does not
  * conflict with the framework's own writes.
+ *
+ * <p>The repository and its token Secret are read from informers (see
+ * {@link PublicationEventSources}): a publication waiting for them is reconciled again when they
+ * appear or the repository turns Ready, and otherwise only after {@link #KUBERNETES_WAIT_FALLBACK}.
  */
 @ControllerConfiguration(name = "cvmfspublication")
 public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublication>, Cleaner<CvmfsPublication> {
@@ -61,26 +65,36 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   static final String DATA_PLANE_UNAVAILABLE = "DataPlaneUnavailable";
   /** The longest wait between two attempts while the data plane or a source fails. */
   static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
+  /**
+   * The next look at a publication waiting for its repository or token when no event came: the
+   * informers bring those, so this only bounds the wait should an event ever be missed.
+   */
+  static final Duration KUBERNETES_WAIT_FALLBACK = Duration.ofMinutes(10);
 
   private static final Logger LOG = LoggerFactory.getLogger(CvmfsPublicationReconciler.class);
 
-  private final KubernetesClient client;
   private final OperatorConfig config;
   private final DataPlaneClient dataPlane;
   private final DataPlaneLocator locator;
   private final EventRecorder events;
   private final Clock clock;
+  private final StatusRecorder<CvmfsPublication, CvmfsPublicationStatus> statuses =
+      new StatusRecorder<>(CvmfsPublication::new, StatusRecorder.Concurrency.LAST_WRITE_WINS);
   /** Failed attempts in a row, by namespace/name; only kept in memory, a restart starts over. */
   private final Map<String, Integer> failedAttempts = new ConcurrentHashMap<>();
 
-  public CvmfsPublicationReconciler(KubernetesClient client, OperatorConfig config, DataPlaneClient dataPlane,
-      DataPlaneLocator locator, EventRecorder events, Clock clock) {
-    this.client = client;
+  public CvmfsPublicationReconciler(OperatorConfig config, DataPlaneClient dataPlane, DataPlaneLocator locator,
+      EventRecorder events, Clock clock) {
     this.config = config;
     this.dataPlane = dataPlane;
     this.locator = locator;
     this.events = events;
     this.clock = clock;
+  }
+
+  @Override
+  public List<EventSource<?, CvmfsPublication>> prepareEventSources(EventSourceContext<CvmfsPublication> context) {
+    return PublicationEventSources.create(context);
   }
 
   @Override
@@ -97,28 +111,28 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       return fail(publication, "InvalidSpec", problem.get());
     }
     CvmfsPublicationSpec spec = publication.getSpec();
-    CvmfsRepository repository = client.resources(CvmfsRepository.class)
-        .inNamespace(publication.getMetadata().getNamespace()).withName(spec.repository()).get();
+    CvmfsRepository repository = repository(context).orElse(null);
     if (repository == null) {
-      return waiting(publication, "RepositoryNotFound", "no CvmfsRepository " + spec.repository() + " in namespace "
-          + publication.getMetadata().getNamespace());
+      return waitingForKubernetes(publication, "RepositoryNotFound", "no CvmfsRepository " + spec.repository()
+          + " in namespace " + publication.getMetadata().getNamespace());
     }
     Duration maxTtl = Ttl.parse(repository.getSpec().publications().maxTtl());
     if (spec.ttl() != null && Ttl.parse(spec.ttl()).compareTo(maxTtl) > 0) {
       return fail(publication, "TtlTooLong", "ttl " + spec.ttl() + " is above the repository's maximum of "
           + repository.getSpec().publications().maxTtl());
     }
-    Optional<String> token = token(repository);
+    Optional<String> token = token(context);
     if (token.isEmpty()) {
-      return waiting(publication, "RepositoryNotReady", "the token Secret of " + spec.repository() + " does not exist yet");
+      return waitingForKubernetes(publication, "RepositoryNotReady", "the token Secret of " + spec.repository()
+          + " does not exist yet");
     }
     URI base = locator.baseUrl(repository);
     String fqrn = repository.fqrn();
     try {
       if (phase == Phase.Published || phase == Phase.Publishing) {
-        return follow(publication, base, fqrn, token.get(), specChanged);
+        return follow(publication, context, base, fqrn, token.get(), specChanged);
       }
-      return publish(publication, base, fqrn, token.get(), spec.ttl(), false);
+      return publish(publication, context, base, fqrn, token.get(), spec.ttl(), false);
     } catch (DataPlaneException e) {
       return failure(publication, e);
     }
@@ -136,15 +150,15 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   }
 
   /** Checks a publication that should be served: expired, lost, or with a new TTL. */
-  private UpdateControl<CvmfsPublication> follow(CvmfsPublication publication, URI base, String fqrn, String token,
-      boolean specChanged) throws DataPlaneException {
+  private UpdateControl<CvmfsPublication> follow(CvmfsPublication publication, Context<CvmfsPublication> context,
+      URI base, String fqrn, String token, boolean specChanged) throws DataPlaneException {
     CvmfsPublicationStatus status = publication.getStatus();
     CvmfsPublicationSpec spec = publication.getSpec();
     Instant now = clock.instant();
     Instant expiresAt = status.expiresAt() == null ? null : Instant.parse(status.expiresAt());
     if (status.phase() == Phase.Published && expiresAt != null && !now.isBefore(expiresAt)) {
       events.normal(publication, "Expired", "/" + spec.path() + " expired at " + expiresAt);
-      return update(publication, status(publication, Phase.Expired, status, "expired at " + expiresAt,
+      return update(publication, status(publication, Phase.Expired, "expired at " + expiresAt,
           PUBLISHED, false, "Expired"), null);
     }
     Optional<PublicationInfo> served = dataPlane.publication(base, fqrn, spec.path());
@@ -153,9 +167,9 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
         // An earlier attempt did not finish: a first publication, or publishing lost content again.
         if (status.revision() != null && expiresAt != null) {
           long remaining = Math.max(1, Duration.between(now, expiresAt).toSeconds());
-          return publish(publication, base, fqrn, token, Long.toString(remaining), true);
+          return publish(publication, context, base, fqrn, token, Long.toString(remaining), true);
         }
-        return publish(publication, base, fqrn, token, spec.ttl(), false);
+        return publish(publication, context, base, fqrn, token, spec.ttl(), false);
       }
       if (!spec.source().replayable()) {
         return fail(publication, "ContentLost", "the data plane lost /" + spec.path()
@@ -165,7 +179,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       long remaining = Math.max(1, Duration.between(now, expiresAt).toSeconds());
       events.normal(publication, "Republishing", "the data plane lost /" + spec.path() + "; publishing "
           + spec.source().url() + " again for " + remaining + "s");
-      return publish(publication, base, fqrn, token, Long.toString(remaining), true);
+      return publish(publication, context, base, fqrn, token, Long.toString(remaining), true);
     }
     PublicationInfo info = served.get();
     if (specChanged && spec.ttl() != null) {
@@ -175,8 +189,8 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     return published(publication, info);
   }
 
-  private UpdateControl<CvmfsPublication> publish(CvmfsPublication publication, URI base, String fqrn, String token,
-      String ttl, boolean overwrite) throws DataPlaneException {
+  private UpdateControl<CvmfsPublication> publish(CvmfsPublication publication, Context<CvmfsPublication> context,
+      URI base, String fqrn, String token, String ttl, boolean overwrite) throws DataPlaneException {
     CvmfsPublicationSpec spec = publication.getSpec();
     CvmfsPublicationStatus previous = publication.getStatus();
     if (previous == null || previous.phase() != Phase.Publishing) {
@@ -184,29 +198,14 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       dataPlane.publication(base, fqrn, spec.path());
       // Shown while the data plane works, which for a large URL source takes a while. From here
       // on a publication may be in flight, so the phase stays Publishing until it is settled.
-      CvmfsPublication marked = copy(publication, status(publication, Phase.Publishing, previous,
+      publication = statuses.writeNow(context.getClient(), publication, status(publication, Phase.Publishing,
           "publishing to " + fqrn, PUBLISHED, false, "Publishing"));
-      publication = client.resource(marked).patchStatus();
     }
-    ObjectNode body = DataPlaneClient.publishBody();
-    if (spec.source().url() != null) {
-      body.put("url", spec.source().url());
-      if (spec.source().sha256() != null) {
-        body.put("sha256", spec.source().sha256());
-      }
-    } else {
-      body.put("upload", spec.source().upload());
-    }
-    if (ttl != null) {
-      body.put("ttl", ttl);
-    }
-    if (spec.format() != null) {
-      body.put("format", spec.format());
-    }
-    body.put("overwrite", overwrite || spec.overwrite());
+    PublishRequest request = new PublishRequest(spec.source().url(), spec.source().sha256(), spec.source().upload(),
+        ttl, spec.format(), overwrite || spec.overwrite());
     PublicationInfo info;
     try {
-      info = dataPlane.publish(base, fqrn, spec.path(), token, body);
+      info = dataPlane.publish(base, fqrn, spec.path(), token, request);
     } catch (DataPlaneException e) {
       return failure(publication, e);
     }
@@ -220,11 +219,19 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     Instant now = clock.instant();
     String publishedAt = previous != null && previous.publishedAt() != null
         && Objects.equals(previous.revision(), info.revision()) ? previous.publishedAt() : now.toString();
-    CvmfsPublicationStatus status = new CvmfsPublicationStatus(Phase.Published, info.revision(), publishedAt,
-        info.expiresAt().toString(), info.files(), info.bytes(), "published in revision " + info.revision(),
-        new Conditions(previous == null ? null : previous.conditions(), publication.getMetadata().getGeneration(), now)
-            .set(PUBLISHED, true, "Published", "served in revision " + info.revision()).list(),
-        publication.getMetadata().getGeneration());
+    CvmfsPublicationStatus status = CvmfsPublicationStatus.carriedOver(previous)
+        .phase(Phase.Published)
+        .revision(info.revision())
+        .publishedAt(publishedAt)
+        .expiresAt(info.expiresAt().toString())
+        .files(info.files())
+        .bytes(info.bytes())
+        .message("published in revision " + info.revision())
+        .conditions(new Conditions(previous == null ? null : previous.conditions(),
+            publication.getMetadata().getGeneration(), now)
+            .set(PUBLISHED, true, "Published", "served in revision " + info.revision()).list())
+        .observedGeneration(publication.getMetadata().getGeneration())
+        .build();
     Duration untilExpiry = Duration.between(now, info.expiresAt());
     Duration next = untilExpiry.compareTo(config.publicationCheckInterval()) < 0
         ? untilExpiry.plusMillis(100) : config.publicationCheckInterval();
@@ -236,35 +243,46 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
    * in the condition; one event when the wait starts, none while it goes on.
    */
   private UpdateControl<CvmfsPublication> waiting(CvmfsPublication publication, String reason, String message) {
+    return waitStatus(publication, reason, message).rescheduleAfter(backoff(publication));
+  }
+
+  /**
+   * As {@link #waiting}, for the repository or its token, whose informers reconcile the
+   * publication again when they change: no backoff, only a long fallback.
+   */
+  private UpdateControl<CvmfsPublication> waitingForKubernetes(CvmfsPublication publication, String reason,
+      String message) {
+    return waitStatus(publication, reason, message).rescheduleAfter(KUBERNETES_WAIT_FALLBACK);
+  }
+
+  private UpdateControl<CvmfsPublication> waitStatus(CvmfsPublication publication, String reason, String message) {
     if (!hasReason(publication, PUBLISHED, reason)) {
       events.warning(publication, reason, message);
     }
     CvmfsPublicationStatus previous = publication.getStatus();
     Phase phase = previous != null && (previous.phase() == Phase.Published || previous.phase() == Phase.Publishing)
         ? previous.phase() : Phase.Pending;
-    CvmfsPublicationStatus status = status(publication, phase, previous, message, PUBLISHED,
-        phase == Phase.Published, reason);
-    return write(publication, status).rescheduleAfter(backoff(publication));
+    return statuses.update(publication, status(publication, phase, message, PUBLISHED, phase == Phase.Published,
+        reason));
   }
 
   private UpdateControl<CvmfsPublication> fail(CvmfsPublication publication, String reason, String message) {
     if (!hasReason(publication, PUBLISHED, reason)) {
       events.warning(publication, reason, message);
     }
-    return update(publication, status(publication, Phase.Failed, publication.getStatus(), message, PUBLISHED, false,
-        reason), null);
+    return update(publication, status(publication, Phase.Failed, message, PUBLISHED, false, reason), null);
   }
 
-  private CvmfsPublicationStatus status(CvmfsPublication publication, Phase phase, CvmfsPublicationStatus previous,
-      String message, String conditionType, boolean conditionStatus, String reason) {
-    List<Condition> conditions = new Conditions(conditionsOf(publication),
-        publication.getMetadata().getGeneration(), clock.instant())
-        .set(conditionType, conditionStatus, reason, message).list();
-    return previous == null
-        ? new CvmfsPublicationStatus(phase, null, null, null, null, null, message, conditions,
-            publication.getMetadata().getGeneration())
-        : new CvmfsPublicationStatus(phase, previous.revision(), previous.publishedAt(), previous.expiresAt(),
-            previous.files(), previous.bytes(), message, conditions, publication.getMetadata().getGeneration());
+  /** The last status with a new phase, message and condition; what was published stays. */
+  private CvmfsPublicationStatus status(CvmfsPublication publication, Phase phase, String message,
+      String conditionType, boolean conditionStatus, String reason) {
+    return CvmfsPublicationStatus.carriedOver(publication.getStatus())
+        .phase(phase)
+        .message(message)
+        .conditions(new Conditions(conditionsOf(publication), publication.getMetadata().getGeneration(),
+            clock.instant()).set(conditionType, conditionStatus, reason, message).list())
+        .observedGeneration(publication.getMetadata().getGeneration())
+        .build();
   }
 
   private static List<Condition> conditionsOf(CvmfsPublication publication) {
@@ -281,14 +299,8 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   private UpdateControl<CvmfsPublication> update(CvmfsPublication publication, CvmfsPublicationStatus status,
       Duration reschedule) {
     failedAttempts.remove(key(publication));
-    UpdateControl<CvmfsPublication> control = write(publication, status);
+    UpdateControl<CvmfsPublication> control = statuses.update(publication, status);
     return reschedule == null ? control : control.rescheduleAfter(reschedule);
-  }
-
-  /** Patches the status only when it differs. */
-  private static UpdateControl<CvmfsPublication> write(CvmfsPublication publication, CvmfsPublicationStatus status) {
-    return Objects.equals(status, publication.getStatus())
-        ? UpdateControl.noUpdate() : UpdateControl.patchStatus(copy(publication, status));
   }
 
   /** {@code retryInterval} doubled for each failed attempt in a row before this one, at most {@link #MAX_BACKOFF}. */
@@ -304,18 +316,6 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     return publication.getMetadata().getNamespace() + "/" + publication.getMetadata().getName();
   }
 
-  /**
-   * The object to patch the status with: name and namespace only, no resourceVersion, so that a
-   * patch (JSON merge or server-side apply) does not lock on a version the cache may not have.
-   */
-  private static CvmfsPublication copy(CvmfsPublication publication, CvmfsPublicationStatus status) {
-    CvmfsPublication copy = new CvmfsPublication();
-    copy.setMetadata(new ObjectMetaBuilder().withName(publication.getMetadata().getName())
-        .withNamespace(publication.getMetadata().getNamespace()).build());
-    copy.setStatus(status);
-    return copy;
-  }
-
   private static String failureReason(DataPlaneException e) {
     return switch (e.status()) {
       case 400 -> "InvalidSource";
@@ -328,11 +328,15 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     };
   }
 
-  private Optional<String> token(CvmfsRepository repository) {
-    Secret secret = client.secrets().inNamespace(repository.getMetadata().getNamespace())
-        .withName(RepositoryResources.tokenSecret(repository)).get();
-    return secret == null ? Optional.empty()
-        : SecretFiles.readString(secret, RepositoryResources.TOKEN_KEY).map(String::strip);
+  /** The repository the publication names, from the informer's cache. */
+  private static Optional<CvmfsRepository> repository(Context<CvmfsPublication> context) {
+    return context.getSecondaryResource(CvmfsRepository.class, PublicationEventSources.REPOSITORIES);
+  }
+
+  /** The publish token of that repository, from the informer's cache. */
+  private static Optional<String> token(Context<CvmfsPublication> context) {
+    return context.getSecondaryResource(Secret.class, PublicationEventSources.TOKENS)
+        .flatMap(secret -> SecretFiles.readString(secret, RepositoryResources.TOKEN_KEY)).map(String::strip);
   }
 
   /**
@@ -346,9 +350,8 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       failedAttempts.remove(key(publication));
       return DeleteControl.defaultDelete();
     }
-    CvmfsRepository repository = client.resources(CvmfsRepository.class)
-        .inNamespace(publication.getMetadata().getNamespace()).withName(publication.getSpec().repository()).get();
-    Optional<String> token = repository == null ? Optional.empty() : token(repository);
+    CvmfsRepository repository = repository(context).orElse(null);
+    Optional<String> token = repository == null ? Optional.empty() : token(context);
     if (repository == null || repository.isMarkedForDeletion() || token.isEmpty()) {
       failedAttempts.remove(key(publication));
       return DeleteControl.defaultDelete();
@@ -360,7 +363,8 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       }
     } catch (DataPlaneException e) {
       if (e.isTransient()) {
-        removalWaits(publication, "cannot remove /" + path + " until the data plane answers: " + e.getMessage());
+        removalWaits(publication, context, "cannot remove /" + path + " until the data plane answers: "
+            + e.getMessage());
         return DeleteControl.noFinalizerRemoval().rescheduleAfter(backoff(publication));
       }
       events.warning(publication, "RemoveFailed", e.getMessage());
@@ -383,7 +387,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   }
 
   /** Says in a condition why the finalizer stays: one event and one status write per new reason. */
-  private void removalWaits(CvmfsPublication publication, String message) {
+  private void removalWaits(CvmfsPublication publication, Context<CvmfsPublication> context, String message) {
     if (!hasReason(publication, PATH_REMOVED, DATA_PLANE_UNAVAILABLE)) {
       events.warning(publication, DATA_PLANE_UNAVAILABLE, message);
     }
@@ -392,14 +396,12 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
         .filter(c -> !c.type().equals(PATH_REMOVED)).toList());
     conditions.addAll(new Conditions(conditionsOf(publication), publication.getMetadata().getGeneration(),
         clock.instant()).set(PATH_REMOVED, false, DATA_PLANE_UNAVAILABLE, message).list());
-    CvmfsPublicationStatus status = new CvmfsPublicationStatus(previous.phase(), previous.revision(),
-        previous.publishedAt(), previous.expiresAt(), previous.files(), previous.bytes(), message, conditions,
-        previous.observedGeneration());
-    if (status.equals(previous)) {
-      return;
-    }
+    CvmfsPublicationStatus status = CvmfsPublicationStatus.carriedOver(previous)
+        .message(message)
+        .conditions(conditions)
+        .build();
     try {
-      client.resource(copy(publication, status)).patchStatus();
+      statuses.writeNow(context.getClient(), publication, status);
     } catch (KubernetesClientException e) {
       // The condition is information; removal is retried either way.
       LOG.warn("could not record why {} waits: {}", key(publication), e.getMessage());

@@ -1,14 +1,10 @@
 package io.ephemeral.cvmfs.operator.reconcilers;
 
-import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
-import io.ephemeral.cvmfs.dataplane.format.Whitelist;
-import io.ephemeral.cvmfs.dataplane.maintenance.InvalidWhitelistException;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositoryStatus;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneClient;
-import io.ephemeral.cvmfs.operator.dataplane.DataPlaneException;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneLocator;
 import io.ephemeral.cvmfs.operator.dependents.ClientConfigMap;
 import io.ephemeral.cvmfs.operator.dependents.DataPlaneDeployment;
@@ -26,7 +22,6 @@ import io.ephemeral.cvmfs.operator.dependents.PublishTokenSecret;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryKeysSecret;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
 import io.ephemeral.cvmfs.operator.events.EventRecorder;
-import io.ephemeral.cvmfs.operator.keys.RepositoryKeySet;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -43,7 +38,6 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDep
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Workflow;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.WorkflowBuilder;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -65,8 +59,9 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
   static final String CLIENT_CONFIG_SYNCED = "ClientConfigMapSynced";
 
   private final OperatorConfig config;
-  private final DataPlaneClient dataPlane;
-  private final DataPlaneLocator locator;
+  private final RepositoryObserver observer;
+  private final StatusRecorder<CvmfsRepository, CvmfsRepositoryStatus> status =
+      new StatusRecorder<>(CvmfsRepository::new, StatusRecorder.Concurrency.OPTIMISTIC);
   private final EventRecorder events;
   private final Clock clock;
   private final RepositoryKeysSecret keysSecret;
@@ -77,8 +72,7 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
   public CvmfsRepositoryReconciler(OperatorConfig config, DataPlaneClient dataPlane, DataPlaneLocator locator,
       EventRecorder events, Clock clock) {
     this.config = config;
-    this.dataPlane = dataPlane;
-    this.locator = locator;
+    this.observer = new RepositoryObserver(r -> dataPlane.repository(locator.baseUrl(r), r.fqrn()).revision());
     this.events = events;
     this.clock = clock;
     MasterKeySecret masterKey = managed(new MasterKeySecret());
@@ -148,9 +142,14 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
       }
       Conditions conditions = new Conditions(before, repository.getMetadata().getGeneration(), now)
           .set(READY, false, "InvalidSpec", problem.get());
-      return status(repository, new CvmfsRepositoryStatus(conditions.list(), repository.getMetadata().getGeneration(),
-          repository.fqrn(), previous == null ? null : previous.revision(), null, null,
-          previous == null ? null : previous.publicKeyFingerprint(), previous == null ? null : previous.whitelistExpiresAt()));
+      // What was observed before stays; the URLs are not reported for a spec that is not served.
+      return refreshed(status.update(repository, CvmfsRepositoryStatus.carriedOver(previous)
+          .conditions(conditions.list())
+          .observedGeneration(repository.getMetadata().getGeneration())
+          .fqrn(repository.fqrn())
+          .repositoryUrl(null)
+          .notificationUrl(null)
+          .build()));
     }
     String hashBefore = podSpecHash(deployment.getSecondaryResource(repository, context));
     workflow.reconcile(repository, context).throwAggregateExceptionIfErrorsPresent();
@@ -167,7 +166,9 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
             clientConfig.getSecondaryResource(repository, context).orElse(null)));
     copy.filter(r -> !r.synced() && !Conditions.was(before, CLIENT_CONFIG_SYNCED, false, r.reason()))
         .ifPresent(r -> events.warning(repository, "ClientConfigMap" + r.reason(), r.message()));
-    return status(repository, observe(repository, context, dataPlaneDeployment, previous, now, copy));
+    RepositoryObservation observation = observer.observe(repository,
+        keysSecret.getSecondaryResource(repository, context), dataPlaneDeployment, now);
+    return refreshed(status.update(repository, status(repository, observation, copy, now)));
   }
 
   private static String podSpecHash(Optional<Deployment> dataPlane) {
@@ -183,94 +184,45 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
     Conditions conditions = new Conditions(previous == null ? null : previous.conditions(),
         repository.getMetadata().getGeneration(), clock.instant())
         .set(READY, false, "ReconcileFailed", FailureSummary.of(e));
-    CvmfsRepository update = new CvmfsRepository();
-    update.setMetadata(repository.getMetadata());
-    update.setSpec(repository.getSpec());
-    update.setStatus(new CvmfsRepositoryStatus(conditions.list(), previous == null ? null : previous.observedGeneration(),
-        repository.fqrn(), previous == null ? null : previous.revision(), previous == null ? null : previous.repositoryUrl(),
-        previous == null ? null : previous.notificationUrl(), previous == null ? null : previous.publicKeyFingerprint(),
-        previous == null ? null : previous.whitelistExpiresAt()));
-    return ErrorStatusUpdateControl.patchStatus(update);
+    return status.updateOnError(repository, CvmfsRepositoryStatus.carriedOver(previous)
+        .conditions(conditions.list())
+        .fqrn(repository.fqrn())
+        .build());
   }
 
-  private CvmfsRepositoryStatus observe(CvmfsRepository repository, Context<CvmfsRepository> context,
-      Optional<Deployment> deployment, CvmfsRepositoryStatus previous, Instant now,
-      Optional<ClientConfigTarget.Result> copy) {
+  /** The status an observation makes: a condition per aspect, then Ready from all of them. */
+  private CvmfsRepositoryStatus status(CvmfsRepository repository, RepositoryObservation observation,
+      Optional<ClientConfigTarget.Result> copy, Instant now) {
+    CvmfsRepositoryStatus previous = repository.getStatus();
     String fqrn = repository.fqrn();
+    // The data plane may be down for a while: the last revision it served is still the latest.
+    Long revision = observation.revision() != null ? observation.revision()
+        : previous == null ? null : previous.revision();
     Conditions conditions = new Conditions(previous == null ? null : previous.conditions(),
         repository.getMetadata().getGeneration(), now);
-    HashAlgorithm algorithm = HashAlgorithm.fromConfigName(repository.getSpec().hashAlgorithm().flag());
-
-    String fingerprint = null;
-    String whitelistExpiresAt = null;
-    Optional<Secret> secret = keysSecret.getSecondaryResource(repository, context);
-    boolean keysReady = false;
-    boolean whitelistValid = false;
-    if (secret.isEmpty()) {
-      conditions.set(KEYS_READY, false, "Missing", "the keys Secret " + RepositoryResources.keysSecret(repository)
-          + " does not exist yet");
-      conditions.set(WHITELIST_VALID, false, "Missing", "no whitelist yet");
-    } else {
-      try {
-        RepositoryKeySet keys = RepositoryKeySet.fromSecret(fqrn, secret.get());
-        fingerprint = keys.fingerprint(algorithm);
-        keysReady = true;
-        conditions.set(KEYS_READY, true, "Present", "repository key, certificate, master public key and whitelist in "
-            + RepositoryResources.keysSecret(repository));
-        try {
-          Whitelist whitelist = keys.checkedWhitelist(now);
-          whitelistExpiresAt = whitelist.clientExpiry().toString();
-          whitelistValid = true;
-          conditions.set(WHITELIST_VALID, true, "Valid", "signed by the master key, expires at " + whitelistExpiresAt);
-        } catch (InvalidWhitelistException e) {
-          conditions.set(WHITELIST_VALID, false, "Invalid", e.getMessage());
-        }
-      } catch (IOException | RuntimeException e) {
-        conditions.set(KEYS_READY, false, "Unreadable", "the keys Secret cannot be read: " + e.getMessage());
-        conditions.set(WHITELIST_VALID, false, "Unreadable", "the keys Secret cannot be read");
-      }
-    }
-
-    Long revision = previous == null ? null : previous.revision();
-    boolean dataPlaneReady = false;
-    int available = deployment.map(d -> d.getStatus() == null || d.getStatus().getAvailableReplicas() == null ? 0
-        : d.getStatus().getAvailableReplicas()).orElse(0);
-    if (available < 1) {
-      conditions.set(DATA_PLANE_READY, false, "Unavailable", "no data-plane pod of "
-          + RepositoryResources.dataPlane(repository) + " is available yet");
-    } else {
-      try {
-        revision = dataPlane.repository(locator.baseUrl(repository), fqrn).revision();
-        dataPlaneReady = true;
-        conditions.set(DATA_PLANE_READY, true, "Serving", "serving revision " + revision);
-      } catch (DataPlaneException e) {
-        conditions.set(DATA_PLANE_READY, false, "Unreachable", e.getMessage());
-      }
-    }
-
+    set(conditions, KEYS_READY, observation.keys());
+    set(conditions, WHITELIST_VALID, observation.whitelist());
+    set(conditions, DATA_PLANE_READY, observation.dataPlane());
     copy.ifPresent(r -> conditions.set(CLIENT_CONFIG_SYNCED, r.synced(), r.reason(), r.message()));
-
-    if (keysReady && whitelistValid && dataPlaneReady) {
-      conditions.set(READY, true, "Serving", fqrn + " is served at revision " + revision);
-    } else {
-      String reason = !keysReady ? "KeysNotReady" : !whitelistValid ? "WhitelistInvalid" : "DataPlaneNotReady";
-      conditions.set(READY, false, reason, "waiting for " + (!keysReady ? "the keys" : !whitelistValid
-          ? "a valid whitelist" : "the data plane"));
-    }
-    return new CvmfsRepositoryStatus(conditions.list(), repository.getMetadata().getGeneration(), fqrn, revision,
-        RepositoryResources.publicUrl(repository, config.clusterDomain()) + "/cvmfs/" + fqrn,
-        RepositoryResources.notificationUrl(repository, config.clusterDomain()),
-        fingerprint, whitelistExpiresAt);
+    set(conditions, READY, observation.readiness(fqrn, revision));
+    return CvmfsRepositoryStatus.carriedOver(previous)
+        .conditions(conditions.list())
+        .observedGeneration(repository.getMetadata().getGeneration())
+        .fqrn(fqrn)
+        .revision(revision)
+        .repositoryUrl(RepositoryResources.publicUrl(repository, config.clusterDomain()) + "/cvmfs/" + fqrn)
+        .notificationUrl(RepositoryResources.notificationUrl(repository, config.clusterDomain()))
+        .publicKeyFingerprint(observation.publicKeyFingerprint())
+        .whitelistExpiresAt(observation.whitelistExpiresAt())
+        .build();
   }
 
-  private UpdateControl<CvmfsRepository> status(CvmfsRepository repository, CvmfsRepositoryStatus status) {
-    CvmfsRepository update = new CvmfsRepository();
-    update.setMetadata(repository.getMetadata());
-    update.setSpec(repository.getSpec());
-    update.setStatus(status);
-    UpdateControl<CvmfsRepository> control = Objects.equals(status, repository.getStatus())
-        ? UpdateControl.noUpdate() : UpdateControl.patchStatus(update);
-    // Revision and whitelist change without any event on the objects this operator watches.
+  private static void set(Conditions conditions, String type, RepositoryObservation.Finding finding) {
+    conditions.set(type, finding.ok(), finding.reason(), finding.message());
+  }
+
+  /** Revision and whitelist change without any event on the objects this operator watches. */
+  private UpdateControl<CvmfsRepository> refreshed(UpdateControl<CvmfsRepository> control) {
     return control.rescheduleAfter(config.statusInterval());
   }
 }

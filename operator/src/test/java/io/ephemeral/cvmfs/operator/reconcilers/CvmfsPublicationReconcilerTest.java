@@ -303,12 +303,7 @@ class CvmfsPublicationReconcilerTest {
 
   @Test
   void deletingANeverPublishedPublicationDoesNotWaitForAnUnreachableDataPlane() throws Exception {
-    int closedPort;
-    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      closedPort = socket.getLocalPort();
-    }
-    URI real = dataPlaneUrl.get();
-    dataPlaneUrl.set(URI.create("http://127.0.0.1:" + closedPort));
+    URI real = dataPlaneAtAClosedPort();
     try {
       create("never", "builds/never", url(), null, "1h");
       CvmfsPublication pending = awaitStatus("never", s -> s.conditions().stream()
@@ -322,6 +317,28 @@ class CvmfsPublicationReconcilerTest {
       client.resources(CvmfsPublication.class).inNamespace(NS).withName("never").delete();
       MockCluster.await("the object to go", Duration.ofSeconds(5),
           () -> client.resources(CvmfsPublication.class).inNamespace(NS).withName("never").get() == null);
+    } finally {
+      dataPlaneUrl.set(real);
+    }
+  }
+
+  @Test
+  void aPublicationWaitingForItsRepositoryGoesOnAsSoonAsTheRepositoryIsThere() throws Exception {
+    URI real = dataPlaneAtAClosedPort();
+    try {
+      CvmfsPublication early = new CvmfsPublication();
+      early.setMetadata(new ObjectMetaBuilder().withName("early").withNamespace(NS).build());
+      early.setSpec(new CvmfsPublicationSpec("late", "x", new PublicationSource(null, url(), null), null, "1h", null));
+      client.resource(early).create();
+      awaitStatus("early", s -> s.conditions().stream().anyMatch(c -> "RepositoryNotFound".equals(c.reason())));
+      CvmfsRepository late = new CvmfsRepository();
+      late.setMetadata(new ObjectMetaBuilder().withName("late").withNamespace(NS).build());
+      late.setSpec(CvmfsRepositorySpec.defaults().withFqrn("late.example.org"));
+      client.resource(late).create();
+      // The repository and then its token wake the publication: no poll would come for minutes.
+      CvmfsPublication woken = awaitStatus("early", s -> s.conditions().stream()
+          .anyMatch(c -> "DataPlaneUnavailable".equals(c.reason())));
+      assertEquals(Phase.Pending, woken.getStatus().phase());
     } finally {
       dataPlaneUrl.set(real);
     }
@@ -343,6 +360,15 @@ class CvmfsPublicationReconcilerTest {
         () -> client.resources(CvmfsPublication.class).inNamespace(NS).withName("kept").get() == null);
     assertEquals(404, get("/api/v1/repos/" + FQRN + "/paths/builds/kept").statusCode());
     assertEquals(1, warnings("kept", "DataPlaneUnavailable"));
+  }
+
+  /** Points the operator at a port nothing listens on; returns the data plane's real URL. */
+  private URI dataPlaneAtAClosedPort() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    return dataPlaneUrl.getAndSet(URI.create("http://127.0.0.1:" + closedPort));
   }
 
   private void assertFailed(String name, String reason, String messagePart) throws Exception {
