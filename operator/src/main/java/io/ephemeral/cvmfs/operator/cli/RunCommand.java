@@ -75,7 +75,7 @@ final class RunCommand implements Callable<Integer> {
   String publicationCheckInterval;
 
   @Option(names = "--retry-interval", paramLabel = "DURATION",
-      description = "How long a publication first waits for its repository, data plane or source before "
+      description = "How long a publication first waits for its data plane or source before "
           + "trying again, doubled after each failed attempt up to 5 minutes (env CVMFS_OPERATOR_RETRY_INTERVAL; default " + DEFAULT_RETRY_INTERVAL + ").")
   String retryInterval;
 
