@@ -212,8 +212,8 @@ done
 
 # compare.py SRC MOUNTED: every entry of SRC exists on the mount with the same type, mode,
 # size, SHA-1, symlink target and mtime, and nothing else is there except the nested
-# catalog marker .cvmfscatalog (spec 7.9). Hard links of the source are printed as a note
-# when the mount shows them as separate files: spec 7.12 allows independent entries.
+# catalog marker .cvmfscatalog (format.md 7.9). Hard links of the source are printed as a note
+# when the mount shows them as separate files: format.md 7.12 allows independent entries.
 cat > "$WORK/compare.py" <<'EOF'
 import os, sys, stat, hashlib
 src, mnt = sys.argv[1], sys.argv[2]

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One set of the catalog statistics counters (spec 7.4). A catalog stores two sets: {@code self}
+ * One set of the catalog statistics counters (format.md 7.4). A catalog stores two sets: {@code self}
  * for its own rows and {@code subtree} for all catalogs below it.
  */
 public record CatalogCounters(

@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.sqlite.SQLiteConfig;
 
-/** Reads a file catalog the way the client does: by path hash and by parent hash (spec 7.5). */
+/** Reads a file catalog the way the client does: by path hash and by parent hash (format.md 7.5). */
 public final class CatalogReader implements AutoCloseable {
 
   private static final String COLUMNS = "md5path_1, md5path_2, hardlinks, hash, size, mode, mtime, flags, name, symlink, uid, gid";

@@ -18,7 +18,7 @@ import java.util.Map;
 
 /**
  * Writes one file catalog: a SQLite database in the schema 2.5 revision 7 layout the client
- * expects (spec 7.2), filled in one transaction and closed cleanly in rollback-journal mode,
+ * expects (format.md 7.2), filled in one transaction and closed cleanly in rollback-journal mode,
  * ready to be compressed into a {@code C} object. It starts either empty ({@link #create}) or
  * as a copy of a finished catalog whose rows it changes ({@link #edit}).
  */

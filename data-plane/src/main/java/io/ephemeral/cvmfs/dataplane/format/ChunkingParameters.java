@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.format;
 
-/** Bounds of content-defined chunking, in bytes (spec 8). */
+/** Bounds of content-defined chunking, in bytes (format.md 8). */
 public record ChunkingParameters(int min, int avg, int max) {
 
   public static final ChunkingParameters DEFAULT = new ChunkingParameters(4 << 20, 8 << 20, 16 << 20);

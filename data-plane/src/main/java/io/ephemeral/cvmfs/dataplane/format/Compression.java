@@ -2,7 +2,7 @@ package io.ephemeral.cvmfs.dataplane.format;
 
 import java.util.Locale;
 
-/** Object compression (spec 2.1, 2.3) and its catalog flags bits 11-13. */
+/** Object compression (format.md 2.1, 2.3) and its catalog flags bits 11-13. */
 public enum Compression {
   ZLIB(0),
   NONE(0x800);

@@ -5,7 +5,7 @@ import java.util.HexFormat;
 
 /**
  * A content digest and its algorithm; its {@link #toString() hash string} names CVMFS objects
- * (spec 1.2): lowercase hex followed by the algorithm identifier.
+ * (format.md 1.2): lowercase hex followed by the algorithm identifier.
  */
 public record ContentHash(HashAlgorithm algorithm, byte[] digest) {
 

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One row of a file catalog, with the chunks of a chunked file (spec 7.6).
+ * One row of a file catalog, with the chunks of a chunked file (format.md 7.6).
  *
  * @param path full path inside the repository ({@code ""} for the root, else {@code /a/b})
  * @param mode full {@code st_mode} including the file type bits

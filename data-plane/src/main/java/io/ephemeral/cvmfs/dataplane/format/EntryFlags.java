@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.format;
 
-/** Bits of the catalog {@code flags} column (spec 7.7). */
+/** Bits of the catalog {@code flags} column (format.md 7.7). */
 public final class EntryFlags {
   public static final int DIRECTORY = 0x1;
   public static final int NESTED_MOUNTPOINT = 0x2;

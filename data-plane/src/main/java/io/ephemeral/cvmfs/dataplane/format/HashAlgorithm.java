@@ -7,7 +7,7 @@ import org.bouncycastle.crypto.Digest;
 import org.bouncycastle.crypto.digests.RIPEMD160Digest;
 import org.bouncycastle.crypto.digests.SHAKEDigest;
 
-/** The content hash algorithms of CVMFS (spec 1.1). Every one yields a 20-byte digest. */
+/** The content hash algorithms of CVMFS (format.md 1.1). Every one yields a 20-byte digest. */
 public enum HashAlgorithm {
   SHA1("sha1", ""),
   RMD160("rmd160", "-rmd160"),

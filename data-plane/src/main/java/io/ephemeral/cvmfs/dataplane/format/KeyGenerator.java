@@ -17,7 +17,7 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
-/** Creates the key pairs and the self-signed certificate of a repository, as cvmfs_server does (spec 4). */
+/** Creates the key pairs and the self-signed certificate of a repository, as cvmfs_server does (format.md 4). */
 public final class KeyGenerator {
 
   private static final int RSA_BITS = 2048;

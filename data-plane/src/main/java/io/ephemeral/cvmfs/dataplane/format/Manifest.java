@@ -5,7 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The fields of {@code .cvmfspublished} (spec 5.1). Optional hashes are {@code null} when absent.
+ * The fields of {@code .cvmfspublished} (format.md 5.1). Optional hashes are {@code null} when absent.
  *
  * @param catalogSize uncompressed size of the root catalog ({@code B})
  * @param ttl seconds ({@code D})

@@ -6,7 +6,7 @@ import java.util.zip.Deflater;
 
 /**
  * Turns plain bytes into the bytes stored for an object (a zlib stream, or the bytes as they
- * are) and names them by the digest of those stored bytes (spec 2.2). One encoder per thread:
+ * are) and names them by the digest of those stored bytes (format.md 2.2). One encoder per thread:
  * it keeps its {@link Deflater} and output buffer between calls.
  */
 public final class ObjectEncoder {

@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.format;
 
-/** The roles of stored objects and the suffix each adds to the object name (spec 1.3). */
+/** The roles of stored objects and the suffix each adds to the object name (format.md 1.3). */
 public enum ObjectKind {
   FILE(""),
   CHUNK("P"),

@@ -7,7 +7,7 @@ import java.security.MessageDigest;
 
 /**
  * The MD5 of a repository path split into two signed little-endian 64-bit integers, the key of
- * every catalog row (spec 7.5). The repository root is the empty string.
+ * every catalog row (format.md 7.5). The repository root is the empty string.
  */
 public record PathHash(long high, long low) {
 

@@ -17,7 +17,7 @@ import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
-/** PEM armour for keys and certificates in the forms the CVMFS tools read and write (spec 4). */
+/** PEM armour for keys and certificates in the forms the CVMFS tools read and write (format.md 4). */
 public final class Pem {
 
   private Pem() {}

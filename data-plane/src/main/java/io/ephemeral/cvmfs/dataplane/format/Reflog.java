@@ -13,7 +13,7 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * The reference log (spec 9.2): every root catalog and certificate a repository has referenced,
+ * The reference log (format.md 9.2): every root catalog and certificate a repository has referenced,
  * in the SQLite layout {@code cvmfs_server gc} and {@code check} read. Kept in rollback-journal
  * mode so that a plain copy of the closed file is a valid {@code .cvmfsreflog}.
  */

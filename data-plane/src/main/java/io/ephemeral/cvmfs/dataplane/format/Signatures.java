@@ -9,8 +9,8 @@ import javax.crypto.Cipher;
 
 /**
  * The two RSA signatures of CVMFS: SHA1withRSA by the repository key over a manifest's hash
- * string (spec 5.2), and raw PKCS#1 type-1 padding of the hash string by the master key for the
- * whitelist (spec 6.2).
+ * string (format.md 5.2), and raw PKCS#1 type-1 padding of the hash string by the master key for the
+ * whitelist (format.md 6.2).
  */
 public final class Signatures {
 

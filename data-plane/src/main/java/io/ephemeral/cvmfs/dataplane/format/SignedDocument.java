@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The shape shared by manifest and whitelist (spec 5.2, 6.2): a text body, the line {@code --},
+ * The shape shared by manifest and whitelist (format.md 5.2, 6.2): a text body, the line {@code --},
  * the hash string of the body, and raw signature bytes to the end of the file.
  */
 public record SignedDocument(byte[] body, String hashLine, byte[] signature) {

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The fields of {@code .cvmfswhitelist} (spec 6.1): when it was issued, when it expires, the
+ * The fields of {@code .cvmfswhitelist} (format.md 6.1): when it was issued, when it expires, the
  * repository it is for, and the fingerprints of the certificates it allows.
  */
 public record Whitelist(Instant issued, Instant expires, String fqrn, List<String> fingerprints) {
@@ -42,7 +42,7 @@ public record Whitelist(Instant issued, Instant expires, String fqrn, List<Strin
 
   /**
    * The instant the client stops accepting this whitelist: it reads only the date and the hour
-   * of the {@code E} line (spec 6.4).
+   * of the {@code E} line (format.md 6.4).
    */
   public Instant clientExpiry() {
     return expires.truncatedTo(ChronoUnit.HOURS);
@@ -78,7 +78,7 @@ public record Whitelist(Instant issued, Instant expires, String fqrn, List<Strin
 
   /**
    * The fingerprint line of a certificate: digest of its DER, uppercase hex pairs joined by
-   * {@code :}, plus the uppercase algorithm identifier for non-SHA-1 algorithms (spec 4).
+   * {@code :}, plus the uppercase algorithm identifier for non-SHA-1 algorithms (format.md 4).
    */
   public static String fingerprint(X509Certificate certificate, HashAlgorithm algorithm) {
     byte[] der;

@@ -1,7 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.format;
 
 /**
- * Finds content-defined cut points with the xor32 rolling checksum of cvmfs_server (spec 8), so
+ * Finds content-defined cut points with the xor32 rolling checksum of cvmfs_server (format.md 8), so
  * that identical content is cut at identical offsets by both writers. A {@link Cursor} follows
  * one file as its bytes arrive, in blocks of any size.
  */

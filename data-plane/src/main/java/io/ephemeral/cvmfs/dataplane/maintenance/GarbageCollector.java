@@ -14,7 +14,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
- * Mark and sweep over one repository's object store, safe while publications go on (spec 12.2).
+ * Mark and sweep over one repository's object store, safe while publications go on (format.md 12.2).
  *
  * <ol>
  *   <li>Fence: the start of the run, or of the oldest write still under way if earlier. Nothing

@@ -10,7 +10,7 @@ import java.util.Set;
 /**
  * Which root catalogs a client may still be reading: the current one, every one that became
  * current after the cutoff, and the newest one before it, which was current at the cutoff
- * (as {@code cvmfs_server gc -t} decides, spec 12.1). The others are condemned.
+ * (as {@code cvmfs_server gc -t} decides, format.md 12.1). The others are condemned.
  */
 record PreservedRevisions(Set<ContentHash> preserved, List<ContentHash> condemned) {
 

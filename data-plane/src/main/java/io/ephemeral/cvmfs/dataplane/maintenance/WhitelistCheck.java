@@ -8,7 +8,7 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 
 /**
- * The checks a client makes on a whitelist (spec 6.4), made before one is served: well formed,
+ * The checks a client makes on a whitelist (format.md 6.4), made before one is served: well formed,
  * for this repository, signed by the master key, listing the certificate in use, not expired.
  */
 public record WhitelistCheck(String fqrn, PublicKey masterPublicKey, X509Certificate certificate) {

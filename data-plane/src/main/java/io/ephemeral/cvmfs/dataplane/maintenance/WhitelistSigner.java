@@ -10,7 +10,7 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * Signs a fresh whitelist for one certificate, as {@code cvmfs_server resign} does (spec 6.5).
+ * Signs a fresh whitelist for one certificate, as {@code cvmfs_server resign} does (format.md 6.5).
  * It needs only the master key and the certificate, not the repository, so it can run while a
  * data plane holds the repository's lock.
  */

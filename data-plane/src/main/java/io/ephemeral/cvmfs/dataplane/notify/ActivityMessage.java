@@ -13,7 +13,7 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * The activity message of the notification protocol (spec 10.2): repository {@code repository}
+ * The activity message of the notification protocol (format.md 10.2): repository {@code repository}
  * has a new manifest.
  *
  * @param timestamp free text, never interpreted by clients

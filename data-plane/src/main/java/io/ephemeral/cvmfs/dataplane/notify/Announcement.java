@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
  * One revision of a repository as written to every subscriber: the server-sent event, framed
  * once as an HTTP chunk and shared by all streams.
  *
- * @param chunk the chunk size line, the event {@code "data: " + message + LF LF} (spec 10.5),
+ * @param chunk the chunk size line, the event {@code "data: " + message + LF LF} (format.md 10.5),
  *     and the closing CR LF
  */
 record Announcement(String repository, long revision, byte[] chunk) {

@@ -36,9 +36,9 @@ import org.slf4j.LoggerFactory;
  * flush, so that an event never straddles two network reads of the client.
  *
  * <p>At most one write is outstanding and at most one announcement waits, replaced by newer ones
- * (spec 10.5: the client reads one message per network read, and needs only the newest). The
+ * (format.md 10.5: the client reads one message per network read, and needs only the newest). The
  * stream is never ended while the server runs; nothing but complete messages is ever written,
- * since the client takes any other line for a broken message (spec 10.5), so dead peers are found
+ * since the client takes any other line for a broken message (format.md 10.5), so dead peers are found
  * by TCP keep-alive alone.
  */
 final class EventStreamHandler extends ChannelInboundHandlerAdapter implements Subscriber {

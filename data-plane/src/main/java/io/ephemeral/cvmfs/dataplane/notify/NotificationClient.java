@@ -20,10 +20,10 @@ import java.util.function.Consumer;
 /**
  * A subscriber that stays subscribed: after a failed attempt or the end of its stream it
  * subscribes again after an exponential backoff with jitter. The stock client instead retries at
- * once and stops for good after 11 quick failures (spec 10.7, cvmfs/cvmfs#3678), so a server
+ * once and stops for good after 11 quick failures (format.md 10.7, cvmfs/cvmfs#3678), so a server
  * restart loses it.
  *
- * <p>The subscription is the stock client's (spec 10.4, a {@code GET} with a body); the stream is
+ * <p>The subscription is the stock client's (format.md 10.4, a {@code GET} with a body); the stream is
  * read as server-sent events, so it also works where the events are split across reads.
  *
  * <p>A server sends nothing on a quiet stream, so a connection whose peer vanished without

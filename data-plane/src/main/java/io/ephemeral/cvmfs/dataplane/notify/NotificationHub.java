@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A subscriber that joins gets the latest announcement at once, so a client that lost its
  * stream catches up on reconnecting; for an unchanged revision the stock client's remount check
- * is a no-op (spec 10.6).
+ * is a no-op (format.md 10.6).
  */
 public final class NotificationHub implements AutoCloseable {
 
@@ -107,7 +107,7 @@ public final class NotificationHub implements AutoCloseable {
 
   /**
    * Adds a subscriber and offers it the latest announcement; a repository nobody announced yet
-   * is fine (spec 10.7: hold the stream open). Returns false once the hub is closed.
+   * is fine (format.md 10.7: hold the stream open). Returns false once the hub is closed.
    */
   boolean subscribe(String repository, Subscriber subscriber) {
     Announcement[] latest = new Announcement[1];
@@ -144,7 +144,7 @@ public final class NotificationHub implements AutoCloseable {
 
   /**
    * Ends every subscription abruptly, without the terminating chunk, so that clients see an
-   * error and reconnect (spec 10.7), spread over at most {@code spread} so that they do not all
+   * error and reconnect (format.md 10.7), spread over at most {@code spread} so that they do not all
    * reconnect at once. Returns once all are closed; later subscriptions are closed at once.
    */
   public void close(Duration spread) {

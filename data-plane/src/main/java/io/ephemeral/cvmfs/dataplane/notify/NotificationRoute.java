@@ -174,7 +174,7 @@ abstract class NotificationRoute extends RouteHandler {
   /**
    * A response with a JSON body ended by LF: a stock client that gets one instead of a stream
    * then counts a failed attempt and retries, where a body without LF would make it stop
-   * listening for good (spec 10.7).
+   * listening for good (format.md 10.7).
    */
   static FullHttpResponse json(HttpResponseStatus status, ObjectNode json) {
     byte[] bytes;

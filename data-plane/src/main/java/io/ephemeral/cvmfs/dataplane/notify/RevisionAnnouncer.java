@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Announces the revisions of the repositories this process serves: each one it commits, and
  * those posted to the publish endpoint after checking them. A message is only announced if the
- * client will accept it (spec 10.6, 11.3): a manifest for that repository, signed with its
+ * client will accept it (format.md 10.6, 11.3): a manifest for that repository, signed with its
  * certificate, not older than the current revision, with a valid whitelist listing the
  * certificate. Anything else would make every subscribed client fail its stream.
  */

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ephemeral.cvmfs.dataplane.repository.Fqrn;
 
-/** The body of a subscription (spec 10.4): {@code {"version":1,"repository":"<fqrn>"}}. */
+/** The body of a subscription (format.md 10.4): {@code {"version":1,"repository":"<fqrn>"}}. */
 public record SubscribeRequest(int version, String repository) {
 
   public static SubscribeRequest of(String repository) {

@@ -8,9 +8,9 @@ import java.util.Set;
 
 /**
  * {@code GET /api/v1/notifications/subscribe} with the body {@code {"version":1,"repository":
- * "<fqrn>"}} (spec 10.4; the stock client sends a body with its GET, {@code POST} is accepted
+ * "<fqrn>"}} (format.md 10.4; the stock client sends a body with its GET, {@code POST} is accepted
  * too): turns the connection into the repository's event stream. Only a malformed body is
- * refused; a repository this server does not know is held open (spec 10.7).
+ * refused; a repository this server does not know is held open (format.md 10.7).
  */
 public final class SubscribeRoute extends NotificationRoute {
 

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code /healthz}: the process answers. {@code /readyz}: every repository serves a whitelist
  * that clients still accept, since a client cannot mount, or take a new revision, once it has
- * expired (spec 11.3). One that expires within the configured number of days is a warning in
+ * expired (format.md 11.3). One that expires within the configured number of days is a warning in
  * the answer and the log, not a reason to take the only replica out of its Service: it still
  * serves, and the metric {@code cvmfs_whitelist_seconds_left} tells an alert.
  */

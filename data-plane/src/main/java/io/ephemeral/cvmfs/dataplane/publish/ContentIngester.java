@@ -16,7 +16,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Cuts one file into objects: files up to the minimum chunk size become one object, larger ones
- * are cut by xor32 into chunks unless the whole file ends up as a single piece (spec 7.10, 8).
+ * are cut by xor32 into chunks unless the whole file ends up as a single piece (format.md 7.10, 8).
  * Reading and cutting happen on the caller's thread, encoding and storing in the pipeline.
  *
  * <p>Large files are read in blocks, and a chunk goes to the pipeline as the slices of the

@@ -28,7 +28,7 @@ import java.util.concurrent.CompletionException;
 
 /**
  * Turns a tree source into stored objects and one nested catalog mounted at the publication
- * path (spec 7.9). Runs concurrently with other ingests; nothing becomes visible until the
+ * path (format.md 7.9). Runs concurrently with other ingests; nothing becomes visible until the
  * committer folds the result into a revision.
  */
 public final class PublicationIngest {
@@ -96,7 +96,7 @@ public final class PublicationIngest {
           throw new InvalidSourceException("hard link '" + path + "' points to '" + entry.linkTarget() + "', which is not an earlier regular file");
         }
         SourceEntry t = target.entry;
-        // Stored as an independent file with the same content, which is always valid (spec 7.12).
+        // Stored as an independent file with the same content, which is always valid (format.md 7.12).
         tree.put(path, new Node(new SourceEntry(path, EntryType.REGULAR, t.permissions(), t.size(), t.mtimeSeconds(),
             t.uid(), t.gid(), null), target.content));
       }

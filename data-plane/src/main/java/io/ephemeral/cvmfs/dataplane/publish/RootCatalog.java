@@ -154,7 +154,7 @@ final class RootCatalog implements AutoCloseable {
       properties.put("previous_revision", previous.toString());
     }
     properties.put("TTL", Long.toString(repository.options().manifestTtl()));
-    // Clients evict objects of volatile repositories first: right for short-lived artifacts (spec 12.3).
+    // Clients evict objects of volatile repositories first: right for short-lived artifacts (format.md 12.3).
     properties.put("volatile", "1");
     return properties;
   }

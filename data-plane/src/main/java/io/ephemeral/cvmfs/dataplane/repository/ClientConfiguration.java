@@ -2,7 +2,7 @@ package io.ephemeral.cvmfs.dataplane.repository;
 
 /**
  * The client configuration of a repository ({@code /etc/cvmfs/config.d/<fqrn>.conf}), with the
- * settings the stock client needs to mount this server (spec 11.4).
+ * settings the stock client needs to mount this server (format.md 11.4).
  *
  * @param baseUrl where this server is reached, e.g. {@code http://cvmfs.example:8080}
  * @param keysDirectory where clients keep the repository's public key

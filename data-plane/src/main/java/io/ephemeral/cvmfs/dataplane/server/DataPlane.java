@@ -174,7 +174,7 @@ public final class DataPlane implements AutoCloseable {
     }
   }
 
-  /** The notification API (spec 10) under /api/v1/notifications/. */
+  /** The notification API (format.md 10) under /api/v1/notifications/. */
   private HttpServer.Builder withNotificationApi(HttpServer.Builder builder, WriteAuthorizer authorizer,
       RevisionAnnouncer announcer) {
     return builder.route(() -> new SubscribeRoute(hub)).route(() -> new PublishRoute(authorizer, announcer));

@@ -25,7 +25,7 @@ final class CatalogInspection implements AutoCloseable {
 
   private static final byte[] SQLITE_MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 
-  /** Tables the client queries in a schema 2.5 revision 7 catalog (spec 7.2). */
+  /** Tables the client queries in a schema 2.5 revision 7 catalog (format.md 7.2). */
   static final Set<String> TABLES = Set.of("properties", "catalog", "chunks", "nested_catalogs", "bind_mountpoints",
       "statistics");
 
@@ -50,7 +50,7 @@ final class CatalogInspection implements AutoCloseable {
 
   /**
    * Checks the file header: an SQLite 3 database in rollback-journal mode, i.e. header bytes 18
-   * and 19 (write and read format versions) equal 1 (spec 7.1). Returns a fault or null.
+   * and 19 (write and read format versions) equal 1 (format.md 7.1). Returns a fault or null.
    */
   static String headerFault(Path file) throws IOException {
     byte[] header;

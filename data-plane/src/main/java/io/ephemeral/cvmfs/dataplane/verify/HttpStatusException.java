@@ -3,7 +3,7 @@ package io.ephemeral.cvmfs.dataplane.verify;
 import java.io.IOException;
 import java.net.URI;
 
-/** A request answered with a status other than 2xx, which the client treats as a failure (spec 3.2). */
+/** A request answered with a status other than 2xx, which the client treats as a failure (format.md 3.2). */
 public final class HttpStatusException extends IOException {
 
   private static final long serialVersionUID = 1L;

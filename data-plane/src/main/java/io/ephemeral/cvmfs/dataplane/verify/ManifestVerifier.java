@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Verifies a manifest received out of band, as the client verifies the one in a notification
- * (spec 10.6, 5.3): repository name, body hash, signature by the certificate it names, and a
+ * (format.md 10.6, 5.3): repository name, body hash, signature by the certificate it names, and a
  * whitelist signed by a master key, for this repository, not expired, listing that certificate.
  * Certificate and whitelist are fetched from the repository; certificates are kept, as they
  * never change under their name.

@@ -25,9 +25,9 @@ import java.util.zip.Inflater;
 
 /**
  * A repository as clients see it: a base URL such as {@code http://host:port/cvmfs/FQRN} under
- * which the manifest, the whitelist and the {@code data/} objects are served (spec 3.1).
+ * which the manifest, the whitelist and the {@code data/} objects are served (format.md 3.1).
  *
- * <p>Objects are checked the way the client checks them (spec 2.2): every received byte goes into
+ * <p>Objects are checked the way the client checks them (format.md 2.2): every received byte goes into
  * the hash that must equal the object's name, compressed objects are inflated, and the inflated
  * size must equal the size the referrer recorded. Instances are thread-safe.
  */
@@ -72,7 +72,7 @@ public final class RemoteRepository {
     return new RemoteRepository(URI.create(baseUrl));
   }
 
-  /** Mirrors the client: HTTP/1.1 and no redirects, which the client treats as errors (spec 3.2). */
+  /** Mirrors the client: HTTP/1.1 and no redirects, which the client treats as errors (format.md 3.2). */
   private static HttpClient defaultClient() {
     return HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
@@ -220,7 +220,7 @@ public final class RemoteRepository {
       response.body().close();
       throw new HttpStatusException(uri, status);
     }
-    // The client asks for no content coding and hashes the body as received (spec 3.2).
+    // The client asks for no content coding and hashes the body as received (format.md 3.2).
     Optional<String> coding = response.headers().firstValue("Content-Encoding");
     if (coding.isPresent() && !coding.get().equalsIgnoreCase("identity")) {
       response.body().close();

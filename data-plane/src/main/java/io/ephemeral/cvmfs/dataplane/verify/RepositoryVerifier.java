@@ -40,7 +40,7 @@ import java.util.stream.Stream;
 
 /**
  * Checks a served repository end to end, in the order a client mounting it would meet the
- * problems (spec 3.4, 5.3, 6.4), then everything a client could read later and a stratum 1 would
+ * problems (format.md 3.4, 5.3, 6.4), then everything a client could read later and a stratum 1 would
  * replicate: every catalog and every object. It stops at the first fault with a {@link
  * VerificationException} whose message says what is wrong and where.
  *
@@ -501,7 +501,7 @@ public final class RepositoryVerifier {
         }
       }
 
-      /** Pairs mountpoint entries with rows of {@code nested_catalogs}; each needs the other (spec 7.9). */
+      /** Pairs mountpoint entries with rows of {@code nested_catalogs}; each needs the other (format.md 7.9). */
       private Map<String, CatalogReader.NestedCatalog> nestedCatalogs(List<DirectoryEntry> rows) throws IOException {
         Map<String, CatalogReader.NestedCatalog> nested = new LinkedHashMap<>();
         for (CatalogReader.NestedCatalog row : reader.nestedCatalogs()) {

@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A raw connection that subscribes exactly as the stock client does (spec 10.4) and reads the
+ * A raw connection that subscribes exactly as the stock client does (format.md 10.4) and reads the
  * response chunk by chunk, so that tests see the bytes on the wire and the chunk boundaries.
  */
 final class EventStreamConnection implements AutoCloseable {
@@ -53,7 +53,7 @@ final class EventStreamConnection implements AutoCloseable {
     return connection;
   }
 
-  /** The request of spec 10.4, byte for byte, with {@code body}. */
+  /** The request of format.md 10.4, byte for byte, with {@code body}. */
   static String subscription(int port, String body) {
     return "GET /api/v1/notifications/subscribe HTTP/1.1\r\n"
         + "Host: 127.0.0.1:" + port + "\r\n"

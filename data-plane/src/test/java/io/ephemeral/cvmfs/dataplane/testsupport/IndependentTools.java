@@ -275,7 +275,7 @@ public final class IndependentTools {
     }
   }
 
-  /** {@code openssl dgst} in the algorithm a hash string's length implies (spec 1.2). */
+  /** {@code openssl dgst} in the algorithm a hash string's length implies (format.md 1.2). */
   private static String digest(String hashString, Path file) throws IOException {
     List<String> algorithm = switch (hashString.length()) {
       case 40 -> List.of("-sha1");
