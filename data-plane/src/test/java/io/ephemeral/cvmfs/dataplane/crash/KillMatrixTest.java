@@ -62,13 +62,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Kills a serving child JVM with SIGKILL at chosen stages of one operation of each kind (tar,
  * tar.gz, tar.zst, docker-save and OCI image archives, URL sources, staged uploads, the legacy
- * multipart upload, garbage collection, TTL expiry), restarts it on the same data directory and
- * checks that every crash restarts clean: the start succeeds in bounded time, {@code /readyz}
- * answers 200, the repository verifies, the revision never goes back, every acknowledged
- * publication is still served, and no scratch file is left. Trials run in sequence on one data
- * directory, so each start also meets what all earlier crashes left.
+ * multipart upload, garbage collection, TTL expiry, and the start itself), restarts it on the
+ * same data directory and checks that every crash restarts clean: the start succeeds in bounded
+ * time, {@code /readyz} answers 200, the repository verifies, the revision never goes back, every
+ * acknowledged publication is still served, and no scratch file is left. Trials run in sequence
+ * on one data directory, so each start also meets what all earlier crashes left.
  *
- * <p>The default is one round of 30 trials (10 kinds × 3 stages); the child's start is most of
+ * <p>The default is one round of 33 trials (11 kinds × 3 stages); starting the child is most of
  * the cost. {@code -Dkillmatrix.rounds=N} repeats the round with other byte counts and delays,
  * {@code -Dkillmatrix.seed} picks them, and {@code -Dkillmatrix.jvmArgs="…"} changes the child's
  * JVM options.
@@ -89,7 +89,7 @@ class KillMatrixTest {
 
   enum Kind {
     TAR("tar"), TAR_GZ("tar.gz"), TAR_ZST("tar.zst"), DOCKER("docker-archive"), OCI("oci-archive"), URL("url"),
-    STAGED("staged"), LEGACY("legacy"), GC("gc"), TTL("ttl");
+    STAGED("staged"), LEGACY("legacy"), GC("gc"), TTL("ttl"), START("start");
 
     final String label;
 
@@ -195,7 +195,7 @@ class KillMatrixTest {
     long total = (System.nanoTime() - began) / 1_000_000;
     List<Long> sorted = startMillis.stream().sorted().toList();
     String summary = String.format(Locale.ROOT,
-        "kill matrix: %d trials, %d kinds, %d starts in %.1f s; start min %d ms, median %d ms, max %d ms",
+        "kill matrix: %d trials, %d kinds, %d launches in %.1f s; start min %d ms, median %d ms, max %d ms",
         trials.size(), Kind.values().length, starts, total / 1000.0, sorted.get(0), sorted.get(sorted.size() / 2),
         sorted.get(sorted.size() - 1));
     System.out.println(summary);
@@ -257,6 +257,12 @@ class KillMatrixTest {
         case 1 -> new Trial(n, kind, "expiring", 0, 1000 + delay * 8, 0);
         default -> new Trial(n, kind, "expired", 0, 0, 0);
       };
+      // The next start is killed too, at a share of the usual start time.
+      case START -> switch (stage) {
+        case 0 -> new Trial(n, kind, "early", 0.5, 0, 0.3 + jitter * 0.3);
+        case 1 -> new Trial(n, kind, "late", 0.5, 0, 0.75 + jitter * 0.2);
+        default -> new Trial(n, kind, "serving", 0.5, 0, 1.1 + jitter * 0.3);
+      };
     };
   }
 
@@ -277,7 +283,24 @@ class KillMatrixTest {
       case LEGACY -> legacy(trial);
       case GC -> collect(trial);
       case TTL -> expire(trial);
+      case START -> killStart(trial);
     };
+  }
+
+  /**
+   * Cuts off an image upload mid-spool, kills the server, then kills the next start too, before
+   * or after it has cleared what the first kill left: the start after that must still be clean.
+   */
+  private String killStart(Trial trial) throws Exception {
+    String spooled = putArchive(new Trial(trial.number(), Kind.DOCKER, "spool", trial.fraction(), 0, 0));
+    kill();
+    List<Long> sorted = startMillis.stream().sorted().toList();
+    long after = Math.round(sorted.get(sorted.size() / 2) * trial.ofLatency());
+    Path log = launch();
+    Thread.sleep(after);
+    boolean serving = SERVING.matcher(Files.readString(log)).find();
+    return spooled.substring(0, spooled.indexOf(';')) + ", start killed at " + after + " ms"
+        + (serving ? " (serving)" : "");
   }
 
   private String putArchive(Trial trial) throws Exception {
@@ -694,17 +717,8 @@ class KillMatrixTest {
   // ---------------------------------------------------------------- the child process
 
   private void start() throws Exception {
-    Path log = temp.resolve("serve-" + ++starts + ".log");
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(Arrays.asList(JVM_ARGS.trim().split("\\s+")));
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.ephemeral.cvmfs.dataplane.cli.Main", "serve",
-        "--data", data.toString(), "--repository", FQRN, "--bind", "127.0.0.1", "--port", "0",
-        "--notification-port", "-1", "--gc-interval", "0", "--gc-grace", "0", "--housekeeping-interval", "1s"));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    builder.environment().put("CVMFS_EPHEMERAL_TOKEN", TOKEN);
+    Path log = launch();
     long began = System.nanoTime();
-    server = builder.start();
     long deadline = began + START_LIMIT.toNanos();
     while (System.nanoTime() < deadline) {
       Matcher matcher = SERVING.matcher(Files.readString(log));
@@ -719,6 +733,21 @@ class KillMatrixTest {
       Thread.sleep(25);
     }
     fail("serve did not start within " + START_LIMIT + ": " + tail(log, 40));
+  }
+
+  /** Starts the child without waiting for it; returns its log. */
+  private Path launch() throws IOException {
+    Path log = temp.resolve("serve-" + ++starts + ".log");
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(Arrays.asList(JVM_ARGS.trim().split("\\s+")));
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.ephemeral.cvmfs.dataplane.cli.Main", "serve",
+        "--data", data.toString(), "--repository", FQRN, "--bind", "127.0.0.1", "--port", "0",
+        "--notification-port", "-1", "--gc-interval", "0", "--gc-grace", "0", "--housekeeping-interval", "1s"));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().put("CVMFS_EPHEMERAL_TOKEN", TOKEN);
+    server = builder.start();
+    return log;
   }
 
   /** SIGKILL: {@link Process#destroyForcibly} sends it on Linux. */
