@@ -203,6 +203,32 @@ class KillMatrixTest {
         + String.join("\n", failures) + "\n" + String.join("\n", report));
   }
 
+  /**
+   * Kills the very first starts of a fresh data directory as each file of a new repository
+   * appears (the first key file, the state database, the whitelist, the manifest); the start after
+   * them must still serve a repository that verifies.
+   */
+  @Test
+  void killedFirstStartsRestartClean() throws Exception {
+    data = Files.createDirectories(temp.resolve("first"));
+    layout = new DataLayout(data);
+    Map<String, BooleanSupplier> moments = new LinkedHashMap<>();
+    moments.put("first key file", () -> count(layout.keys()) > 0);
+    moments.put("state database", () -> Files.exists(layout.state(FQRN).resolve("state.db")));
+    moments.put("whitelist", () -> Files.exists(layout.served(FQRN).resolve(Repository.WHITELIST)));
+    moments.put("manifest", () -> Files.exists(layout.served(FQRN).resolve(Repository.MANIFEST)));
+    List<String> report = new ArrayList<>();
+    for (Map.Entry<String, BooleanSupplier> moment : moments.entrySet()) {
+      launch();
+      boolean reached = pollFor(moment.getValue(), START_LIMIT, 1);
+      kill();
+      report.add(moment.getKey() + (reached ? "" : " (not reached)"));
+    }
+    start();
+    check(0);
+    System.out.println("kill matrix: first starts killed at " + String.join(", ", report) + "; then started clean");
+  }
+
   private static long millisSince(long nanos) {
     return (System.nanoTime() - nanos) / 1_000_000;
   }
