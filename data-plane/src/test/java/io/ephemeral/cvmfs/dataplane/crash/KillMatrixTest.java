@@ -173,7 +173,14 @@ class KillMatrixTest {
       long operated = millisSince(operationAt);
       long before = Math.max(revisionOnDisk(), highestAcknowledged);
       long startedAt = System.nanoTime();
-      start();
+      try {
+        start();
+      } catch (AssertionError e) {
+        // Nothing after a failed start can be checked: stop with what was seen so far.
+        throw new AssertionError("the start after trial " + trial.number() + " (" + trial.kind().label + " "
+            + trial.stage() + ", " + evidence + ") failed: " + e.getMessage() + "\n" + String.join("\n", failures)
+            + "\n" + String.join("\n", report), e);
+      }
       long started = millisSince(startedAt);
       long checkAt = System.nanoTime();
       String outcome;
