@@ -129,12 +129,16 @@ public final class PublishService {
     StagedUploads staged = uploads.get(publisher(fqrn).repository().fqrn());
     Path file = staged.find(uploadId).orElseThrow(() -> new PublishException(PublishException.Reason.NOT_FOUND,
         "no staged upload with id " + uploadId));
-    PublishResult result;
-    try (InputStream in = Files.newInputStream(file)) {
-      result = publishBody(fqrn, path, in, format, ttl, overwrite);
-    }
+    PublishResult result = publishFile(fqrn, path, file, format, ttl, overwrite);
     staged.delete(uploadId);
     return result;
+  }
+
+  private PublishResult publishFile(String fqrn, String path, Path file, PublishFormat format, String ttl,
+      boolean overwrite) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      return publishBody(fqrn, path, in, format, ttl, overwrite);
+    }
   }
 
   /** Downloads an archive, checks its SHA-256 if given, and publishes it. */
@@ -154,7 +158,12 @@ public final class PublishService {
     if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
       throw new IllegalArgumentException("url must be http or https: " + url);
     }
-    refuseTakenPath(publisher(fqrn), RepositoryPath.normalize(path), overwrite);
+    Publisher publisher = publisher(fqrn);
+    refuseTakenPath(publisher, RepositoryPath.normalize(path), overwrite);
+    // The download goes to scratch, not among the staged uploads: nobody knows its id, so only
+    // this call can claim it, and the scratch folder is emptied at every start, whatever a crash
+    // left there.
+    StagedUploads downloads = new StagedUploads(publisher.repository().scratch());
     StagedUploads.Upload upload;
     try {
       HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(30)).GET().build(),
@@ -163,7 +172,7 @@ public final class PublishService {
         if (response.statusCode() / 100 != 2) {
           throw new SourceUnavailableException("fetching " + url + " answered HTTP " + response.statusCode());
         }
-        upload = uploads.get(fqrn).store(body, policy.maxUploadBytes(), sha256);
+        upload = downloads.store(body, policy.maxUploadBytes(), sha256);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -171,7 +180,11 @@ public final class PublishService {
     } catch (java.net.ConnectException | java.net.http.HttpTimeoutException e) {
       throw new SourceUnavailableException("cannot fetch " + url + ": " + e);
     }
-    return publishStaged(fqrn, path, upload.id(), format, ttl, overwrite);
+    try {
+      return publishFile(fqrn, path, downloads.find(upload.id()).orElseThrow(), format, ttl, overwrite);
+    } finally {
+      downloads.delete(upload.id());
+    }
   }
 
   /**

@@ -38,6 +38,8 @@ public final class PublishToken {
       byte[] random = new byte[32];
       new SecureRandom().nextBytes(random);
       Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+      // A start killed here leaves the temporary file read-only, which its owner cannot open for writing.
+      Files.deleteIfExists(temp);
       Files.writeString(temp, HexFormat.of().formatHex(random) + "\n", StandardCharsets.UTF_8);
       Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r--------"));
       Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);

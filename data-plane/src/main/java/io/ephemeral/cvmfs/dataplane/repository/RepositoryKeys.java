@@ -3,9 +3,13 @@ package io.ephemeral.cvmfs.dataplane.repository;
 import io.ephemeral.cvmfs.dataplane.format.KeyGenerator;
 import io.ephemeral.cvmfs.dataplane.format.Pem;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.PrivateKey;
@@ -35,21 +39,23 @@ public record RepositoryKeys(
     Files.createDirectories(layout.keys());
     Path masterKeyFile = layout.masterKey(fqrn);
     Path masterPublicFile = layout.masterPublicKey(fqrn);
+    Path keyFile = layout.repositoryKey(fqrn);
+    Path certificateFile = layout.certificate(fqrn);
+    finishPair(masterKeyFile, masterPublicFile);
+    finishPair(keyFile, certificateFile);
     if (!Files.exists(masterPublicFile)) {
       if (Files.exists(masterKeyFile)) {
         throw new IOException("master key " + masterKeyFile + " exists without its public key " + masterPublicFile);
       }
       KeyPair master = KeyGenerator.rsaKeyPair();
-      write(masterKeyFile, Pem.privateKey(master.getPrivate()), "r--------");
-      write(masterPublicFile, Pem.publicKey(master.getPublic()), "r--r--r--");
+      writePair(masterKeyFile, Pem.privateKey(master.getPrivate()), "r--------",
+          masterPublicFile, Pem.publicKey(master.getPublic()), "r--r--r--");
     }
-    Path keyFile = layout.repositoryKey(fqrn);
-    Path certificateFile = layout.certificate(fqrn);
     if (!Files.exists(keyFile) && !Files.exists(certificateFile)) {
       KeyPair repository = KeyGenerator.rsaKeyPair();
       X509Certificate certificate = KeyGenerator.selfSignedCertificate(fqrn, repository, now, CERTIFICATE_VALIDITY);
-      write(keyFile, Pem.privateKey(repository.getPrivate()), "r--------");
-      write(certificateFile, Pem.certificate(certificate), "r--r--r--");
+      writePair(keyFile, Pem.privateKey(repository.getPrivate()), "r--------",
+          certificateFile, Pem.certificate(certificate), "r--r--r--");
     }
     return load(layout, fqrn);
   }
@@ -93,10 +99,42 @@ public record RepositoryKeys(
     return Files.readString(file, StandardCharsets.US_ASCII);
   }
 
-  private static void write(Path file, String content, String permissions) throws IOException {
-    Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.writeString(temp, content, StandardCharsets.US_ASCII);
+  /**
+   * Writes a pair of key files that only work together: both complete under temporary names
+   * first, then renamed into place, {@code first} before {@code second}. A crash between the two
+   * renames leaves {@code second} complete under its temporary name; {@link #finishPair} renames it
+   * at the next start, which would otherwise find half a pair and refuse to start.
+   */
+  private static void writePair(Path first, String firstContent, String firstPermissions, Path second,
+      String secondContent, String secondPermissions) throws IOException {
+    writeTemporary(temporary(first), firstContent, firstPermissions);
+    writeTemporary(temporary(second), secondContent, secondPermissions);
+    Files.move(temporary(first), first, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(temporary(second), second, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  // A pair is only ever half renamed by writePair, so a first file with the second still temporary
+  // means a creation that was cut off after its temporary files were complete.
+  private static void finishPair(Path first, Path second) throws IOException {
+    if (Files.exists(first) && !Files.exists(second) && Files.isRegularFile(temporary(second))) {
+      Files.move(temporary(second), second, StandardCopyOption.ATOMIC_MOVE);
+    }
+  }
+
+  private static Path temporary(Path file) {
+    return file.resolveSibling(file.getFileName() + ".tmp");
+  }
+
+  private static void writeTemporary(Path temp, String content, String permissions) throws IOException {
+    // What a crash left here may be read-only, which the owner cannot open for writing.
+    Files.deleteIfExists(temp);
+    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      ByteBuffer buffer = ByteBuffer.wrap(content.getBytes(StandardCharsets.US_ASCII));
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      channel.force(true);
+    }
     Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString(permissions));
-    Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 }
