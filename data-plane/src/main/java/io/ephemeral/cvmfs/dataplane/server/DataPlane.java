@@ -50,8 +50,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running data plane: the repositories it serves (each a {@link ServedRepository}), the HTTP
- * servers and the housekeeping. {@link #close()} stops everything in reverse order; {@link #shutdown()} first lets
- * the requests in flight finish.
+ * servers and the housekeeping. {@link #close()} stops everything in reverse order;
+ * {@link #shutdown()} first lets the requests in flight finish.
  */
 public final class DataPlane implements AutoCloseable {
 
