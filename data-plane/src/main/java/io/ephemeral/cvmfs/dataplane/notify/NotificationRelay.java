@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.notify;
 
+import io.ephemeral.cvmfs.dataplane.Closing;
 import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.dataplane.format.SignedDocument;
 import io.ephemeral.cvmfs.dataplane.http.HttpServer;
@@ -58,16 +59,10 @@ public final class NotificationRelay implements AutoCloseable {
   /** Starts listening, then subscribes upstream; the relay is ready once this returns. */
   public static NotificationRelay start(RelayConfig config) throws IOException {
     NotificationRelay relay = new NotificationRelay(config);
-    try {
-      relay.open();
-      return relay;
-    } catch (IOException | RuntimeException e) {
-      relay.close();
-      throw e;
-    }
+    return Closing.onFailure(relay, relay::open);
   }
 
-  private void open() throws IOException {
+  private NotificationRelay open() throws IOException {
     for (String fqrn : config.repositories()) {
       clients.put(fqrn, new NotificationClient(config.upstream(), fqrn, config.initialBackoff(), config.maxBackoff(),
           config.upstreamIdle(), line -> LOG.info("upstream: {}", line)));
@@ -94,6 +89,7 @@ public final class NotificationRelay implements AutoCloseable {
       upstream.start();
     }
     LOG.info("relaying the notifications of {} from {} on port {}", config.repositories(), config.upstream(), port);
+    return this;
   }
 
   private void follow(String fqrn, NotificationClient client) {

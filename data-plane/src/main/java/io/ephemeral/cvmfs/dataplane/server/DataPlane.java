@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.server;
 
+import io.ephemeral.cvmfs.dataplane.Closing;
 import io.ephemeral.cvmfs.dataplane.api.ApiRepositoryInfo;
 import io.ephemeral.cvmfs.dataplane.api.ApiRoute;
 import io.ephemeral.cvmfs.dataplane.api.LegacyApiRoute;
@@ -11,7 +12,6 @@ import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
 import io.ephemeral.cvmfs.dataplane.api.MaintenanceRoute;
 import io.ephemeral.cvmfs.dataplane.api.RouteTable;
 import io.ephemeral.cvmfs.dataplane.api.TableRoute;
-import io.ephemeral.cvmfs.dataplane.format.Pem;
 import io.ephemeral.cvmfs.dataplane.maintenance.GarbageCollector;
 import io.ephemeral.cvmfs.dataplane.maintenance.GcScheduler;
 import io.ephemeral.cvmfs.dataplane.maintenance.Housekeeper;
@@ -19,9 +19,7 @@ import io.ephemeral.cvmfs.dataplane.notify.NotificationHub;
 import io.ephemeral.cvmfs.dataplane.notify.PublishRoute;
 import io.ephemeral.cvmfs.dataplane.notify.RevisionAnnouncer;
 import io.ephemeral.cvmfs.dataplane.notify.SubscribeRoute;
-import io.ephemeral.cvmfs.dataplane.maintenance.InvalidWhitelistException;
 import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
-import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistCheck;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistInstaller;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistWatcher;
 import io.ephemeral.cvmfs.dataplane.observability.AuditLog;
@@ -31,15 +29,12 @@ import io.ephemeral.cvmfs.dataplane.observability.MetricsRoute;
 import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
-import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
-import io.ephemeral.cvmfs.dataplane.repository.PublishToken;
-import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,13 +44,14 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running data plane: the repositories it opened, their publishers, the HTTP servers and the
- * housekeeping. {@link #close()} stops everything in reverse order; {@link #shutdown()} first lets
- * the requests in flight finish.
+ * A running data plane: the repositories it serves (each a {@link ServedRepository}), the HTTP
+ * servers and the housekeeping. {@link #close()} stops everything in reverse order;
+ * {@link #shutdown()} first lets the requests in flight finish.
  */
 public final class DataPlane implements AutoCloseable {
 
@@ -66,11 +62,9 @@ public final class DataPlane implements AutoCloseable {
 
   private final DataPlaneConfig config;
   private final ObjectPipeline pipeline = ObjectPipeline.forThisMachine();
-  private final Map<String, Publisher> publishers = new LinkedHashMap<>();
+  private final Map<String, ServedRepository> served = new LinkedHashMap<>();
   private final NotificationHub hub = new NotificationHub();
   private final List<HttpServer> servers = new ArrayList<>();
-  private final Map<String, GarbageCollector> collectors = new LinkedHashMap<>();
-  private final Map<String, WhitelistInstaller> whitelists = new LinkedHashMap<>();
   private final Metrics metrics = new Metrics();
   private final AuditLog audit = new AuditLog();
   private final List<AutoCloseable> resources = new ArrayList<>();
@@ -88,60 +82,39 @@ public final class DataPlane implements AutoCloseable {
   /** Opens (or creates) every repository and starts serving. */
   public static DataPlane start(DataPlaneConfig config) throws IOException {
     DataPlane dataPlane = new DataPlane(config);
-    try {
-      dataPlane.open();
-      return dataPlane;
-    } catch (IOException | RuntimeException e) {
-      dataPlane.close();
-      throw e;
-    }
+    return Closing.onFailure(dataPlane, dataPlane::open);
   }
 
-  private void open() throws IOException {
-    DataLayout layout = config.layout();
-    Map<String, Repository> repositories = new LinkedHashMap<>();
-    Map<String, PublishToken> tokens = new LinkedHashMap<>();
-    MaintenanceSettings maintenance = config.maintenance();
+  private DataPlane open() throws IOException {
     for (String fqrn : config.repositories()) {
-      installExternalWhitelist(layout, fqrn);
-      Repository repository = Repository.at(layout, fqrn).creationOptions(config.creationOptions())
-          .minRevision(config.minRevision()).open();
-      Publisher publisher;
-      try {
-        publisher = Publisher.start(repository, pipeline);
-      } catch (IOException | RuntimeException e) {
-        repository.close();
-        throw e;
-      }
-      publishers.put(fqrn, publisher);
-      repositories.put(fqrn, repository);
-      collectors.put(fqrn, new GarbageCollector(repository, maintenance.gcGrace() != null ? maintenance.gcGrace()
-          : GarbageCollector.defaultGrace(repository.options().manifestTtl())));
-      whitelists.put(fqrn, WhitelistInstaller.of(repository));
-      metrics.watchPublisher(fqrn, publisher);
-      metrics.watchCollector(fqrn, collectors.get(fqrn));
-      metrics.watchWhitelist(fqrn, whitelists.get(fqrn));
-      metrics.watchRevision(fqrn, publisher.committer());
-      metrics.registerSubscriberGauge(fqrn, () -> hub.subscribers(fqrn));
-      tokens.put(fqrn, token(layout, fqrn));
+      served.put(fqrn, ServedRepository.open(config, fqrn, pipeline));
     }
-    service = new PublishService(publishers, config.policy(), Clock.systemUTC());
+    for (ServedRepository repository : served.values()) {
+      repository.reportTo(metrics);
+      metrics.registerSubscriberGauge(repository.fqrn(), () -> hub.subscribers(repository.fqrn()));
+    }
+    MaintenanceSettings maintenance = config.maintenance();
+    Map<String, GarbageCollector> collectors = each(ServedRepository::collector);
+    Map<String, WhitelistInstaller> whitelists = each(ServedRepository::whitelist);
+    service = new PublishService(each(ServedRepository::publisher), config.policy(), Clock.systemUTC());
     metrics.watchPublishFailures(service);
-    WriteAuthorizer authorizer = new WriteAuthorizer(tokens);
-    RevisionAnnouncer announcer = new RevisionAnnouncer(hub, repositories.values(), Clock.systemUTC());
-    publishers.values().forEach(publisher -> announcer.follow(publisher.committer()));
+    WriteAuthorizer authorizer = new WriteAuthorizer(each(ServedRepository::token));
+    RevisionAnnouncer announcer = new RevisionAnnouncer(hub, each(ServedRepository::repository).values(),
+        Clock.systemUTC());
+    served.values().forEach(repository -> announcer.follow(repository.publisher().committer()));
     workers = workers();
     ApiRepositoryInfo info = new ApiRepositoryInfo(service, Clock.systemUTC());
     RouteTable api = ApiRoute.table(service, authorizer, info, new MaintenanceRoute(collectors, whitelists));
     RouteTable legacy = LegacyApiRoute.table(service, authorizer, config.legacyApiWithoutToken(), collectors, announcer,
-        layout::scratch);
+        config.layout()::scratch);
     HttpServer server = withNotificationApi(
         HttpServer.builder(HttpServerConfig.defaults().withAddress(config.bindAddress(), config.port())
             .withObjectCacheBytes(config.objectCacheBytes()).withConnectionLimits(config.connections())
             .withMaxRequestBodyBytes(config.policy().maxUploadBytes())),
         authorizer, announcer)
         .observer(request -> observe("main", request))
-        .repositories(new LocalRepositories(repositories, () -> publicUrl, config.publicUrl() == null))
+        .repositories(new LocalRepositories(each(ServedRepository::repository), () -> publicUrl,
+            config.publicUrl() == null))
         .route(() -> new MetricsRoute(metrics))
         .route(() -> new HealthRoute(whitelists, Duration.ofDays(maintenance.whitelistMinDays())))
         .route(() -> new TableRoute(api, workers))
@@ -166,12 +139,20 @@ public final class DataPlane implements AutoCloseable {
     if (!maintenance.gcInterval().isZero()) {
       resources.add(GcScheduler.start(List.copyOf(collectors.values()), maintenance.gcInterval()));
     }
-    for (String fqrn : config.repositories()) {
-      Path external = maintenance.whitelistFileOf(fqrn);
+    for (ServedRepository repository : served.values()) {
+      Path external = maintenance.whitelistFileOf(repository.fqrn());
       if (external != null) {
-        resources.add(WhitelistWatcher.start(external, whitelists.get(fqrn), maintenance.whitelistPollInterval()));
+        resources.add(WhitelistWatcher.start(external, repository.whitelist(), maintenance.whitelistPollInterval()));
       }
     }
+    return this;
+  }
+
+  /** One part of every repository served, by name, in the configured order. */
+  private <T> Map<String, T> each(Function<ServedRepository, T> part) {
+    Map<String, T> parts = new LinkedHashMap<>();
+    served.forEach((fqrn, repository) -> parts.put(fqrn, part.apply(repository)));
+    return Collections.unmodifiableMap(parts);
   }
 
   /** The notification API (format.md 10) under /api/v1/notifications/. */
@@ -188,36 +169,6 @@ public final class DataPlane implements AutoCloseable {
 
   private static String stripSlash(String url) {
     return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-  }
-
-  /**
-   * Serves the external whitelist before the repository opens, which then needs no master key:
-   * it signs a whitelist itself only when none is served.
-   */
-  private void installExternalWhitelist(DataLayout layout, String fqrn) throws IOException {
-    Path external = config.maintenance().whitelistFileOf(fqrn);
-    Path served = layout.served(fqrn).resolve(Repository.WHITELIST);
-    if (external == null || Files.exists(served) || !Files.exists(external) || !Files.exists(layout.certificate(fqrn))) {
-      return;
-    }
-    WhitelistCheck check = new WhitelistCheck(fqrn, Pem.readPublicKey(Files.readString(layout.masterPublicKey(fqrn))),
-        Pem.readCertificate(Files.readString(layout.certificate(fqrn))));
-    Files.createDirectories(served.getParent());
-    try {
-      new WhitelistInstaller(served, check).install(Files.readAllBytes(external));
-    } catch (InvalidWhitelistException e) {
-      LOG.warn("not serving the whitelist {}: {}", external, e.getMessage());
-    }
-  }
-
-  private PublishToken token(DataLayout layout, String fqrn) throws IOException {
-    if (config.token() != null) {
-      return PublishToken.of(config.token());
-    }
-    if (config.tokenFile() != null) {
-      return PublishToken.read(config.tokenFile());
-    }
-    return PublishToken.readOrGenerate(layout.keys().resolve(fqrn + ".token"));
   }
 
   private static ExecutorService workers() {
@@ -248,7 +199,8 @@ public final class DataPlane implements AutoCloseable {
   }
 
   public Publisher publisher(String fqrn) {
-    return publishers.get(fqrn);
+    ServedRepository repository = served.get(fqrn);
+    return repository == null ? null : repository.publisher();
   }
 
   /** The meters of this data plane, as {@code /metrics} exposes them. */
@@ -257,7 +209,8 @@ public final class DataPlane implements AutoCloseable {
   }
 
   public GarbageCollector collector(String fqrn) {
-    return collectors.get(fqrn);
+    ServedRepository repository = served.get(fqrn);
+    return repository == null ? null : repository.collector();
   }
 
   /** Requests being answered now, on all ports; notification streams are not counted. */
@@ -320,11 +273,11 @@ public final class DataPlane implements AutoCloseable {
     if (workers != null) {
       workers.shutdownNow();
     }
-    for (Publisher publisher : publishers.values()) {
+    for (ServedRepository repository : served.values()) {
       try {
-        publisher.close();
+        repository.close();
       } catch (IOException e) {
-        LOG.warn("while closing {}: {}", publisher.repository().fqrn(), e.getMessage());
+        LOG.warn("while closing {}: {}", repository.fqrn(), e.getMessage());
       }
     }
     pipeline.close();
