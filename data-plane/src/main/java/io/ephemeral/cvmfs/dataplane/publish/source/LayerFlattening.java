@@ -64,7 +64,6 @@ final class LayerFlattening {
     };
   }
 
-
   private final TreeVisitor visitor;
   private final Limits limits;
   private final Map<String, Decision> decided = new HashMap<>();
@@ -76,7 +75,6 @@ final class LayerFlattening {
   private long totalBytes;
   private long hiddenEntries;
   private long hiddenBytes;
-
   private long skippedSpecialFiles;
 
   LayerFlattening(TreeVisitor visitor, Limits limits) {
