@@ -67,8 +67,8 @@ class HostileArchiveTest {
     assertTrue(bomb.length < 128 << 10);
     LimitExceededException e = assertInstanceOf(LimitExceededException.class,
         imageRefusal(bomb, bomb.length, Long.MAX_VALUE, "member 'huge' is larger than the limit of "
-            + ImageArchiveSource.maxSpoolBytes(SMALL) + " bytes"));
-    assertTrue(ImageArchiveSource.maxSpoolBytes(SMALL) < 16 << 20, e.getMessage());
+            + ImageMembers.maxSpoolBytes(SMALL) + " bytes"));
+    assertTrue(ImageMembers.maxSpoolBytes(SMALL) < 16 << 20, e.getMessage());
     assertScratchEmpty();
   }
 
@@ -79,7 +79,7 @@ class HostileArchiveTest {
       archive.file("part" + i, new byte[1 << 20], 0644);
     }
     imageRefusal(Tars.gzip(archive.bytes()), Long.MAX_VALUE / 1000, Long.MAX_VALUE,
-        "archive expands past the limit of " + ImageArchiveSource.maxSpoolBytes(SMALL) + " bytes");
+        "archive expands past the limit of " + ImageMembers.maxSpoolBytes(SMALL) + " bytes");
     assertScratchEmpty();
   }
 
@@ -96,7 +96,7 @@ class HostileArchiveTest {
     for (int i = 0; i < 3000; i++) {
       archive.file("m" + i, "x");
     }
-    long limit = ImageArchiveSource.maxSpoolMembers(SMALL);
+    long limit = ImageMembers.maxSpoolMembers(SMALL);
     assertEquals(464, limit);
     imageRefusal(archive.bytes(), Long.MAX_VALUE / 1000, Long.MAX_VALUE,
         "archive expands past the limit of " + limit + " entries");
