@@ -11,17 +11,15 @@ import io.ephemeral.cvmfs.dataplane.api.JsonResponses;
 import io.ephemeral.cvmfs.dataplane.format.Pem;
 import io.ephemeral.cvmfs.dataplane.http.InFlightRequests;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
+import io.ephemeral.cvmfs.dataplane.testsupport.RawHttpConnection;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;
 import io.ephemeral.cvmfs.dataplane.verify.RepositoryReader;
 import io.ephemeral.cvmfs.dataplane.verify.RepositoryVerifier;
-import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
@@ -33,11 +31,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -81,8 +76,8 @@ class GracefulShutdownTest {
     DataPlane dataPlane = DataPlane.start(config(Duration.ofSeconds(20)));
     CompletableFuture<List<InFlightRequests.Cut>> shutdown;
     long revision;
-    try (Connection upload = new Connection(dataPlane.port()); Connection idle = new Connection(dataPlane.port());
-        Connection stream = new Connection(dataPlane.port())) {
+    try (RawHttpConnection upload = connect(dataPlane.port()); RawHttpConnection idle = connect(dataPlane.port());
+        RawHttpConnection stream = connect(dataPlane.port())) {
       idle.send(request("GET", "/cvmfs/" + REPO + "/.cvmfspublished", ""));
       assertEquals(200, idle.read().status());
       // A notification stream is no request in flight: it must not hold the drain.
@@ -90,7 +85,7 @@ class GracefulShutdownTest {
       stream.send(request("POST", "/api/v1/notifications/subscribe", "Content-Type: application/json\r\n"
           + "Content-Length: " + subscription.length() + "\r\n") + subscription);
       assertEquals(200, stream.readHead().status());
-      upload.beginUpload("/api/v1/repos/" + REPO + "/paths/drain/1", token(), tar, half);
+      beginUpload(upload, "/api/v1/repos/" + REPO + "/paths/drain/1", token(), tar, half);
       await(() -> dataPlane.requestsInFlight() == 1, "only the upload is in flight");
 
       shutdown = CompletableFuture.supplyAsync(dataPlane::shutdown);
@@ -98,7 +93,7 @@ class GracefulShutdownTest {
 
       // A new request on a connection opened before the drain.
       idle.send(request("GET", "/api/v1/repos/" + REPO, ""));
-      Response refused = idle.read();
+      RawHttpConnection.Response refused = idle.read();
       assertEquals(503, refused.status());
       assertEquals("close", refused.header("connection"));
       assertEquals("application/json", refused.header("content-type"));
@@ -110,7 +105,7 @@ class GracefulShutdownTest {
       stream.skipToEnd(); // ended by the drain, so that its client subscribes elsewhere
 
       upload.send(tar, half, tar.length - half);
-      Response published = upload.read();
+      RawHttpConnection.Response published = upload.read();
       assertEquals(201, published.status(), new String(published.body(), StandardCharsets.UTF_8));
       assertEquals("close", published.header("connection"));
       revision = JsonResponses.JSON.readTree(published.body()).get("revision").asLong();
@@ -137,8 +132,8 @@ class GracefulShutdownTest {
     long before = dataPlane.publisher(REPO).repository().head().orElseThrow().revision();
     List<InFlightRequests.Cut> cut;
     String log;
-    try (Connection upload = new Connection(dataPlane.port())) {
-      upload.beginUpload("/api/v1/repos/" + REPO + "/paths/cut/1?ttl=1h", token(), tar, half);
+    try (RawHttpConnection upload = connect(dataPlane.port())) {
+      beginUpload(upload, "/api/v1/repos/" + REPO + "/paths/cut/1?ttl=1h", token(), tar, half);
       await(() -> dataPlane.requestsInFlight() == 1, "the upload is in flight");
       PrintStream originalErr = System.err;
       ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -155,7 +150,7 @@ class GracefulShutdownTest {
       // The client learns of it: a 503, or at least a closed connection.
       try {
         upload.send(tar, half, tar.length - half);
-        Response response = upload.read();
+        RawHttpConnection.Response response = upload.read();
         assertEquals(503, response.status());
         assertEquals("shutting_down", JsonResponses.JSON.readTree(response.body()).get("error").asText());
       } catch (IOException closed) {
@@ -188,8 +183,8 @@ class GracefulShutdownTest {
     int status;
     try {
       int port = awaitStart(server);
-      try (Connection upload = new Connection(port)) {
-        upload.beginUpload("/api/v1/repos/" + REPO + "/paths/sigterm/1", TOKEN, tar, half);
+      try (RawHttpConnection upload = connect(port)) {
+        beginUpload(upload, "/api/v1/repos/" + REPO + "/paths/sigterm/1", TOKEN, tar, half);
         server.destroy(); // SIGTERM
         awaitRefused(port);
         upload.send(tar, half, tar.length - half);
@@ -292,99 +287,19 @@ class GracefulShutdownTest {
     fail("port " + port + " still accepts connections");
   }
 
-  private record Response(int status, Map<String, String> headers, byte[] body) {
-    String header(String name) {
-      return headers.get(name.toLowerCase(Locale.ROOT));
-    }
+  private static RawHttpConnection connect(int port) throws IOException {
+    return new RawHttpConnection(port, 15_000);
   }
 
-  /** One HTTP/1.1 connection driven by hand. */
-  private static final class Connection implements AutoCloseable {
-    private final Socket socket;
-    private final InputStream in;
-    private final OutputStream out;
-
-    Connection(int port) throws IOException {
-      socket = new Socket(InetAddress.getLoopbackAddress(), port);
-      socket.setSoTimeout(15_000);
-      in = new BufferedInputStream(socket.getInputStream());
-      out = socket.getOutputStream();
-    }
-
-    void send(String text) throws IOException {
-      out.write(text.getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-    }
-
-    void send(byte[] bytes, int offset, int length) throws IOException {
-      out.write(bytes, offset, length);
-      out.flush();
-    }
-
-    /**
-     * Sends the head of a PUT of {@code body}, waits for "100 Continue", which the server sends
-     * only once the request is in (so it is in flight), then sends the first {@code part} bytes.
-     */
-    void beginUpload(String target, String token, byte[] body, int part) throws IOException {
-      send(request("PUT", target, "Authorization: Bearer " + token + "\r\nContent-Length: " + body.length
-          + "\r\nExpect: 100-continue\r\n"));
-      Response proceed = readHead();
-      assertEquals(100, proceed.status());
-      send(body, 0, part);
-    }
-
-    Response read() throws IOException {
-      Response head = readHead();
-      String length = head.header("content-length");
-      byte[] body = length == null ? new byte[0] : in.readNBytes(Integer.parseInt(length));
-      return new Response(head.status(), head.headers(), body);
-    }
-
-    void skipToEnd() throws IOException {
-      try {
-        in.transferTo(OutputStream.nullOutputStream());
-      } catch (java.net.SocketException reset) {
-        // ended abruptly, as intended
-      }
-    }
-
-    Response readHead() throws IOException {
-      String statusLine = line();
-      if (statusLine == null) {
-        throw new IOException("connection closed before a response");
-      }
-      int status = Integer.parseInt(statusLine.split(" ")[1]);
-      Map<String, String> headers = new TreeMap<>();
-      for (String line = line(); line != null && !line.isEmpty(); line = line()) {
-        int colon = line.indexOf(':');
-        headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
-      }
-      return new Response(status, headers, new byte[0]);
-    }
-
-    boolean closedByServer() throws IOException {
-      try {
-        return in.read() == -1;
-      } catch (java.net.SocketException e) {
-        return true;
-      }
-    }
-
-    private String line() throws IOException {
-      ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-      for (int c; (c = in.read()) != -1; ) {
-        if (c == '\n') {
-          String text = buffer.toString(StandardCharsets.ISO_8859_1);
-          return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
-        }
-        buffer.write(c);
-      }
-      return buffer.size() == 0 ? null : buffer.toString(StandardCharsets.ISO_8859_1);
-    }
-
-    @Override
-    public void close() throws IOException {
-      socket.close();
-    }
+  /**
+   * Sends the head of a PUT of {@code body}, waits for "100 Continue", which the server sends only
+   * once the request is in (so it is in flight), then sends the first {@code part} bytes.
+   */
+  private static void beginUpload(RawHttpConnection connection, String target, String token, byte[] body, int part)
+      throws IOException {
+    connection.send(request("PUT", target, "Authorization: Bearer " + token + "\r\nContent-Length: " + body.length
+        + "\r\nExpect: 100-continue\r\n"));
+    assertEquals(100, connection.readHead().status());
+    connection.send(body, 0, part);
   }
 }

@@ -4,6 +4,7 @@ import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -27,8 +28,13 @@ public final class RawHttpConnection implements AutoCloseable {
   private final InputStream in;
 
   public RawHttpConnection(int port) throws IOException {
+    this(port, 5_000);
+  }
+
+  /** {@code timeoutMillis} bounds each read. */
+  public RawHttpConnection(int port, int timeoutMillis) throws IOException {
     socket = new Socket(InetAddress.getLoopbackAddress(), port);
-    socket.setSoTimeout(5_000);
+    socket.setSoTimeout(timeoutMillis);
     in = new BufferedInputStream(socket.getInputStream());
   }
 
@@ -38,7 +44,11 @@ public final class RawHttpConnection implements AutoCloseable {
   }
 
   public void send(byte[] bytes) throws IOException {
-    socket.getOutputStream().write(bytes);
+    send(bytes, 0, bytes.length);
+  }
+
+  public void send(byte[] bytes, int offset, int length) throws IOException {
+    socket.getOutputStream().write(bytes, offset, length);
     socket.getOutputStream().flush();
   }
 
@@ -53,6 +63,16 @@ public final class RawHttpConnection implements AutoCloseable {
 
   /** Reads one response; {@code head} says it answers a HEAD request, so has no body. */
   public Response read(boolean head) throws IOException {
+    Response response = readHead();
+    String length = response.header("content-length");
+    if (head || length == null) {
+      return response;
+    }
+    return new Response(response.status(), response.headers(), in.readNBytes(Integer.parseInt(length)));
+  }
+
+  /** Reads the status line and headers of a response, and nothing of its body. */
+  public Response readHead() throws IOException {
     String statusLine = line();
     if (statusLine == null) {
       throw new IOException("connection closed before a response");
@@ -64,11 +84,16 @@ public final class RawHttpConnection implements AutoCloseable {
       headers.merge(line.substring(0, colon).trim().toLowerCase(Locale.ROOT),
           line.substring(colon + 1).trim(), (a, b) -> a + ", " + b);
     }
-    byte[] body = new byte[0];
-    if (!head) {
-      body = in.readNBytes(Integer.parseInt(headers.get("content-length")));
+    return new Response(status, headers, new byte[0]);
+  }
+
+  /** Reads until the server ends the connection, however it ends it. */
+  public void skipToEnd() throws IOException {
+    try {
+      in.transferTo(OutputStream.nullOutputStream());
+    } catch (java.net.SocketException reset) {
+      // ended abruptly
     }
-    return new Response(status, headers, body);
   }
 
   public Response read() throws IOException {
