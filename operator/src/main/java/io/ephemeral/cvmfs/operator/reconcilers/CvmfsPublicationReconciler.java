@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +64,13 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   /** The condition a deleted publication carries while its path cannot be removed yet. */
   static final String PATH_REMOVED = "PathRemoved";
   static final String DATA_PLANE_UNAVAILABLE = "DataPlaneUnavailable";
+  static final String REPOSITORY_NOT_FOUND = "RepositoryNotFound";
+  static final String REPOSITORY_NOT_READY = "RepositoryNotReady";
+  static final String SOURCE_UNAVAILABLE = "SourceUnavailable";
+
+  /** Reasons of the {@code Published} condition while a publication waits for something that may come. */
+  static final Set<String> WAIT_REASONS =
+      Set.of(REPOSITORY_NOT_FOUND, REPOSITORY_NOT_READY, DATA_PLANE_UNAVAILABLE, SOURCE_UNAVAILABLE);
   /** The longest wait between two attempts while the data plane or a source fails. */
   static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
   /**
@@ -113,7 +121,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     CvmfsPublicationSpec spec = publication.getSpec();
     CvmfsRepository repository = repository(context).orElse(null);
     if (repository == null) {
-      return waitingForKubernetes(publication, "RepositoryNotFound", "no CvmfsRepository " + spec.repository()
+      return waitingForKubernetes(publication, REPOSITORY_NOT_FOUND, "no CvmfsRepository " + spec.repository()
           + " in namespace " + publication.getMetadata().getNamespace());
     }
     Duration maxTtl = Ttl.parse(repository.getSpec().publications().maxTtl());
@@ -123,7 +131,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     }
     Optional<String> token = token(context);
     if (token.isEmpty()) {
-      return waitingForKubernetes(publication, "RepositoryNotReady", "the token Secret of " + spec.repository()
+      return waitingForKubernetes(publication, REPOSITORY_NOT_READY, "the token Secret of " + spec.repository()
           + " does not exist yet");
     }
     URI base = locator.baseUrl(repository);
@@ -144,7 +152,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       return waiting(publication, DATA_PLANE_UNAVAILABLE, "waiting for the data plane: " + e.getMessage());
     }
     if (e.isTransientSourceFailure()) {
-      return waiting(publication, "SourceUnavailable", "waiting for the source: " + e.getMessage());
+      return waiting(publication, SOURCE_UNAVAILABLE, "waiting for the source: " + e.getMessage());
     }
     return fail(publication, failureReason(e), e.getMessage());
   }
@@ -256,7 +264,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   }
 
   private UpdateControl<CvmfsPublication> waitStatus(CvmfsPublication publication, String reason, String message) {
-    if (!hasReason(publication, PUBLISHED, reason)) {
+    if (waitBegins(conditionsOf(publication))) {
       events.warning(publication, reason, message);
     }
     CvmfsPublicationStatus previous = publication.getStatus();
@@ -287,6 +295,15 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
 
   private static List<Condition> conditionsOf(CvmfsPublication publication) {
     return publication.getStatus() == null ? List.of() : publication.getStatus().conditions();
+  }
+
+  /**
+   * Whether a wait starts now rather than going on: one Warning event for the whole wait, even as
+   * its reason moves on (a repository created with its publications: first its token Secret, then
+   * its data plane); the condition always says the current reason.
+   */
+  static boolean waitBegins(List<Condition> conditions) {
+    return conditions.stream().noneMatch(c -> c.type().equals(PUBLISHED) && WAIT_REASONS.contains(c.reason()));
   }
 
   /** Whether the condition of this type already has this reason, whatever its status. */
@@ -322,7 +339,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       case 404 -> "NotFound";
       case 409 -> "Conflict";
       case 413 -> "TooLarge";
-      case 422 -> "SourceUnavailable";
+      case 422 -> SOURCE_UNAVAILABLE;
       case 507 -> "NoSpace";
       default -> "Rejected";
     };

@@ -168,10 +168,10 @@ class RealClusterOperatorTest {
       Thread.sleep(5000);
       assertEquals(waiting, admin.resource(publication).get().getMetadata().getResourceVersion(),
           "the status of a waiting publication was written again");
-      long warnings = admin.v1().events().inNamespace(namespace).list().getItems().stream()
+      List<String> warnings = admin.v1().events().inNamespace(namespace).list().getItems().stream()
           .filter(e -> "never-published".equals(e.getInvolvedObject().getName()) && "Warning".equals(e.getType()))
-          .count();
-      assertTrue(warnings <= 1, warnings + " warnings for one wait");
+          .map(e -> e.getReason() + ": " + e.getMessage()).toList();
+      assertTrue(warnings.size() <= 1, warnings.size() + " warnings for one wait: " + warnings);
 
       long started = System.nanoTime();
       admin.resources(CvmfsPublication.class).inNamespace(namespace).delete();
