@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
@@ -67,6 +68,11 @@ final class ApiCall {
     return variables.get("path");
   }
 
+  /** The value of the pattern's variable {@code name}. */
+  String variable(String name) {
+    return variables.get(name);
+  }
+
   /** Reads the declared parameters from {@code query}; throws InvalidParameterException for the first bad one. */
   void readParameters(QueryParameters query) {
     for (Parameter<?> parameter : endpoint.parameters()) {
@@ -116,7 +122,12 @@ final class ApiCall {
 
   /** Answers with {@code body}. */
   void send(HttpResponseStatus status, JsonNode body) {
-    JsonResponses.send(ctx, status, body, !bodyPending);
+    send(status, body, null);
+  }
+
+  /** Answers with {@code body} and {@code headers} (may be null) added. */
+  void send(HttpResponseStatus status, JsonNode body, HttpHeaders headers) {
+    JsonResponses.send(ctx, status, body, !bodyPending, headers);
   }
 
   /** Answers with {@code error} in the words of the endpoint's family. */

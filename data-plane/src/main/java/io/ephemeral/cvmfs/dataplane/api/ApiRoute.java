@@ -18,41 +18,58 @@ import io.ephemeral.cvmfs.dataplane.api.InvalidParameterException.Location;
 import io.ephemeral.cvmfs.dataplane.api.QueryParameters.Parameter;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
 import io.ephemeral.cvmfs.dataplane.publish.PublishFormat;
+import io.ephemeral.cvmfs.dataplane.publish.PublishOperation;
+import io.ephemeral.cvmfs.dataplane.publish.PublishOperations;
 import io.ephemeral.cvmfs.dataplane.publish.PublishResult;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.StagedUploads;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The publish API under {@code /api/v1/repos/}, with the maintenance endpoints beside it. Bodies
  * of publishes are streamed to a worker thread, which runs the blocking publish and answers when
  * the revision is served; small JSON bodies are collected first. Errors are {@code {"error":
  * CODE, "detail": TEXT}}.
+ *
+ * <p>A publish from a URL or a staged upload sent with {@code Prefer: respond-async} (RFC 7240)
+ * is answered 202 at once with an operation, which {@code GET .../operations/ID} reads until it
+ * succeeded or failed: a caller need not hold a connection, or a thread, while a large source
+ * downloads. The publish itself goes on on the same worker.
  */
 public final class ApiRoute {
 
+  private static final Logger LOG = LoggerFactory.getLogger(ApiRoute.class);
+
   static final Parameter<String> TTL = QueryParameters.text("ttl");
   static final Parameter<Boolean> OVERWRITE = QueryParameters.flag("overwrite");
+  /** The {@code Prefer} token (RFC 7240) that asks for an answer before the publish is done. */
+  static final String RESPOND_ASYNC = "respond-async";
   static final Parameter<PublishFormat> FORMAT = QueryParameters.of("format", "format", PublishFormat::fromQuery);
 
   private final PublishService service;
+  private final PublishOperations operations;
   private final ApiRepositoryInfo info;
 
-  private ApiRoute(PublishService service, ApiRepositoryInfo info) {
+  private ApiRoute(PublishService service, PublishOperations operations, ApiRepositoryInfo info) {
     this.service = service;
+    this.operations = operations;
     this.info = info;
   }
 
   /** The endpoints of the v1 API. */
-  public static RouteTable table(PublishService service, WriteAuthorizer authorizer, ApiRepositoryInfo info,
-      MaintenanceRoute maintenance) {
-    ApiRoute api = new ApiRoute(service, info);
+  public static RouteTable table(PublishService service, PublishOperations operations, WriteAuthorizer authorizer,
+      ApiRepositoryInfo info, MaintenanceRoute maintenance) {
+    ApiRoute api = new ApiRoute(service, operations, info);
     String repo = "/api/v1/repos/{repo}";
     return RouteTable.builder(new Dialect(authorizer)).owning("/api/v1/repos/")
         .add(GET, repo, PUBLIC, NONE, api::describe)
@@ -63,6 +80,7 @@ public final class ApiRoute {
         .add(PATCH, repo + "/paths/{path...}", TOKEN, JSON, api::changeTtl)
         .add(DELETE, repo + "/paths/{path...}", TOKEN, NONE, api::remove)
         .add(POST, repo + "/uploads", TOKEN, STREAMED, api::stage)
+        .add(GET, repo + "/operations/{id}", TOKEN, NONE, api::operation)
         .add(POST, repo + "/gc", TOKEN, NONE, maintenance::collect, MaintenanceRoute.DRY_RUN)
         .add(PUT, repo + "/whitelist", TOKEN, BYTES, maintenance::installWhitelist)
         .build();
@@ -105,9 +123,64 @@ public final class ApiRoute {
           "the body needs exactly one of \"upload\" and \"url\""));
       return;
     }
-    published(call, upload != null
+    Publish publish = () -> upload != null
         ? service.publishUpload(call.repo(), call.path(), upload, format, text(node, "ttl"), overwrite)
-        : service.publishUrl(call.repo(), call.path(), url, text(node, "sha256"), format, text(node, "ttl"), overwrite));
+        : service.publishUrl(call.repo(), call.path(), url, text(node, "sha256"), format, text(node, "ttl"), overwrite);
+    if (prefersAsync(call.request().headers())) {
+      publishAsync(call, publish);
+    } else {
+      published(call, publish.run());
+    }
+  }
+
+  /** A publish, run now or after the answer. */
+  private interface Publish {
+    PublishResult run() throws Exception;
+  }
+
+  /** Answers 202 with the operation, then publishes on this worker and records the outcome. */
+  private void publishAsync(ApiCall call, Publish publish) {
+    PublishOperation operation = operations.start(call.repo(), "/" + call.path().replaceAll("^/+", ""));
+    HttpHeaders headers = new DefaultHttpHeaders()
+        .set(HttpHeaderNames.LOCATION, "/api/v1/repos/" + call.repo() + "/operations/" + operation.id())
+        .set("Preference-Applied", RESPOND_ASYNC);
+    call.send(HttpResponseStatus.ACCEPTED, ApiJson.operation(operation), headers);
+    try {
+      PublishResult result = publish.run();
+      operations.succeeded(operation.id(), result);
+      LOG.info("operation {}: {} published {} in revision {}", operation.id(), call.repo(), result.path(),
+          result.revision());
+    } catch (Exception | Error e) {
+      operations.failed(operation.id(), e);
+      ApiError error = ApiError.from(e);
+      LOG.warn("operation {}: publishing {} into {} failed: {} {}", operation.id(), operation.path(), call.repo(),
+          error.status().code(), error.detail());
+    }
+  }
+
+  private void operation(ApiCall call) throws Exception {
+    Optional<PublishOperation> operation = operations.find(call.repo(), call.variable("id"));
+    if (operation.isEmpty()) {
+      call.error(ApiError.of(HttpResponseStatus.NOT_FOUND, "not_found", "no operation " + call.variable("id")
+          + " in " + call.repo() + " (finished ones are kept " + PublishOperations.RETENTION.toMinutes()
+          + " minutes, and none survives a restart)"));
+      return;
+    }
+    operation.map(PublishOperation::result).ifPresent(result -> call.revision(result.revision()));
+    call.send(HttpResponseStatus.OK, ApiJson.operation(operation.get()));
+  }
+
+  /** Whether a {@code Prefer} header (RFC 7240) asks for {@code respond-async}. */
+  static boolean prefersAsync(HttpHeaders headers) {
+    for (String value : headers.getAll("Prefer")) {
+      for (String preference : value.split(",")) {
+        String name = preference.split("[;=]", 2)[0].strip();
+        if (name.equalsIgnoreCase(RESPOND_ASYNC)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private static void published(ApiCall call, PublishResult result) {

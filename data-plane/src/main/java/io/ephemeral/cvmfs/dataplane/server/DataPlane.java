@@ -27,6 +27,8 @@ import io.ephemeral.cvmfs.dataplane.observability.HealthRoute;
 import io.ephemeral.cvmfs.dataplane.observability.Metrics;
 import io.ephemeral.cvmfs.dataplane.observability.MetricsRoute;
 import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;
+import io.ephemeral.cvmfs.dataplane.publish.PublishOperation;
+import io.ephemeral.cvmfs.dataplane.publish.PublishOperations;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
 import java.io.IOException;
@@ -70,6 +72,7 @@ public final class DataPlane implements AutoCloseable {
   private final List<AutoCloseable> resources = new ArrayList<>();
   private ExecutorService workers;
   private PublishService service;
+  private final PublishOperations operations = new PublishOperations(Clock.systemUTC());
   private int port;
   private int notificationPort = -1;
   private volatile String publicUrl;
@@ -104,7 +107,8 @@ public final class DataPlane implements AutoCloseable {
     served.values().forEach(repository -> announcer.follow(repository.publisher().committer()));
     workers = workers();
     ApiRepositoryInfo info = new ApiRepositoryInfo(service, Clock.systemUTC());
-    RouteTable api = ApiRoute.table(service, authorizer, info, new MaintenanceRoute(collectors, whitelists));
+    RouteTable api = ApiRoute.table(service, operations, authorizer, info,
+        new MaintenanceRoute(collectors, whitelists));
     RouteTable legacy = LegacyApiRoute.table(service, authorizer, config.legacyApiWithoutToken(), collectors, announcer,
         config.layout()::scratch);
     HttpServer server = withNotificationApi(
@@ -250,6 +254,15 @@ public final class DataPlane implements AutoCloseable {
     }
     if (!cut.isEmpty()) {
       LOG.warn("shutting down: the grace of {} s ran out, {} requests were cut", grace.toSeconds(), cut.size());
+    }
+    // Publications answered 202 have no request in flight; they may finish within the same grace.
+    try {
+      for (PublishOperation operation : operations.awaitIdle(deadline)) {
+        LOG.warn("shutting down: cutting operation {}, publishing {} into {}; it will not commit",
+            operation.id(), operation.path(), operation.repository());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     return cut;
   }

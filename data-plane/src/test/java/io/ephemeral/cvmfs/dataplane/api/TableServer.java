@@ -4,6 +4,7 @@ import io.ephemeral.cvmfs.dataplane.http.HttpServer;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.http.RouteHandler;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
+import io.ephemeral.cvmfs.dataplane.publish.PublishOperations;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.PublishToken;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
@@ -35,7 +36,7 @@ final class TableServer implements AutoCloseable {
   static TableServer start(DataPlane dataPlane, Path data, String repo, String token, Executor workers,
       Supplier<? extends RouteHandler> first) throws IOException {
     WriteAuthorizer authorizer = new WriteAuthorizer(Map.of(repo, PublishToken.of(token)));
-    RouteTable api = ApiRoute.table(dataPlane.service(), authorizer,
+    RouteTable api = ApiRoute.table(dataPlane.service(), new PublishOperations(Clock.systemUTC()), authorizer,
         new ApiRepositoryInfo(dataPlane.service(), Clock.systemUTC()), new MaintenanceRoute(Map.of(), Map.of()));
     RouteTable legacy = LegacyApiRoute.table(dataPlane.service(), authorizer, false, Map.of(), null,
         new DataLayout(data)::scratch);
