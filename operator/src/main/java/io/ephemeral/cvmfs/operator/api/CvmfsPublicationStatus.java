@@ -12,6 +12,8 @@ public record CvmfsPublicationStatus(
     Long files,
     Long bytes,
     String message,
+    @JsonPropertyDescription("The data plane's operation of a publish under way; cleared once it succeeded or failed.")
+    String operation,
     @JsonPropertyDescription("Current state, one condition per type.")
     List<Condition> conditions,
     Long observedGeneration) {
@@ -31,7 +33,7 @@ public record CvmfsPublicationStatus(
    */
   public static Builder carriedOver(CvmfsPublicationStatus previous) {
     return new Builder(previous == null ? new CvmfsPublicationStatus(null, null, null, null, null, null, null, null,
-        null) : previous);
+        null, null) : previous);
   }
 
   /** Sets fields one by one; {@link #build()} makes the record. */
@@ -43,6 +45,7 @@ public record CvmfsPublicationStatus(
     private Long files;
     private Long bytes;
     private String message;
+    private String operation;
     private List<Condition> conditions;
     private Long observedGeneration;
 
@@ -54,6 +57,7 @@ public record CvmfsPublicationStatus(
       files = from.files;
       bytes = from.bytes;
       message = from.message;
+      operation = from.operation;
       conditions = from.conditions;
       observedGeneration = from.observedGeneration;
     }
@@ -93,6 +97,11 @@ public record CvmfsPublicationStatus(
       return this;
     }
 
+    public Builder operation(String value) {
+      operation = value;
+      return this;
+    }
+
     public Builder conditions(List<Condition> value) {
       conditions = value;
       return this;
@@ -104,8 +113,8 @@ public record CvmfsPublicationStatus(
     }
 
     public CvmfsPublicationStatus build() {
-      return new CvmfsPublicationStatus(phase, revision, publishedAt, expiresAt, files, bytes, message, conditions,
-          observedGeneration);
+      return new CvmfsPublicationStatus(phase, revision, publishedAt, expiresAt, files, bytes, message, operation,
+          conditions, observedGeneration);
     }
   }
 }

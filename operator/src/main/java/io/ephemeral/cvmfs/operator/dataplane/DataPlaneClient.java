@@ -31,21 +31,26 @@ public final class DataPlaneClient {
     return RepositoryInfo.fromJson(send(request(base, "/api/v1/repos/" + fqrn, null).GET()));
   }
 
-  public PublicationInfo publish(URI base, String fqrn, String path, String token, PublishRequest publish)
+  /**
+   * Starts a publish that the data plane answers before it is done ({@code Prefer:
+   * respond-async}), so that no caller's thread waits while a large source downloads; {@link
+   * #operation} follows it.
+   */
+  public PublishOperation startPublish(URI base, String fqrn, String path, String token, PublishRequest publish)
       throws DataPlaneException {
-    return PublicationInfo.fromJson(send(request(base, paths(fqrn, path), token)
+    return PublishOperation.fromJson(send(request(base, paths(fqrn, path), token)
+        .header("Prefer", "respond-async")
         .POST(json(publish.toJson(JSON.createObjectNode())))));
   }
 
+  /** An operation {@link #startPublish} started; empty when the data plane does not know it (it restarted). */
+  public Optional<PublishOperation> operation(URI base, String fqrn, String token, String id) throws DataPlaneException {
+    return sendUnlessNotFound(request(base, "/api/v1/repos/" + fqrn + "/operations/" + id, token).GET())
+        .map(PublishOperation::fromJson);
+  }
+
   public Optional<PublicationInfo> publication(URI base, String fqrn, String path) throws DataPlaneException {
-    try {
-      return Optional.of(PublicationInfo.fromJson(send(request(base, paths(fqrn, path), null).GET())));
-    } catch (DataPlaneException e) {
-      if (e.status() == 404) {
-        return Optional.empty();
-      }
-      throw e;
-    }
+    return sendUnlessNotFound(request(base, paths(fqrn, path), null).GET()).map(PublicationInfo::fromJson);
   }
 
   public PublicationInfo setTtl(URI base, String fqrn, String path, String token, String ttl) throws DataPlaneException {
@@ -55,15 +60,7 @@ public final class DataPlaneClient {
 
   /** Removes a publication; returns false when there was none. */
   public boolean delete(URI base, String fqrn, String path, String token) throws DataPlaneException {
-    try {
-      send(request(base, paths(fqrn, path), token).DELETE());
-      return true;
-    } catch (DataPlaneException e) {
-      if (e.status() == 404) {
-        return false;
-      }
-      throw e;
-    }
+    return sendUnlessNotFound(request(base, paths(fqrn, path), token).DELETE()).isPresent();
   }
 
   public JsonNode collectGarbage(URI base, String fqrn, String token) throws DataPlaneException {
@@ -90,6 +87,18 @@ public final class DataPlaneClient {
 
   private static BodyPublisher json(ObjectNode body) {
     return BodyPublishers.ofString(body.toString());
+  }
+
+  /** The answer's body, or empty on 404. */
+  private Optional<JsonNode> sendUnlessNotFound(HttpRequest.Builder builder) throws DataPlaneException {
+    try {
+      return Optional.of(send(builder));
+    } catch (DataPlaneException e) {
+      if (e.status() == 404) {
+        return Optional.empty();
+      }
+      throw e;
+    }
   }
 
   private JsonNode send(HttpRequest.Builder builder) throws DataPlaneException {

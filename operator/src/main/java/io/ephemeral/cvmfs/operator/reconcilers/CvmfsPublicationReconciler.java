@@ -12,6 +12,7 @@ import io.ephemeral.cvmfs.operator.dataplane.DataPlaneClient;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneException;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneLocator;
 import io.ephemeral.cvmfs.operator.dataplane.PublicationInfo;
+import io.ephemeral.cvmfs.operator.dataplane.PublishOperation;
 import io.ephemeral.cvmfs.operator.dataplane.PublishRequest;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
 import io.ephemeral.cvmfs.operator.events.EventRecorder;
@@ -53,6 +54,12 @@ import org.slf4j.LoggerFactory;
  * {@link #MAX_BACKOFF}. Status is only ever patched without a resourceVersion, so it does not
  * conflict with the framework's own writes.
  *
+ * <p>A publish does not hold a reconciler thread while the data plane works: it is started as an
+ * operation ({@code Prefer: respond-async}), whose id the status records, and looked at on later
+ * passes, soon at first and then less often, up to {@link #MAX_POLL}. A data plane that restarted
+ * has forgotten its operations; then the path says whether the publish committed, and if not it is
+ * started again.
+ *
  * <p>The repository and its token Secret are read from informers (see
  * {@link PublicationEventSources}): a publication waiting for them is reconciled again when they
  * appear or the repository turns Ready, and otherwise only after {@link #KUBERNETES_WAIT_FALLBACK}.
@@ -79,6 +86,10 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
    */
   static final Duration KUBERNETES_WAIT_FALLBACK = Duration.ofMinutes(10);
 
+  /** The first look at a running publish, doubled for each look after it up to {@link #MAX_POLL}. */
+  static final Duration FIRST_POLL = Duration.ofMillis(250);
+  static final Duration MAX_POLL = Duration.ofSeconds(10);
+
   private static final Logger LOG = LoggerFactory.getLogger(CvmfsPublicationReconciler.class);
 
   private final OperatorConfig config;
@@ -90,6 +101,8 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       new StatusRecorder<>(CvmfsPublication::new, StatusRecorder.Concurrency.LAST_WRITE_WINS);
   /** Failed attempts in a row, by namespace/name; only kept in memory, a restart starts over. */
   private final Map<String, Integer> failedAttempts = new ConcurrentHashMap<>();
+  /** Looks at the running publish so far, by namespace/name; only kept in memory. */
+  private final Map<String, Integer> polls = new ConcurrentHashMap<>();
 
   public CvmfsPublicationReconciler(OperatorConfig config, DataPlaneClient dataPlane, DataPlaneLocator locator,
       EventRecorder events, Clock clock) {
@@ -169,6 +182,13 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       return update(publication, status(publication, Phase.Expired, "expired at " + expiresAt,
           PUBLISHED, false, "Expired"), null);
     }
+    if (status.phase() == Phase.Publishing && status.operation() != null) {
+      Optional<PublishOperation> operation = dataPlane.operation(base, fqrn, token, status.operation());
+      if (operation.isPresent()) {
+        return settle(publication, operation.get());
+      }
+      // The data plane restarted and forgot the operation: the path tells whether it committed.
+    }
     Optional<PublicationInfo> served = dataPlane.publication(base, fqrn, spec.path());
     if (served.isEmpty()) {
       if (status.phase() == Phase.Publishing) {
@@ -211,15 +231,52 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     }
     PublishRequest request = new PublishRequest(spec.source().url(), spec.source().sha256(), spec.source().upload(),
         ttl, spec.format(), overwrite || spec.overwrite());
-    PublicationInfo info;
+    PublishOperation operation;
     try {
-      info = dataPlane.publish(base, fqrn, spec.path(), token, request);
+      operation = dataPlane.startPublish(base, fqrn, spec.path(), token, request);
     } catch (DataPlaneException e) {
       return failure(publication, e);
     }
-    events.normal(publication, "Published", "/" + spec.path() + " in revision " + info.revision() + ": " + info.files()
-        + " files, " + info.bytes() + " bytes, until " + info.expiresAt());
-    return published(publication, info);
+    return settle(publication, operation);
+  }
+
+  /**
+   * What a publish operation comes to: published, failed (or waiting, if the failure may pass),
+   * or, while it runs, its id in the status and another look soon.
+   */
+  private UpdateControl<CvmfsPublication> settle(CvmfsPublication publication, PublishOperation operation) {
+    CvmfsPublicationSpec spec = publication.getSpec();
+    switch (operation.state()) {
+      case SUCCEEDED -> {
+        polls.remove(key(publication));
+        PublicationInfo info = operation.result();
+        events.normal(publication, "Published", "/" + spec.path() + " in revision " + info.revision() + ": "
+            + info.files() + " files, " + info.bytes() + " bytes, until " + info.expiresAt());
+        return published(publication, info);
+      }
+      case FAILED -> {
+        polls.remove(key(publication));
+        return failure(publication, operation.failure());
+      }
+      default -> {
+        Duration next = nextPoll(publication);
+        if (operation.id().equals(publication.getStatus().operation())) {
+          return UpdateControl.<CvmfsPublication>noUpdate().rescheduleAfter(next);
+        }
+        CvmfsPublicationStatus running = CvmfsPublicationStatus.carriedOver(publication.getStatus())
+            .operation(operation.id())
+            .message("publishing, operation " + operation.id())
+            .build();
+        return statuses.update(publication, running).rescheduleAfter(next);
+      }
+    }
+  }
+
+  /** {@link #FIRST_POLL} doubled for each look at the same running publish before this one, at most {@link #MAX_POLL}. */
+  Duration nextPoll(CvmfsPublication publication) {
+    int looks = polls.merge(key(publication), 1, Integer::sum);
+    Duration delay = FIRST_POLL.multipliedBy(1L << Math.min(looks - 1, 20));
+    return delay.compareTo(MAX_POLL) > 0 ? MAX_POLL : delay;
   }
 
   private UpdateControl<CvmfsPublication> published(CvmfsPublication publication, PublicationInfo info) {
@@ -235,6 +292,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
         .files(info.files())
         .bytes(info.bytes())
         .message("published in revision " + info.revision())
+        .operation(null)
         .conditions(new Conditions(previous == null ? null : previous.conditions(),
             publication.getMetadata().getGeneration(), now)
             .set(PUBLISHED, true, "Published", "served in revision " + info.revision()).list())
@@ -287,6 +345,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     return CvmfsPublicationStatus.carriedOver(publication.getStatus())
         .phase(phase)
         .message(message)
+        .operation(null)
         .conditions(new Conditions(conditionsOf(publication), publication.getMetadata().getGeneration(),
             clock.instant()).set(conditionType, conditionStatus, reason, message).list())
         .observedGeneration(publication.getMetadata().getGeneration())
@@ -329,6 +388,12 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     return delay.compareTo(cap) > 0 ? cap : delay;
   }
 
+  /** Drops what is kept in memory about a publication that is gone. */
+  private void forget(CvmfsPublication publication) {
+    failedAttempts.remove(key(publication));
+    polls.remove(key(publication));
+  }
+
   private static String key(CvmfsPublication publication) {
     return publication.getMetadata().getNamespace() + "/" + publication.getMetadata().getName();
   }
@@ -364,17 +429,21 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   @Override
   public DeleteControl cleanup(CvmfsPublication publication, Context<CvmfsPublication> context) {
     if (nothingToRemove(publication.getStatus())) {
-      failedAttempts.remove(key(publication));
+      forget(publication);
       return DeleteControl.defaultDelete();
     }
     CvmfsRepository repository = repository(context).orElse(null);
     Optional<String> token = repository == null ? Optional.empty() : token(context);
     if (repository == null || repository.isMarkedForDeletion() || token.isEmpty()) {
-      failedAttempts.remove(key(publication));
+      forget(publication);
       return DeleteControl.defaultDelete();
     }
     String path = publication.getSpec().path();
     try {
+      if (stillPublishing(publication, repository, token.get())) {
+        // Removed now, the path would come back when the publish commits.
+        return DeleteControl.noFinalizerRemoval().rescheduleAfter(nextPoll(publication));
+      }
       if (dataPlane.delete(locator.baseUrl(repository), repository.fqrn(), path, token.get())) {
         events.normal(publication, "Removed", "/" + path + " removed from " + repository.fqrn());
       }
@@ -386,8 +455,16 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       }
       events.warning(publication, "RemoveFailed", e.getMessage());
     }
-    failedAttempts.remove(key(publication));
+    forget(publication);
     return DeleteControl.defaultDelete();
+  }
+
+  /** Whether the publish the status records is still running on the data plane. */
+  private boolean stillPublishing(CvmfsPublication publication, CvmfsRepository repository, String token)
+      throws DataPlaneException {
+    String operation = publication.getStatus().operation();
+    return operation != null && dataPlane.operation(locator.baseUrl(repository), repository.fqrn(), token, operation)
+        .filter(running -> running.state() == PublishOperation.State.RUNNING).isPresent();
   }
 
   /**

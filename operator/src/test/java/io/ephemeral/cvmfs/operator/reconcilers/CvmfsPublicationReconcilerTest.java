@@ -3,6 +3,8 @@ package io.ephemeral.cvmfs.operator.reconcilers;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -49,6 +51,10 @@ import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
@@ -81,6 +87,8 @@ class CvmfsPublicationReconcilerTest {
   final HttpClient http = HttpClient.newHttpClient();
   byte[] archive;
   String token;
+  final CountDownLatch heldSource = new CountDownLatch(1);
+  final ExecutorService sourceThreads = Executors.newCachedThreadPool();
 
   @BeforeEach
   void start() throws Exception {
@@ -109,6 +117,18 @@ class CvmfsPublicationReconcilerTest {
       exchange.getResponseBody().write(archive);
       exchange.close();
     });
+    // The same archive, held back until the test lets it go: a large source still downloading.
+    sources.createContext("/held.tar.gz", exchange -> {
+      try {
+        heldSource.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      exchange.sendResponseHeaders(200, archive.length);
+      exchange.getResponseBody().write(archive);
+      exchange.close();
+    });
+    sources.setExecutor(sourceThreads);
     sources.start();
   }
 
@@ -124,8 +144,10 @@ class CvmfsPublicationReconcilerTest {
 
   @AfterEach
   void stop() throws Exception {
+    heldSource.countDown();
     operator.close();
     sources.stop(0);
+    sourceThreads.shutdownNow();
     dataPlane.close();
   }
 
@@ -156,6 +178,57 @@ class CvmfsPublicationReconcilerTest {
     MockCluster.await("the object to go", WAIT,
         () -> client.resources(CvmfsPublication.class).inNamespace(NS).withName("build-2").get() == null);
     assertEquals(404, get("/api/v1/repos/" + FQRN + "/paths/builds/2").statusCode());
+  }
+
+  @Test
+  void aPublishIsAnOperationThatNoReconcilerThreadWaitsFor() throws Exception {
+    create("held", "builds/held", heldUrl(), sha256(archive), "1h");
+    CvmfsPublication running = awaitStatus("held", s -> s.phase() == Phase.Publishing && s.operation() != null);
+    String operation = running.getStatus().operation();
+    assertEquals("running", operationState(operation));
+
+    // While that source downloads, another publication of the same repository goes all the way.
+    create("quick", "builds/quick", url(), null, "1h");
+    awaitPhase("quick", Phase.Published);
+    assertEquals(Phase.Publishing, awaitStatus("held", s -> true).getStatus().phase());
+
+    heldSource.countDown();
+    CvmfsPublication published = awaitPhase("held", Phase.Published);
+    assertNull(published.getStatus().operation(), "a settled publish keeps no operation");
+    assertEquals(2L, published.getStatus().files());
+    assertEquals(published.getStatus().revision(),
+        JSON.readTree(get("/api/v1/repos/" + FQRN + "/paths/builds/held").body()).path("revision").asLong());
+    assertEquals("succeeded", operationState(operation));
+  }
+
+  @Test
+  void deletingAPublicationWhosePublishRunsWaitsForItThenRemovesThePath() throws Exception {
+    create("held-delete", "builds/held-delete", heldUrl(), null, "1h");
+    awaitStatus("held-delete", s -> s.operation() != null);
+    client.resources(CvmfsPublication.class).inNamespace(NS).withName("held-delete").delete();
+    Thread.sleep(500);
+    assertNotNull(client.resources(CvmfsPublication.class).inNamespace(NS).withName("held-delete").get(),
+        "the finalizer stays while the publish runs");
+
+    heldSource.countDown();
+    MockCluster.await("the object to go", WAIT,
+        () -> client.resources(CvmfsPublication.class).inNamespace(NS).withName("held-delete").get() == null);
+    assertEquals(404, get("/api/v1/repos/" + FQRN + "/paths/builds/held-delete").statusCode(),
+        "the path the publish committed was removed after it");
+  }
+
+  @Test
+  void aPublishCutByADataPlaneRestartIsStartedAgain() throws Exception {
+    create("held-restart", "builds/held-restart", heldUrl(), null, "1h");
+    String operation = awaitStatus("held-restart", s -> s.operation() != null).getStatus().operation();
+    // The restart forgets the operation, and the cut publish never commits.
+    dataPlane.close();
+    heldSource.countDown();
+    startDataPlane(temp.resolve("data"));
+
+    CvmfsPublication published = awaitPhase("held-restart", Phase.Published);
+    assertNotEquals(operation, published.getStatus().operation());
+    assertEquals(200, get("/api/v1/repos/" + FQRN + "/paths/builds/held-restart").statusCode());
   }
 
   @Test
@@ -419,6 +492,18 @@ class CvmfsPublicationReconcilerTest {
     } catch (Exception e) {
       throw new AssertionError(e);
     }
+  }
+
+  private String heldUrl() {
+    return "http://127.0.0.1:" + sources.getAddress().getPort() + "/held.tar.gz";
+  }
+
+  private String operationState(String id) throws Exception {
+    HttpResponse<String> answer = http.send(HttpRequest.newBuilder(dataPlaneUrl.get()
+        .resolve("/api/v1/repos/" + FQRN + "/operations/" + id)).header("Authorization", "Bearer " + token).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, answer.statusCode(), answer.body());
+    return JSON.readTree(answer.body()).path("state").asText();
   }
 
   private String url() {

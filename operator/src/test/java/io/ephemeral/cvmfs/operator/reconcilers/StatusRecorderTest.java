@@ -30,7 +30,7 @@ class StatusRecorderTest {
   private static final CvmfsRepositoryStatus REPOSITORY = new CvmfsRepositoryStatus(CONDITIONS, 2L, "a.example.org",
       9L, "http://a/cvmfs/a.example.org", "http://a-notify:4929/api/v1", "AA:BB", "2026-02-01T00:00:00Z");
   private static final CvmfsPublicationStatus PUBLICATION = new CvmfsPublicationStatus(Phase.Published, 4L,
-      "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", 2L, 11L, "published in revision 4", CONDITIONS, 3L);
+      "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", 2L, 11L, "published in revision 4", null, CONDITIONS, 3L);
 
   static Stream<Arguments> repositoryCarryOver() {
     return Stream.of(
@@ -63,21 +63,26 @@ class StatusRecorderTest {
   static Stream<Arguments> publicationCarryOver() {
     return Stream.of(
         Arguments.of("nothing to carry", null, (UnaryOperator<CvmfsPublicationStatus.Builder>) b -> b,
-            new CvmfsPublicationStatus(null, null, null, null, null, null, null, null, null)),
+            new CvmfsPublicationStatus(null, null, null, null, null, null, null, null, null, null)),
         Arguments.of("everything carried", PUBLICATION, (UnaryOperator<CvmfsPublicationStatus.Builder>) b -> b,
             PUBLICATION),
         Arguments.of("a wait keeps what was published", PUBLICATION,
             (UnaryOperator<CvmfsPublicationStatus.Builder>) b -> b.message("waiting").observedGeneration(4L),
             new CvmfsPublicationStatus(Phase.Published, 4L, "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", 2L, 11L,
-                "waiting", CONDITIONS, 4L)),
+                "waiting", null, CONDITIONS, 4L)),
         Arguments.of("a failure before anything was published", null,
             (UnaryOperator<CvmfsPublicationStatus.Builder>) b -> b.phase(Phase.Failed).message("no"),
-            new CvmfsPublicationStatus(Phase.Failed, null, null, null, null, null, "no", null, null)),
+            new CvmfsPublicationStatus(Phase.Failed, null, null, null, null, null, "no", null, null, null)),
         Arguments.of("a new publication", PUBLICATION,
             (UnaryOperator<CvmfsPublicationStatus.Builder>) b -> b.revision(5L).publishedAt("2026-01-03T00:00:00Z")
                 .expiresAt("2026-01-04T00:00:00Z").files(3L).bytes(12L).phase(Phase.Published),
             new CvmfsPublicationStatus(Phase.Published, 5L, "2026-01-03T00:00:00Z", "2026-01-04T00:00:00Z", 3L, 12L,
-                "published in revision 4", CONDITIONS, 3L)));
+                "published in revision 4", null, CONDITIONS, 3L)),
+        Arguments.of("a publish under way", PUBLICATION,
+            (UnaryOperator<CvmfsPublicationStatus.Builder>) b -> b.phase(Phase.Publishing).operation("0f1e")
+                .message("publishing"),
+            new CvmfsPublicationStatus(Phase.Publishing, 4L, "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", 2L, 11L,
+                "publishing", "0f1e", CONDITIONS, 3L)));
   }
 
   @ParameterizedTest(name = "{0}")
