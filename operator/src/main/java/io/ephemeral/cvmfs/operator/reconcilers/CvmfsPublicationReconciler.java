@@ -33,11 +33,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,12 +49,12 @@ import org.slf4j.LoggerFactory;
  * waits: its phase and its {@code Published} condition stay as they are, with the reason, so
  * that nothing is written while nothing changes, one Warning event marks the start of the wait,
  * and the next attempt comes after {@code retryInterval}, doubling with each failed attempt up to
- * {@link #MAX_BACKOFF}. Status is only ever patched without a resourceVersion, so it does not
+ * {@link PublicationPacing#MAX_BACKOFF}. Status is only ever patched without a resourceVersion, so it does not
  * conflict with the framework's own writes.
  *
  * <p>A publish does not hold a reconciler thread while the data plane works: it is started as an
  * operation ({@code Prefer: respond-async}), whose id the status records, and looked at on later
- * passes, soon at first and then less often, up to {@link #MAX_POLL}. A data plane that restarted
+ * passes, soon at first and then less often, up to {@link PublicationPacing#MAX_POLL}. A data plane that restarted
  * has forgotten its operations; then the path says whether the publish committed, and if not it is
  * started again.
  *
@@ -78,17 +76,11 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   /** Reasons of the {@code Published} condition while a publication waits for something that may come. */
   static final Set<String> WAIT_REASONS =
       Set.of(REPOSITORY_NOT_FOUND, REPOSITORY_NOT_READY, DATA_PLANE_UNAVAILABLE, SOURCE_UNAVAILABLE);
-  /** The longest wait between two attempts while the data plane or a source fails. */
-  static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
   /**
    * The next look at a publication waiting for its repository or token when no event came: the
    * informers bring those, so this only bounds the wait should an event ever be missed.
    */
   static final Duration KUBERNETES_WAIT_FALLBACK = Duration.ofMinutes(10);
-
-  /** The first look at a running publish, doubled for each look after it up to {@link #MAX_POLL}. */
-  static final Duration FIRST_POLL = Duration.ofMillis(250);
-  static final Duration MAX_POLL = Duration.ofSeconds(10);
 
   private static final Logger LOG = LoggerFactory.getLogger(CvmfsPublicationReconciler.class);
 
@@ -99,10 +91,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   private final Clock clock;
   private final StatusRecorder<CvmfsPublication, CvmfsPublicationStatus> statuses =
       new StatusRecorder<>(CvmfsPublication::new, StatusRecorder.Concurrency.LAST_WRITE_WINS);
-  /** Failed attempts in a row, by namespace/name; only kept in memory, a restart starts over. */
-  private final Map<String, Integer> failedAttempts = new ConcurrentHashMap<>();
-  /** Looks at the running publish so far, by namespace/name; only kept in memory. */
-  private final Map<String, Integer> polls = new ConcurrentHashMap<>();
+  private final PublicationPacing pacing;
 
   public CvmfsPublicationReconciler(OperatorConfig config, DataPlaneClient dataPlane, DataPlaneLocator locator,
       EventRecorder events, Clock clock) {
@@ -111,6 +100,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     this.locator = locator;
     this.events = events;
     this.clock = clock;
+    this.pacing = new PublicationPacing(config.retryInterval());
   }
 
   @Override
@@ -248,18 +238,18 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     CvmfsPublicationSpec spec = publication.getSpec();
     switch (operation.state()) {
       case SUCCEEDED -> {
-        polls.remove(key(publication));
+        pacing.publishEnded(publication);
         PublicationInfo info = operation.result();
         events.normal(publication, "Published", "/" + spec.path() + " in revision " + info.revision() + ": "
             + info.files() + " files, " + info.bytes() + " bytes, until " + info.expiresAt());
         return published(publication, info);
       }
       case FAILED -> {
-        polls.remove(key(publication));
+        pacing.publishEnded(publication);
         return failure(publication, operation.failure());
       }
       default -> {
-        Duration next = nextPoll(publication);
+        Duration next = pacing.whileRunning(publication);
         if (operation.id().equals(publication.getStatus().operation())) {
           return UpdateControl.<CvmfsPublication>noUpdate().rescheduleAfter(next);
         }
@@ -270,13 +260,6 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
         return statuses.update(publication, running).rescheduleAfter(next);
       }
     }
-  }
-
-  /** {@link #FIRST_POLL} doubled for each look at the same running publish before this one, at most {@link #MAX_POLL}. */
-  Duration nextPoll(CvmfsPublication publication) {
-    int looks = polls.merge(key(publication), 1, Integer::sum);
-    Duration delay = FIRST_POLL.multipliedBy(1L << Math.min(looks - 1, 20));
-    return delay.compareTo(MAX_POLL) > 0 ? MAX_POLL : delay;
   }
 
   private UpdateControl<CvmfsPublication> published(CvmfsPublication publication, PublicationInfo info) {
@@ -309,7 +292,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
    * in the condition; one event when the wait starts, none while it goes on.
    */
   private UpdateControl<CvmfsPublication> waiting(CvmfsPublication publication, String reason, String message) {
-    return waitStatus(publication, reason, message).rescheduleAfter(backoff(publication));
+    return waitStatus(publication, reason, message).rescheduleAfter(pacing.afterFailure(publication));
   }
 
   /**
@@ -374,24 +357,9 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   /** A settled outcome: the failures in a row start over. */
   private UpdateControl<CvmfsPublication> update(CvmfsPublication publication, CvmfsPublicationStatus status,
       Duration reschedule) {
-    failedAttempts.remove(key(publication));
+    pacing.settled(publication);
     UpdateControl<CvmfsPublication> control = statuses.update(publication, status);
     return reschedule == null ? control : control.rescheduleAfter(reschedule);
-  }
-
-  /** {@code retryInterval} doubled for each failed attempt in a row before this one, at most {@link #MAX_BACKOFF}. */
-  Duration backoff(CvmfsPublication publication) {
-    int failures = failedAttempts.merge(key(publication), 1, Integer::sum);
-    Duration base = config.retryInterval();
-    Duration cap = base.compareTo(MAX_BACKOFF) > 0 ? base : MAX_BACKOFF;
-    Duration delay = base.multipliedBy(1L << Math.min(failures - 1, 20));
-    return delay.compareTo(cap) > 0 ? cap : delay;
-  }
-
-  /** Drops what is kept in memory about a publication that is gone. */
-  private void forget(CvmfsPublication publication) {
-    failedAttempts.remove(key(publication));
-    polls.remove(key(publication));
   }
 
   private static String key(CvmfsPublication publication) {
@@ -429,20 +397,20 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   @Override
   public DeleteControl cleanup(CvmfsPublication publication, Context<CvmfsPublication> context) {
     if (nothingToRemove(publication.getStatus())) {
-      forget(publication);
+      pacing.forget(publication);
       return DeleteControl.defaultDelete();
     }
     CvmfsRepository repository = repository(context).orElse(null);
     Optional<String> token = repository == null ? Optional.empty() : token(context);
     if (repository == null || repository.isMarkedForDeletion() || token.isEmpty()) {
-      forget(publication);
+      pacing.forget(publication);
       return DeleteControl.defaultDelete();
     }
     String path = publication.getSpec().path();
     try {
       if (stillPublishing(publication, repository, token.get())) {
         // Removed now, the path would come back when the publish commits.
-        return DeleteControl.noFinalizerRemoval().rescheduleAfter(nextPoll(publication));
+        return DeleteControl.noFinalizerRemoval().rescheduleAfter(pacing.whileRunning(publication));
       }
       if (dataPlane.delete(locator.baseUrl(repository), repository.fqrn(), path, token.get())) {
         events.normal(publication, "Removed", "/" + path + " removed from " + repository.fqrn());
@@ -451,11 +419,11 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       if (e.isTransient()) {
         removalWaits(publication, context, "cannot remove /" + path + " until the data plane answers: "
             + e.getMessage());
-        return DeleteControl.noFinalizerRemoval().rescheduleAfter(backoff(publication));
+        return DeleteControl.noFinalizerRemoval().rescheduleAfter(pacing.afterFailure(publication));
       }
       events.warning(publication, "RemoveFailed", e.getMessage());
     }
-    forget(publication);
+    pacing.forget(publication);
     return DeleteControl.defaultDelete();
   }
 
