@@ -25,6 +25,7 @@ import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.PublishedFile;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
+import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -43,6 +44,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -51,7 +53,7 @@ import java.util.function.Function;
 
 /**
  * The endpoints of the earlier cvmfs-ephemeral service ({@code /repos/…}, {@code /gc}, {@code
- * /housekeeping}) with their paths, status codes and JSON field names, so that pipelines written
+ * /housekeeping}, {@code /resign}) with their paths, status codes and JSON field names, so that pipelines written
  * for it keep working. Each top-level name is a publication: an uploaded file, or with {@code
  * unpack} a flattened image. Unlike the earlier service, writing needs the repository's token
  * unless the data plane runs with {@code --legacy-api-without-token}.
@@ -87,6 +89,7 @@ public final class LegacyApiRoute {
     return RouteTable.builder(new Dialect(service, authorizer, withoutToken)).owning("/repos/").formFilesIn(scratch)
         .add(POST, "/gc", ANY_TOKEN, NONE, legacy::gc, MaintenanceRoute.DRY_RUN)
         .add(POST, "/housekeeping", ANY_TOKEN, NONE, legacy::housekeeping)
+        .add(POST, "/resign", ANY_TOKEN, NONE, legacy::resign)
         .add(GET, "/repos/{repo}", PUBLIC, NONE, legacy::list)
         .add(POST, "/repos/{repo}", TOKEN, FORM, legacy::upload, UPLOAD_TTL, UNPACK, OVERWRITE)
         .add(POST, "/repos/{repo}/clean", TOKEN, NONE, legacy::clean)
@@ -112,6 +115,30 @@ public final class LegacyApiRoute {
       collector.collect(false);
     }
     call.send(HttpResponseStatus.OK, message("Housekeeping completed").put("housekeeping_time_s", seconds(start)));
+  }
+
+  /**
+   * Signs a fresh whitelist ({@link Repository#WHITELIST_VALIDITY}) for every repository served
+   * here, as the earlier service's {@code cvmfs_server resign} did; all or none: where a master
+   * key is not here (it is kept by the operator, or offline), 409 and nothing is signed.
+   */
+  private void resign(ApiCall call) throws Exception {
+    long start = System.nanoTime();
+    List<Repository> repositories = new ArrayList<>();
+    for (String fqrn : service.repositories()) {
+      repositories.add(service.publisher(fqrn).repository());
+    }
+    List<String> keyless = repositories.stream().filter(repository -> repository.keys().masterKey().isEmpty())
+        .map(Repository::fqrn).sorted().toList();
+    if (!keyless.isEmpty()) {
+      call.error(ApiError.of(HttpResponseStatus.CONFLICT, "no_master_key", "No master key here for "
+          + String.join(", ", keyless) + ": its whitelist is signed where that key is kept; nothing was signed"));
+      return;
+    }
+    for (Repository repository : repositories) {
+      repository.resignWhitelist(Repository.WHITELIST_VALIDITY);
+    }
+    call.send(HttpResponseStatus.OK, message("Whitelists re-signed").put("resign_time_s", seconds(start)));
   }
 
   private void list(ApiCall call) throws Exception {

@@ -2,12 +2,16 @@ package io.ephemeral.cvmfs.dataplane.api;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
+import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
 import io.ephemeral.cvmfs.dataplane.testsupport.ApiRequests;
+import io.ephemeral.cvmfs.dataplane.testsupport.IndependentTools;
 import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;
 import io.ephemeral.cvmfs.dataplane.verify.RepositoryReader;
 import java.io.ByteArrayOutputStream;
@@ -18,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -164,6 +169,47 @@ class LegacyApiTest {
     HttpResponse<String> gc = call("POST", "/gc", token(OTHER));
     assertEquals(200, gc.statusCode(), gc.body());
     assertTrue(json(gc).get("gc_time_s").isDouble());
+  }
+
+  @Test
+  void resignSignsEveryWhitelistAfresh() throws Exception {
+    DataLayout layout = new DataLayout(data);
+    byte[] before = Files.readAllBytes(layout.served(REPO).resolve(Repository.WHITELIST));
+    Thread.sleep(1100); // whitelists carry their signing time to the second
+
+    assertEquals(401, call("POST", "/resign", null).statusCode());
+    HttpResponse<String> resigned = call("POST", "/resign", token(OTHER));
+
+    assertEquals(200, resigned.statusCode(), resigned.body());
+    assertEquals("Whitelists re-signed", json(resigned).get("message").asText());
+    assertTrue(json(resigned).get("resign_time_s").isDouble());
+    assertFalse(Arrays.equals(before, Files.readAllBytes(layout.served(REPO).resolve(Repository.WHITELIST))));
+    if (IndependentTools.available()) {
+      for (String repo : List.of(REPO, OTHER)) {
+        IndependentTools.forUrl(URI.create(base + "/cvmfs/" + repo), layout.masterPublicKey(repo)).checkAll();
+      }
+    }
+  }
+
+  @Test
+  void resignWithoutTheMasterKeyHereSignsNothing() throws Exception {
+    Path keyless = Files.createDirectories(data.resolve("keyless"));
+    DataPlane.start(DataPlaneConfig.local(keyless, List.of("keyless.example.org"))).close();
+    DataLayout layout = new DataLayout(keyless);
+    Files.delete(layout.masterKey("keyless.example.org"));
+    Path whitelist = layout.served("keyless.example.org").resolve(Repository.WHITELIST);
+    byte[] before = Files.readAllBytes(whitelist);
+
+    try (DataPlane withoutMasterKey = DataPlane.start(DataPlaneConfig.local(keyless, List.of("keyless.example.org")))) {
+      HttpResponse<String> refused = ApiRequests.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+          + withoutMasterKey.port() + "/resign")).POST(HttpRequest.BodyPublishers.noBody()),
+          Files.readString(layout.keys().resolve("keyless.example.org.token")).strip());
+
+      assertEquals(409, refused.statusCode(), refused.body());
+      assertTrue(json(refused).get("detail").asText().contains("No master key here for keyless.example.org"),
+          refused.body());
+    }
+    assertArrayEquals(before, Files.readAllBytes(whitelist));
   }
 
   @Test
