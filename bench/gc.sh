@@ -17,8 +17,8 @@ HEAP=${BENCH_HEAP:-512m}
 DIR=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/gc-bench.XXXXXX")}
 
 cd "$ROOT"
-./mvnw -q -B -pl data-plane test-compile
-./mvnw -q -B -pl data-plane dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt >/dev/null
+# One run with -am: the common module's classes are on the class path as the reactor built them.
+./mvnw -q -B -pl data-plane -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt >/dev/null
 CP=data-plane/target/test-classes:data-plane/target/classes:$(cat data-plane/target/bench-classpath.txt)
 MAIN=io.ephemeral.cvmfs.dataplane.bench.GcBenchmark
 

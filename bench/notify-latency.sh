@@ -24,7 +24,7 @@ fi
 
 cd "$ROOT"
 echo "notify-latency: building the test classpath" >&2
-"${MVN:-$(command -v mvn || echo ./mvnw)}" -q -pl data-plane test-compile dependency:build-classpath \
+"${MVN:-$(command -v mvn || echo ./mvnw)}" -q -pl data-plane -am test-compile dependency:build-classpath \
     -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >&2
 classpath="data-plane/target/test-classes:data-plane/target/classes:$(cat data-plane/target/bench.classpath)"
 

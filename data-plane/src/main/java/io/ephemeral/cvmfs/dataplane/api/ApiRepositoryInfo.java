@@ -7,7 +7,7 @@ import io.ephemeral.cvmfs.dataplane.publish.Publisher;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
-import io.ephemeral.cvmfs.dataplane.format.Whitelist;
+import io.ephemeral.cvmfs.common.format.Whitelist;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,9 +1,9 @@
 package io.ephemeral.cvmfs.dataplane.api;
 
+import io.ephemeral.cvmfs.common.format.Whitelist;
+import io.ephemeral.cvmfs.common.maintenance.InvalidWhitelistException;
 import io.ephemeral.cvmfs.dataplane.api.QueryParameters.Parameter;
-import io.ephemeral.cvmfs.dataplane.format.Whitelist;
 import io.ephemeral.cvmfs.dataplane.maintenance.GarbageCollector;
-import io.ephemeral.cvmfs.dataplane.maintenance.InvalidWhitelistException;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistInstaller;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Map;

@@ -1,8 +1,8 @@
 package io.ephemeral.cvmfs.dataplane.cli;
 
+import io.ephemeral.cvmfs.common.publish.Ttl;
 import io.ephemeral.cvmfs.dataplane.notify.NotificationRelay;
 import io.ephemeral.cvmfs.dataplane.notify.RelayConfig;
-import io.ephemeral.cvmfs.dataplane.publish.Ttl;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;

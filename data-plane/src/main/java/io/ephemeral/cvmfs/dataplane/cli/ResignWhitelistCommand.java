@@ -1,10 +1,10 @@
 package io.ephemeral.cvmfs.dataplane.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
-import io.ephemeral.cvmfs.dataplane.format.Pem;
-import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistCheck;
-import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistSigner;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
+import io.ephemeral.cvmfs.common.format.Pem;
+import io.ephemeral.cvmfs.common.maintenance.WhitelistCheck;
+import io.ephemeral.cvmfs.common.maintenance.WhitelistSigner;
 import io.ephemeral.cvmfs.dataplane.repository.AtomicFiles;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Fqrn;

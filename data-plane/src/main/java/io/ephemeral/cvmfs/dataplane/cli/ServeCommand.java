@@ -1,9 +1,9 @@
 package io.ephemeral.cvmfs.dataplane.cli;
 
+import io.ephemeral.cvmfs.common.publish.Ttl;
 import io.ephemeral.cvmfs.dataplane.http.ConnectionLimits;
 import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
 import io.ephemeral.cvmfs.dataplane.publish.PublicationPolicy;
-import io.ephemeral.cvmfs.dataplane.publish.Ttl;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
 import java.nio.file.Path;

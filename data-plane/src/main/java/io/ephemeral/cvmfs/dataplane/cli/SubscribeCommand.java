@@ -1,8 +1,8 @@
 package io.ephemeral.cvmfs.dataplane.cli;
 
+import io.ephemeral.cvmfs.common.format.Pem;
+import io.ephemeral.cvmfs.common.format.SignedDocument;
 import io.ephemeral.cvmfs.dataplane.format.Manifest;
-import io.ephemeral.cvmfs.dataplane.format.Pem;
-import io.ephemeral.cvmfs.dataplane.format.SignedDocument;
 import io.ephemeral.cvmfs.dataplane.notify.NotificationClient;
 import io.ephemeral.cvmfs.dataplane.verify.ManifestVerifier;
 import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;

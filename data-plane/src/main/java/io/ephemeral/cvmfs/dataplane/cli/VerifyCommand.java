@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.cli;
 
-import io.ephemeral.cvmfs.dataplane.format.Pem;
+import io.ephemeral.cvmfs.common.format.Pem;
 import io.ephemeral.cvmfs.dataplane.verify.EntryListing;
 import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;
 import io.ephemeral.cvmfs.dataplane.verify.RepositoryVerifier;

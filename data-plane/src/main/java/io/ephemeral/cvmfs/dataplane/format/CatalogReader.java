@@ -1,5 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.format;
 
+import io.ephemeral.cvmfs.common.format.ContentHash;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;

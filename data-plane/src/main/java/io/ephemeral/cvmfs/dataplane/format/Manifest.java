@@ -1,5 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.format;
 
+import io.ephemeral.cvmfs.common.format.ContentHash;
+import io.ephemeral.cvmfs.common.format.SignedDocument;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;

@@ -1,5 +1,8 @@
 package io.ephemeral.cvmfs.dataplane.format;
 
+import io.ephemeral.cvmfs.common.format.ContentHash;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
+import io.ephemeral.cvmfs.common.format.ObjectKind;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

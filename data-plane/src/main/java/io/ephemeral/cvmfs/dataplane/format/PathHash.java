@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.format;
 
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.format;
 
+import io.ephemeral.cvmfs.common.format.ContentHash;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -1,7 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.maintenance;
 
-import io.ephemeral.cvmfs.dataplane.format.ContentHash;
-import io.ephemeral.cvmfs.dataplane.format.ObjectKind;
+import io.ephemeral.cvmfs.common.format.ContentHash;
+import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;

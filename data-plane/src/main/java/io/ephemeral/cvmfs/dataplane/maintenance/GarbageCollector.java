@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.maintenance;
 
-import io.ephemeral.cvmfs.dataplane.format.ContentHash;
+import io.ephemeral.cvmfs.common.format.ContentHash;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import java.io.IOException;

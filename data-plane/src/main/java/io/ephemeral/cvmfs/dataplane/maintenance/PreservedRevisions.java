@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.maintenance;
 
-import io.ephemeral.cvmfs.dataplane.format.ContentHash;
+import io.ephemeral.cvmfs.common.format.ContentHash;
 import io.ephemeral.cvmfs.dataplane.format.Reflog;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

@@ -1,6 +1,8 @@
 package io.ephemeral.cvmfs.dataplane.maintenance;
 
-import io.ephemeral.cvmfs.dataplane.format.Whitelist;
+import io.ephemeral.cvmfs.common.format.Whitelist;
+import io.ephemeral.cvmfs.common.maintenance.InvalidWhitelistException;
+import io.ephemeral.cvmfs.common.maintenance.WhitelistCheck;
 import io.ephemeral.cvmfs.dataplane.repository.AtomicFiles;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import java.io.IOException;
@@ -45,7 +47,7 @@ public final class WhitelistInstaller {
   /** The whitelist served now, parsed, or {@code null} if there is none or it cannot be read. */
   public Whitelist current() {
     try {
-      return Whitelist.parse(io.ephemeral.cvmfs.dataplane.format.SignedDocument.parse(Files.readAllBytes(served)));
+      return Whitelist.parse(io.ephemeral.cvmfs.common.format.SignedDocument.parse(Files.readAllBytes(served)));
     } catch (IOException | IllegalArgumentException e) {
       return null;
     }

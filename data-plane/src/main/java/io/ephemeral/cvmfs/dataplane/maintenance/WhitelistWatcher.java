@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.maintenance;
 
+import io.ephemeral.cvmfs.common.maintenance.InvalidWhitelistException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.observability;
 
+import io.ephemeral.cvmfs.common.observability.LogSetup;
 import io.ephemeral.cvmfs.dataplane.http.CompletedRequest;
 import io.ephemeral.cvmfs.dataplane.http.RequestFacts;
 import io.ephemeral.cvmfs.dataplane.notify.SubscribeRoute;

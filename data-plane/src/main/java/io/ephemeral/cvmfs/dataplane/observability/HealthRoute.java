@@ -1,7 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.observability;
 
+import io.ephemeral.cvmfs.common.format.Whitelist;
 import io.ephemeral.cvmfs.dataplane.api.JsonResponses;
-import io.ephemeral.cvmfs.dataplane.format.Whitelist;
 import io.ephemeral.cvmfs.dataplane.http.RequestFacts;
 import io.ephemeral.cvmfs.dataplane.http.RouteHandler;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistInstaller;

@@ -1,6 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.observability;
 
-import io.ephemeral.cvmfs.dataplane.format.Whitelist;
+import io.ephemeral.cvmfs.common.format.Whitelist;
+import io.ephemeral.cvmfs.common.observability.ProcessMeters;
 import io.ephemeral.cvmfs.dataplane.maintenance.GarbageCollector;
 import io.ephemeral.cvmfs.dataplane.maintenance.GcResult;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistInstaller;
@@ -13,13 +14,6 @@ import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -40,10 +34,10 @@ import java.util.function.Supplier;
 /**
  * The data plane's meters, scraped in the Prometheus text format at {@code /metrics}. The
  * repositories' meters carry a {@code repository} tag; those of HTTP a {@code server} tag ({@code
- * main}, {@code notification} or {@code relay}); then there are the JVM's and the process's. No
- * gauge reads NaN: one without a value yet, such as the store size, which comes from the last
- * garbage collection's sweep, or the expiry of a whitelist not installed yet, is registered once
- * it has one.
+ * main}, {@code notification} or {@code relay}); then there are the JVM's and the process's
+ * ({@link ProcessMeters}). No gauge reads NaN: one without a value yet, such as the store size,
+ * which comes from the last garbage collection's sweep, or the expiry of a whitelist not installed
+ * yet, is registered once it has one.
  */
 public final class Metrics {
 
@@ -52,21 +46,7 @@ public final class Metrics {
   private final List<BooleanSupplier> pending = new CopyOnWriteArrayList<>();
 
   public Metrics() {
-    bindJvmAndProcess(registry);
-  }
-
-  /**
-   * The JVM's memory, garbage collection, threads and classes, and the process's CPU, uptime and
-   * file descriptors. Shared with the operator, which exposes the same.
-   */
-  public static void bindJvmAndProcess(MeterRegistry registry) {
-    new JvmMemoryMetrics().bindTo(registry);
-    new JvmGcMetrics().bindTo(registry); // its listeners live as long as the JVM, like the registry
-    new JvmThreadMetrics().bindTo(registry);
-    new ClassLoaderMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    new UptimeMetrics().bindTo(registry);
-    new FileDescriptorMetrics().bindTo(registry);
+    ProcessMeters.bindTo(registry);
   }
 
   /** The registry, for meters bound elsewhere. */

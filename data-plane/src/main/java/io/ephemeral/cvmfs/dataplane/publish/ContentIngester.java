@@ -1,8 +1,8 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
+import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.ByteSlice;
 import io.ephemeral.cvmfs.dataplane.format.Chunk;
-import io.ephemeral.cvmfs.dataplane.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import io.ephemeral.cvmfs.dataplane.format.StoredObject;
 import io.ephemeral.cvmfs.dataplane.format.Xor32Chunker;

@@ -1,7 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
+import io.ephemeral.cvmfs.common.format.ContentHash;
 import io.ephemeral.cvmfs.dataplane.format.Chunk;
-import io.ephemeral.cvmfs.dataplane.format.ContentHash;
 import java.util.List;
 
 /**

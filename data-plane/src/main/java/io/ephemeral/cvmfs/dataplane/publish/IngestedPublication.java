@@ -1,7 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
+import io.ephemeral.cvmfs.common.format.ContentHash;
 import io.ephemeral.cvmfs.dataplane.format.CatalogCounters;
-import io.ephemeral.cvmfs.dataplane.format.ContentHash;
 import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import java.time.Instant;

@@ -4,7 +4,7 @@ import io.ephemeral.cvmfs.dataplane.format.CatalogCounters;
 import io.ephemeral.cvmfs.dataplane.format.CatalogWriter;
 import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
 import io.ephemeral.cvmfs.dataplane.format.EntryFlags;
-import io.ephemeral.cvmfs.dataplane.format.ObjectKind;
+import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.StoredObject;
 import io.ephemeral.cvmfs.dataplane.publish.source.EntryPaths;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;

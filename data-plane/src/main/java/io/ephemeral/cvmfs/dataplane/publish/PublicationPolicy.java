@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
+import io.ephemeral.cvmfs.common.publish.Ttl;
 import java.time.Duration;
 
 /**

@@ -1,9 +1,9 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
+import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.Chunk;
 import io.ephemeral.cvmfs.dataplane.format.Compression;
 import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
-import io.ephemeral.cvmfs.dataplane.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;

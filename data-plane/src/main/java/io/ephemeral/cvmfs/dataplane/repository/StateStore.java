@@ -1,7 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.repository;
 
+import io.ephemeral.cvmfs.common.format.ContentHash;
 import io.ephemeral.cvmfs.dataplane.format.CatalogCounters;
-import io.ephemeral.cvmfs.dataplane.format.ContentHash;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -1,8 +1,8 @@
 package io.ephemeral.cvmfs.dataplane.server;
 
+import io.ephemeral.cvmfs.common.repository.ClientConfiguration;
 import io.ephemeral.cvmfs.dataplane.http.MetaFile;
 import io.ephemeral.cvmfs.dataplane.http.ServedRepositories;
-import io.ephemeral.cvmfs.dataplane.repository.ClientConfiguration;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,11 +1,11 @@
 package io.ephemeral.cvmfs.dataplane.server;
 
+import io.ephemeral.cvmfs.common.format.Pem;
+import io.ephemeral.cvmfs.common.maintenance.InvalidWhitelistException;
+import io.ephemeral.cvmfs.common.maintenance.WhitelistCheck;
 import io.ephemeral.cvmfs.dataplane.Closing;
-import io.ephemeral.cvmfs.dataplane.format.Pem;
 import io.ephemeral.cvmfs.dataplane.maintenance.GarbageCollector;
-import io.ephemeral.cvmfs.dataplane.maintenance.InvalidWhitelistException;
 import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
-import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistCheck;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistInstaller;
 import io.ephemeral.cvmfs.dataplane.observability.Metrics;
 import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;

@@ -1,8 +1,8 @@
 package io.ephemeral.cvmfs.dataplane.verify;
 
+import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.Chunk;
 import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
-import io.ephemeral.cvmfs.dataplane.format.ObjectKind;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.ephemeral.cvmfs.dataplane.format.Pem;
+import io.ephemeral.cvmfs.common.format.Pem;
 import io.ephemeral.cvmfs.dataplane.publish.PublicationPolicy;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;

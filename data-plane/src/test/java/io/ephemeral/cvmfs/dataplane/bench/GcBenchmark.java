@@ -1,13 +1,13 @@
 package io.ephemeral.cvmfs.dataplane.bench;
 
+import io.ephemeral.cvmfs.common.format.ContentHash;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
+import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.CatalogCounters;
 import io.ephemeral.cvmfs.dataplane.format.CatalogWriter;
 import io.ephemeral.cvmfs.dataplane.format.Compression;
-import io.ephemeral.cvmfs.dataplane.format.ContentHash;
 import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
 import io.ephemeral.cvmfs.dataplane.format.EntryFlags;
-import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
-import io.ephemeral.cvmfs.dataplane.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.StoredObject;
 import io.ephemeral.cvmfs.dataplane.maintenance.GarbageCollector;
 import io.ephemeral.cvmfs.dataplane.maintenance.GcResult;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ephemeral.cvmfs.dataplane.format.Manifest;
-import io.ephemeral.cvmfs.dataplane.format.SignedDocument;
+import io.ephemeral.cvmfs.common.format.SignedDocument;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.testsupport.CliRunner;

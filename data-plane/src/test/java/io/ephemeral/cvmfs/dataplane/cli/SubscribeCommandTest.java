@@ -3,8 +3,8 @@ package io.ephemeral.cvmfs.dataplane.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ephemeral.cvmfs.common.format.SignedDocument;
 import io.ephemeral.cvmfs.dataplane.format.Manifest;
-import io.ephemeral.cvmfs.dataplane.format.SignedDocument;
 import io.ephemeral.cvmfs.dataplane.testsupport.CliRunner;
 import io.ephemeral.cvmfs.dataplane.testsupport.NotifyingRepository;
 import java.nio.file.Path;

@@ -60,7 +60,7 @@ class FormatCitationsTest {
 
   private static List<Path> sources() throws IOException {
     List<Path> files = new ArrayList<>();
-    for (String folder : List.of("data-plane/src", "operator/src", "compat", "e2e", "bench", "docs", "charts")) {
+    for (String folder : List.of("common/src", "data-plane/src", "operator/src", "compat", "e2e", "bench", "docs", "charts")) {
       Path start = ROOT.resolve(folder);
       if (!Files.isDirectory(start)) {
         continue;

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.ephemeral.cvmfs.common.format.ContentHash;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
+import io.ephemeral.cvmfs.common.format.ObjectKind;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import org.junit.jupiter.api.Test;

@@ -2,6 +2,7 @@ package io.ephemeral.cvmfs.dataplane.format;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;

@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ephemeral.cvmfs.common.format.ContentHash;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
+import io.ephemeral.cvmfs.common.format.ObjectKind;
+import io.ephemeral.cvmfs.common.format.Pem;
 import io.ephemeral.cvmfs.dataplane.format.Compression;
-import io.ephemeral.cvmfs.dataplane.format.ContentHash;
-import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
 import io.ephemeral.cvmfs.dataplane.format.ObjectEncoder;
-import io.ephemeral.cvmfs.dataplane.format.ObjectKind;
-import io.ephemeral.cvmfs.dataplane.format.Pem;
 import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
 import io.ephemeral.cvmfs.dataplane.publish.source.Sources;

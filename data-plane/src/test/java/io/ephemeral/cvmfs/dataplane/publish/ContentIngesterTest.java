@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
+import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.Chunk;
 import io.ephemeral.cvmfs.dataplane.format.ChunkingParameters;
 import io.ephemeral.cvmfs.dataplane.format.Compression;
-import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
-import io.ephemeral.cvmfs.dataplane.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import io.ephemeral.cvmfs.dataplane.format.Xor32Chunker;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.ephemeral.cvmfs.dataplane.format.Chunk;
-import io.ephemeral.cvmfs.dataplane.format.ObjectKind;
+import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
 import java.io.ByteArrayInputStream;
@@ -84,7 +84,7 @@ class FixtureObjectsTest {
         new Chunk(16777216, 4194304, hash("4494d26df1525960a5fd8c26039ac5ed0efffcf1"))), content.chunks());
   }
 
-  private static io.ephemeral.cvmfs.dataplane.format.ContentHash hash(String hex) {
-    return io.ephemeral.cvmfs.dataplane.format.ContentHash.parse(hex);
+  private static io.ephemeral.cvmfs.common.format.ContentHash hash(String hex) {
+    return io.ephemeral.cvmfs.common.format.ContentHash.parse(hex);
   }
 }

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.ephemeral.cvmfs.common.format.Pem;
 import io.ephemeral.cvmfs.dataplane.api.JsonResponses;
-import io.ephemeral.cvmfs.dataplane.format.Pem;
 import io.ephemeral.cvmfs.dataplane.http.InFlightRequests;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import io.ephemeral.cvmfs.dataplane.testsupport.RawHttpConnection;

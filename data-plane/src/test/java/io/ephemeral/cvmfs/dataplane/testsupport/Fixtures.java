@@ -1,7 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.testsupport;
 
-import io.ephemeral.cvmfs.dataplane.format.KeyGenerator;
-import io.ephemeral.cvmfs.dataplane.format.Pem;
+import io.ephemeral.cvmfs.common.format.KeyGenerator;
+import io.ephemeral.cvmfs.common.format.Pem;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.net.URL;

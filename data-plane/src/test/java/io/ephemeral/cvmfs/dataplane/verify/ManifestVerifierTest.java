@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ephemeral.cvmfs.dataplane.format.Pem;
+import io.ephemeral.cvmfs.common.format.Pem;
 import io.ephemeral.cvmfs.dataplane.testsupport.Fixtures;
 import io.ephemeral.cvmfs.dataplane.testsupport.NotifyingRepository;
 import java.net.URI;

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
+import io.ephemeral.cvmfs.common.format.Pem;
+import io.ephemeral.cvmfs.common.format.SignedDocument;
 import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
-import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
-import io.ephemeral.cvmfs.dataplane.format.Pem;
-import io.ephemeral.cvmfs.dataplane.format.SignedDocument;
 import io.ephemeral.cvmfs.dataplane.testsupport.FixtureServer;
 import io.ephemeral.cvmfs.dataplane.testsupport.Fixtures;
 import java.io.IOException;

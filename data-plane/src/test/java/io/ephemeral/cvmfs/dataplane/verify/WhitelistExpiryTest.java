@@ -2,8 +2,8 @@ package io.ephemeral.cvmfs.dataplane.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.ephemeral.cvmfs.dataplane.format.SignedDocument;
-import io.ephemeral.cvmfs.dataplane.format.Whitelist;
+import io.ephemeral.cvmfs.common.format.SignedDocument;
+import io.ephemeral.cvmfs.common.format.Whitelist;
 import io.ephemeral.cvmfs.dataplane.testsupport.Fixtures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

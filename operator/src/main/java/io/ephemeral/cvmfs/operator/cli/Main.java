@@ -1,7 +1,7 @@
 package io.ephemeral.cvmfs.operator.cli;
 
-import io.ephemeral.cvmfs.dataplane.observability.LogFormat;
-import io.ephemeral.cvmfs.dataplane.observability.LogSetup;
+import io.ephemeral.cvmfs.common.observability.LogFormat;
+import io.ephemeral.cvmfs.common.observability.LogSetup;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

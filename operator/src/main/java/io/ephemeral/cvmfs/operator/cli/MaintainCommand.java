@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.operator.cli;
 
-import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneClient;
 import io.ephemeral.cvmfs.operator.maintenance.RepositoryMaintenance;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -1,8 +1,8 @@
 package io.ephemeral.cvmfs.operator.cli;
 
-import io.ephemeral.cvmfs.dataplane.observability.LogFormat;
-import io.ephemeral.cvmfs.dataplane.observability.LogSetup;
-import io.ephemeral.cvmfs.dataplane.publish.Ttl;
+import io.ephemeral.cvmfs.common.observability.LogFormat;
+import io.ephemeral.cvmfs.common.observability.LogSetup;
+import io.ephemeral.cvmfs.common.publish.Ttl;
 import io.ephemeral.cvmfs.operator.CvmfsOperator;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneLocator;

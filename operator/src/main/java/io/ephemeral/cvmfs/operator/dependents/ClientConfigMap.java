@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.operator.dependents;
 
-import io.ephemeral.cvmfs.dataplane.repository.ClientConfiguration;
+import io.ephemeral.cvmfs.common.repository.ClientConfiguration;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.keys.SecretFiles;
 import io.fabric8.kubernetes.api.model.ConfigMap;

@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.operator.dependents;
 
-import io.ephemeral.cvmfs.dataplane.publish.Ttl;
+import io.ephemeral.cvmfs.common.publish.Ttl;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;

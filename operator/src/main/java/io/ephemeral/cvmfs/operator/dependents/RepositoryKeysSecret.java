@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.operator.dependents;
 
-import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.keys.MasterKey;
 import io.ephemeral.cvmfs.operator.keys.RepositoryKeySet;

@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.operator.health;
 
-import io.ephemeral.cvmfs.dataplane.observability.Metrics;
+import io.ephemeral.cvmfs.common.observability.ProcessMeters;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -17,7 +17,7 @@ public final class OperatorMetrics {
   private final MicrometerMetrics framework = MicrometerMetrics.withoutPerResourceMetrics(registry);
 
   public OperatorMetrics() {
-    Metrics.bindJvmAndProcess(registry);
+    ProcessMeters.bindTo(registry);
   }
 
   /** What to give the operator framework ({@code ConfigurationServiceOverrider.withMetrics}). */

@@ -1,12 +1,12 @@
 package io.ephemeral.cvmfs.operator.keys;
 
-import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
-import io.ephemeral.cvmfs.dataplane.format.KeyGenerator;
-import io.ephemeral.cvmfs.dataplane.format.Pem;
-import io.ephemeral.cvmfs.dataplane.format.Whitelist;
-import io.ephemeral.cvmfs.dataplane.maintenance.InvalidWhitelistException;
-import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistCheck;
-import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistSigner;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
+import io.ephemeral.cvmfs.common.format.KeyGenerator;
+import io.ephemeral.cvmfs.common.format.Pem;
+import io.ephemeral.cvmfs.common.format.Whitelist;
+import io.ephemeral.cvmfs.common.maintenance.InvalidWhitelistException;
+import io.ephemeral.cvmfs.common.maintenance.WhitelistCheck;
+import io.ephemeral.cvmfs.common.maintenance.WhitelistSigner;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.io.IOException;
 import java.security.KeyPair;

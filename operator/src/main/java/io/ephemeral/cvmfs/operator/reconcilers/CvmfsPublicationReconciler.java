@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.operator.reconcilers;
 
-import io.ephemeral.cvmfs.dataplane.publish.Ttl;
+import io.ephemeral.cvmfs.common.publish.Ttl;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublication;

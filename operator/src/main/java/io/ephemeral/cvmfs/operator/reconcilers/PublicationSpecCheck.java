@@ -1,6 +1,6 @@
 package io.ephemeral.cvmfs.operator.reconcilers;
 
-import io.ephemeral.cvmfs.dataplane.publish.Ttl;
+import io.ephemeral.cvmfs.common.publish.Ttl;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublicationSpec;
 import io.ephemeral.cvmfs.operator.api.Patterns;
 import io.ephemeral.cvmfs.operator.api.PublicationSource;

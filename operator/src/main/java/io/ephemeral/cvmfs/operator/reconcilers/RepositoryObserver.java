@@ -1,8 +1,8 @@
 package io.ephemeral.cvmfs.operator.reconcilers;
 
-import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
-import io.ephemeral.cvmfs.dataplane.format.Whitelist;
-import io.ephemeral.cvmfs.dataplane.maintenance.InvalidWhitelistException;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
+import io.ephemeral.cvmfs.common.format.Whitelist;
+import io.ephemeral.cvmfs.common.maintenance.InvalidWhitelistException;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneException;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ephemeral.cvmfs.dataplane.observability.LogFormat;
+import io.ephemeral.cvmfs.common.observability.LogFormat;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.health.HealthServer;
 import java.io.PrintWriter;

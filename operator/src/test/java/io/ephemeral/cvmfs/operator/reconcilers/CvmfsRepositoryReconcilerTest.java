@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
-import io.ephemeral.cvmfs.dataplane.format.Pem;
-import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistSigner;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
+import io.ephemeral.cvmfs.common.format.Pem;
+import io.ephemeral.cvmfs.common.maintenance.WhitelistSigner;
 import io.ephemeral.cvmfs.operator.CvmfsOperator;
 import io.ephemeral.cvmfs.operator.MockCluster;
 import io.ephemeral.cvmfs.operator.OperatorConfig;

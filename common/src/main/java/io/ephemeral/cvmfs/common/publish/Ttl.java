@@ -1,4 +1,4 @@
-package io.ephemeral.cvmfs.dataplane.publish;
+package io.ephemeral.cvmfs.common.publish;
 
 import java.time.Duration;
 import java.util.regex.Matcher;

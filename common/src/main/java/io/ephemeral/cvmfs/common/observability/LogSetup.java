@@ -1,4 +1,4 @@
-package io.ephemeral.cvmfs.dataplane.observability;
+package io.ephemeral.cvmfs.common.observability;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;

@@ -1,4 +1,4 @@
-package io.ephemeral.cvmfs.dataplane.observability;
+package io.ephemeral.cvmfs.common.observability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,7 +13,6 @@ import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.ephemeral.cvmfs.dataplane.testsupport.CliRunner;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -85,14 +84,5 @@ class LogSetupTest {
     LogSetup.configure(LogFormat.JSON); // logback-test.xml set this run up
     assertEquals(before, context.getLogger(Logger.ROOT_LOGGER_NAME).getLevel());
     assertFalse(context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("stderr") == null);
-  }
-
-  @Test
-  void anUnknownLogFormatIsAUsageError() {
-    for (String command : new String[] {"serve", "relay"}) {
-      CliRunner.Result result = CliRunner.run(command, "--log-format", "xml");
-      assertEquals(2, result.exitCode(), result.stderr());
-      assertTrue(result.stderr().contains("unknown log format 'xml'"), result.stderr());
-    }
   }
 }

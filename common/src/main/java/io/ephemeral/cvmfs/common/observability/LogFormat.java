@@ -1,4 +1,4 @@
-package io.ephemeral.cvmfs.dataplane.observability;
+package io.ephemeral.cvmfs.common.observability;
 
 import java.util.Locale;
 

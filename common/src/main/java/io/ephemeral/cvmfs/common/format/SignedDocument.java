@@ -1,4 +1,4 @@
-package io.ephemeral.cvmfs.dataplane.format;
+package io.ephemeral.cvmfs.common.format;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;

@@ -1,8 +1,8 @@
-package io.ephemeral.cvmfs.dataplane.maintenance;
+package io.ephemeral.cvmfs.common.maintenance;
 
-import io.ephemeral.cvmfs.dataplane.format.HashAlgorithm;
-import io.ephemeral.cvmfs.dataplane.format.Signatures;
-import io.ephemeral.cvmfs.dataplane.format.Whitelist;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
+import io.ephemeral.cvmfs.common.format.Signatures;
+import io.ephemeral.cvmfs.common.format.Whitelist;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;

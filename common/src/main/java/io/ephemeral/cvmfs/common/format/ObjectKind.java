@@ -1,4 +1,4 @@
-package io.ephemeral.cvmfs.dataplane.format;
+package io.ephemeral.cvmfs.common.format;
 
 /** The roles of stored objects and the suffix each adds to the object name (format.md 1.3). */
 public enum ObjectKind {

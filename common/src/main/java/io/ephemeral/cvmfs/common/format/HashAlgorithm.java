@@ -1,4 +1,4 @@
-package io.ephemeral.cvmfs.dataplane.format;
+package io.ephemeral.cvmfs.common.format;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -81,7 +81,8 @@ public enum HashAlgorithm {
     return hash(data, 0, data.length);
   }
 
-  static MessageDigest jdkDigest(String name) {
+  /** The JDK's digest of that name (SHA-1, MD5, ...), which every JDK has. */
+  public static MessageDigest jdkDigest(String name) {
     try {
       return MessageDigest.getInstance(name);
     } catch (NoSuchAlgorithmException e) {

@@ -1,4 +1,4 @@
-package io.ephemeral.cvmfs.dataplane.repository;
+package io.ephemeral.cvmfs.common.repository;
 
 /**
  * The client configuration of a repository ({@code /etc/cvmfs/config.d/<fqrn>.conf}), with the
