@@ -18,7 +18,6 @@ import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
 import io.ephemeral.cvmfs.operator.events.EventRecorder;
 import io.ephemeral.cvmfs.operator.keys.SecretFiles;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -31,13 +30,10 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Publishes a CvmfsPublication's source through the data plane's API, follows it until it
@@ -66,8 +62,6 @@ import org.slf4j.LoggerFactory;
 public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublication>, Cleaner<CvmfsPublication> {
 
   static final String PUBLISHED = "Published";
-  /** The condition a deleted publication carries while its path cannot be removed yet. */
-  static final String PATH_REMOVED = "PathRemoved";
   static final String DATA_PLANE_UNAVAILABLE = "DataPlaneUnavailable";
   static final String REPOSITORY_NOT_FOUND = "RepositoryNotFound";
   static final String REPOSITORY_NOT_READY = "RepositoryNotReady";
@@ -82,8 +76,6 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
    */
   static final Duration KUBERNETES_WAIT_FALLBACK = Duration.ofMinutes(10);
 
-  private static final Logger LOG = LoggerFactory.getLogger(CvmfsPublicationReconciler.class);
-
   private final OperatorConfig config;
   private final DataPlaneClient dataPlane;
   private final DataPlaneLocator locator;
@@ -92,6 +84,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   private final StatusRecorder<CvmfsPublication, CvmfsPublicationStatus> statuses =
       new StatusRecorder<>(CvmfsPublication::new, StatusRecorder.Concurrency.LAST_WRITE_WINS);
   private final PublicationPacing pacing;
+  private final PublicationRemoval removal;
 
   public CvmfsPublicationReconciler(OperatorConfig config, DataPlaneClient dataPlane, DataPlaneLocator locator,
       EventRecorder events, Clock clock) {
@@ -101,6 +94,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     this.events = events;
     this.clock = clock;
     this.pacing = new PublicationPacing(config.retryInterval());
+    this.removal = new PublicationRemoval(dataPlane, locator, events, clock, statuses, pacing);
   }
 
   @Override
@@ -335,7 +329,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
         .build();
   }
 
-  private static List<Condition> conditionsOf(CvmfsPublication publication) {
+  static List<Condition> conditionsOf(CvmfsPublication publication) {
     return publication.getStatus() == null ? List.of() : publication.getStatus().conditions();
   }
 
@@ -349,7 +343,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   }
 
   /** Whether the condition of this type already has this reason, whatever its status. */
-  private static boolean hasReason(CvmfsPublication publication, String type, String reason) {
+  static boolean hasReason(CvmfsPublication publication, String type, String reason) {
     return conditionsOf(publication).stream()
         .anyMatch(c -> c.type().equals(type) && Objects.equals(c.reason(), reason));
   }
@@ -360,10 +354,6 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     pacing.settled(publication);
     UpdateControl<CvmfsPublication> control = statuses.update(publication, status);
     return reschedule == null ? control : control.rescheduleAfter(reschedule);
-  }
-
-  private static String key(CvmfsPublication publication) {
-    return publication.getMetadata().getNamespace() + "/" + publication.getMetadata().getName();
   }
 
   private static String failureReason(DataPlaneException e) {
@@ -389,84 +379,11 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
         .flatMap(secret -> SecretFiles.readString(secret, RepositoryResources.TOKEN_KEY)).map(String::strip);
   }
 
-  /**
-   * Removes the path, unless nothing was ever published, it expired, or it is gone with its
-   * repository. While the data plane does not answer, the finalizer stays and removal is tried
-   * again with the same backoff as publishing, with a {@code PathRemoved} condition saying why.
-   */
+  /** Removes the path, through {@link PublicationRemoval}, with the repository and token from the caches. */
   @Override
   public DeleteControl cleanup(CvmfsPublication publication, Context<CvmfsPublication> context) {
-    if (nothingToRemove(publication.getStatus())) {
-      pacing.forget(publication);
-      return DeleteControl.defaultDelete();
-    }
     CvmfsRepository repository = repository(context).orElse(null);
-    Optional<String> token = repository == null ? Optional.empty() : token(context);
-    if (repository == null || repository.isMarkedForDeletion() || token.isEmpty()) {
-      pacing.forget(publication);
-      return DeleteControl.defaultDelete();
-    }
-    String path = publication.getSpec().path();
-    try {
-      if (stillPublishing(publication, repository, token.get())) {
-        // Removed now, the path would come back when the publish commits.
-        return DeleteControl.noFinalizerRemoval().rescheduleAfter(pacing.whileRunning(publication));
-      }
-      if (dataPlane.delete(locator.baseUrl(repository), repository.fqrn(), path, token.get())) {
-        events.normal(publication, "Removed", "/" + path + " removed from " + repository.fqrn());
-      }
-    } catch (DataPlaneException e) {
-      if (e.isTransient()) {
-        removalWaits(publication, context, "cannot remove /" + path + " until the data plane answers: "
-            + e.getMessage());
-        return DeleteControl.noFinalizerRemoval().rescheduleAfter(pacing.afterFailure(publication));
-      }
-      events.warning(publication, "RemoveFailed", e.getMessage());
-    }
-    pacing.forget(publication);
-    return DeleteControl.defaultDelete();
-  }
-
-  /** Whether the publish the status records is still running on the data plane. */
-  private boolean stillPublishing(CvmfsPublication publication, CvmfsRepository repository, String token)
-      throws DataPlaneException {
-    String operation = publication.getStatus().operation();
-    return operation != null && dataPlane.operation(locator.baseUrl(repository), repository.fqrn(), token, operation)
-        .filter(running -> running.state() == PublishOperation.State.RUNNING).isPresent();
-  }
-
-  /**
-   * Whether the data plane cannot hold the path: no status, or never published (no revision, no
-   * publishedAt) and no publication in flight (Pending or Failed), or expired, which the data
-   * plane removes by itself.
-   */
-  static boolean nothingToRemove(CvmfsPublicationStatus status) {
-    if (status == null || status.phase() == Phase.Expired) {
-      return true;
-    }
-    return status.revision() == null && status.publishedAt() == null
-        && (status.phase() == null || status.phase() == Phase.Pending || status.phase() == Phase.Failed);
-  }
-
-  /** Says in a condition why the finalizer stays: one event and one status write per new reason. */
-  private void removalWaits(CvmfsPublication publication, Context<CvmfsPublication> context, String message) {
-    if (!hasReason(publication, PATH_REMOVED, DATA_PLANE_UNAVAILABLE)) {
-      events.warning(publication, DATA_PLANE_UNAVAILABLE, message);
-    }
-    CvmfsPublicationStatus previous = publication.getStatus();
-    List<Condition> conditions = new ArrayList<>(conditionsOf(publication).stream()
-        .filter(c -> !c.type().equals(PATH_REMOVED)).toList());
-    conditions.addAll(new Conditions(conditionsOf(publication), publication.getMetadata().getGeneration(),
-        clock.instant()).set(PATH_REMOVED, false, DATA_PLANE_UNAVAILABLE, message).list());
-    CvmfsPublicationStatus status = CvmfsPublicationStatus.carriedOver(previous)
-        .message(message)
-        .conditions(conditions)
-        .build();
-    try {
-      statuses.writeNow(context.getClient(), publication, status);
-    } catch (KubernetesClientException e) {
-      // The condition is information; removal is retried either way.
-      LOG.warn("could not record why {} waits: {}", key(publication), e.getMessage());
-    }
+    return removal.remove(publication, repository, repository == null ? Optional.empty() : token(context),
+        context.getClient());
   }
 }
