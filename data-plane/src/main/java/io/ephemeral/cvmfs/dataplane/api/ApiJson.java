@@ -60,7 +60,8 @@ public final class ApiJson {
         .put("bytes", publication.bytes())
         .put("revision", publication.revision())
         .put("createdAt", instant(publication.createdAt()))
-        .put("expiresAt", instant(publication.expiresAt()));
+        .put("expiresAt", instant(publication.expiresAt()))
+        .put("source", publication.source());
   }
 
   static String instant(Instant instant) {

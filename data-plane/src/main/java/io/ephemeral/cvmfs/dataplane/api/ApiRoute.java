@@ -8,12 +8,14 @@ import static io.ephemeral.cvmfs.dataplane.api.RouteTable.Body.NONE;
 import static io.ephemeral.cvmfs.dataplane.api.RouteTable.Body.STREAMED;
 import static io.netty.handler.codec.http.HttpMethod.DELETE;
 import static io.netty.handler.codec.http.HttpMethod.GET;
+import static io.netty.handler.codec.http.HttpMethod.HEAD;
 import static io.netty.handler.codec.http.HttpMethod.PATCH;
 import static io.netty.handler.codec.http.HttpMethod.POST;
 import static io.netty.handler.codec.http.HttpMethod.PUT;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ephemeral.cvmfs.dataplane.api.InvalidParameterException.Location;
 import io.ephemeral.cvmfs.dataplane.api.QueryParameters.Parameter;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
@@ -31,6 +33,8 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +58,8 @@ public final class ApiRoute {
   static final Parameter<Boolean> OVERWRITE = QueryParameters.flag("overwrite");
   /** The {@code Prefer} token (RFC 7240) that asks for an answer before the publish is done. */
   static final String RESPOND_ASYNC = "respond-async";
+  /** A SHA-256 in hex, as a client declares the digest of a body. */
+  static final Parameter<String> SHA256 = QueryParameters.of("sha256", "sha256", ApiRoute::sha256Hex);
   static final Parameter<PublishFormat> FORMAT = QueryParameters.of("format", "format", PublishFormat::fromQuery);
 
   private final PublishService service;
@@ -75,12 +81,14 @@ public final class ApiRoute {
         .add(GET, repo, PUBLIC, NONE, api::describe)
         .add(GET, repo + "/paths", PUBLIC, NONE, api::list)
         .add(GET, repo + "/paths/{path...}", PUBLIC, NONE, api::publication)
-        .add(PUT, repo + "/paths/{path...}", TOKEN, STREAMED, api::publish, TTL, OVERWRITE, FORMAT)
+        .add(PUT, repo + "/paths/{path...}", TOKEN, STREAMED, api::publish, TTL, OVERWRITE, FORMAT, SHA256)
         .add(POST, repo + "/paths/{path...}", TOKEN, JSON, api::publishFrom)
         .add(PATCH, repo + "/paths/{path...}", TOKEN, JSON, api::changeTtl)
         .add(DELETE, repo + "/paths/{path...}", TOKEN, NONE, api::remove)
         .add(POST, repo + "/uploads", TOKEN, STREAMED, api::stage)
         .add(GET, repo + "/operations/{id}", TOKEN, NONE, api::operation)
+        .add(GET, repo + "/sources/{source}", PUBLIC, NONE, api::source)
+        .add(HEAD, repo + "/sources/{source}", PUBLIC, NONE, api::source)
         .add(POST, repo + "/gc", TOKEN, NONE, maintenance::collect, MaintenanceRoute.DRY_RUN)
         .add(PUT, repo + "/whitelist", TOKEN, BYTES, maintenance::installWhitelist)
         .build();
@@ -108,7 +116,7 @@ public final class ApiRoute {
 
   private void publish(ApiCall call) throws Exception {
     PublishResult result = service.publish(call.repo(), call.path(), call.body(), call.query(FORMAT), call.query(TTL),
-        call.query(OVERWRITE));
+        call.query(OVERWRITE), call.query(SHA256));
     published(call, result);
   }
 
@@ -118,14 +126,21 @@ public final class ApiRoute {
     boolean overwrite = flag(node, OVERWRITE);
     String upload = text(node, "upload");
     String url = text(node, "url");
-    if ((upload == null) == (url == null)) {
+    String source = text(node, "source");
+    if ((upload != null ? 1 : 0) + (url != null ? 1 : 0) + (source != null ? 1 : 0) != 1) {
       call.error(ApiError.of(HttpResponseStatus.BAD_REQUEST, "invalid_request",
-          "the body needs exactly one of \"upload\" and \"url\""));
+          "the body needs exactly one of \"upload\", \"url\" and \"source\""));
       return;
     }
-    Publish publish = () -> upload != null
-        ? service.publishUpload(call.repo(), call.path(), upload, format, text(node, "ttl"), overwrite)
-        : service.publishUrl(call.repo(), call.path(), url, text(node, "sha256"), format, text(node, "ttl"), overwrite);
+    String known = source == null ? null : sourceDigest(source, Location.BODY);
+    String ttl = text(node, "ttl");
+    Publish publish = () -> {
+      if (known != null) {
+        return service.publishKnown(call.repo(), call.path(), known, ttl, overwrite);
+      }
+      return upload != null ? service.publishUpload(call.repo(), call.path(), upload, format, ttl, overwrite)
+          : service.publishUrl(call.repo(), call.path(), url, text(node, "sha256"), format, ttl, overwrite);
+    };
     if (prefersAsync(call.request().headers())) {
       publishAsync(call, publish);
     } else {
@@ -156,6 +171,41 @@ public final class ApiRoute {
       LOG.warn("operation {}: publishing {} into {} failed: {} {}", operation.id(), operation.path(), call.repo(),
           error.status().code(), error.detail());
     }
+  }
+
+  /** Whether bytes with this digest were published and are live, and where: to publish them again without sending them. */
+  private void source(ApiCall call) throws Exception {
+    String source = sourceDigest(call.variable("source"), Location.QUERY);
+    List<Publication> publications = service.withSource(call.repo(), source);
+    if (publications.isEmpty()) {
+      call.error(ApiError.of(HttpResponseStatus.NOT_FOUND, "unknown_source", "no live publication of " + call.repo()
+          + " was published from " + source));
+      return;
+    }
+    ArrayNode list = JsonResponses.JSON.createArrayNode();
+    publications.forEach(p -> list.add(ApiJson.publication(p)));
+    ObjectNode body = JsonResponses.JSON.createObjectNode().put("source", source);
+    body.set("publications", list);
+    call.send(HttpResponseStatus.OK, body);
+  }
+
+  /** {@code sha256:HEX} (or the bare hex) as {@code sha256:} and lower-case hex. */
+  static String sourceDigest(String text, Location location) {
+    String hex = text.regionMatches(true, 0, PublishService.SOURCE_PREFIX, 0, PublishService.SOURCE_PREFIX.length())
+        ? text.substring(PublishService.SOURCE_PREFIX.length()) : text;
+    try {
+      return PublishService.SOURCE_PREFIX + sha256Hex(hex);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidParameterException(location, "source", InvalidParameterException.Problem.MALFORMED, "sha256",
+          "source must be sha256: and 64 hex digits, not '" + text + "'");
+    }
+  }
+
+  private static String sha256Hex(String text) {
+    if (!text.matches("[0-9a-fA-F]{64}")) {
+      throw new IllegalArgumentException("sha256 must be 64 hex digits");
+    }
+    return text.toLowerCase(Locale.ROOT);
   }
 
   private void operation(ApiCall call) throws Exception {

@@ -124,6 +124,11 @@ public final class ObjectStore {
     return new StoredObject(hash, kind, plainSize, storedSize, true);
   }
 
+  /** Whether the object exists, renewing it as {@link #put} renews an object it finds (see {@link #refresh}). */
+  public boolean renew(ContentHash hash, ObjectKind kind) {
+    return refresh(pathOf(hash, kind));
+  }
+
   /**
    * Whether {@code object} exists, renewing its modification time if so. The garbage collector
    * never deletes an object modified after it started, so touching an object a publication reuses

@@ -78,7 +78,7 @@ public final class PublicationIngest {
     DirectoryEntry row = DirectoryEntry.regular(path, permissions, stored.size(), now, 0, 0, options.hash(),
         options.compression(), stored.hash(), stored.chunks());
     return new IngestedPublication(path, null, 0, null, row, CatalogCounters.ZERO, 1, stored.size(),
-        stored.objectsWritten(), stored.objectsReused());
+        stored.objectsWritten(), stored.objectsReused(), null);
   }
 
   private void add(Map<String, Node> tree, SourceEntry entry, InputStream in, long now) throws IOException {
@@ -177,7 +177,7 @@ public final class PublicationIngest {
         return new IngestedPublication(publicationPath, stored.hash(), stored.size(),
             new Publication.RootMetadata(root.permissions(), root.mtimeSeconds(), root.uid(), root.gid(),
                 2 + subdirectories.getOrDefault("", 0)),
-            null, self, files, bytes, written + (stored.written() ? 1 : 0), reused);
+            null, self, files, bytes, written + (stored.written() ? 1 : 0), reused, null);
       } finally {
         catalog.close();
       }
@@ -186,7 +186,8 @@ public final class PublicationIngest {
     }
   }
 
-  private static Map<String, String> properties(String publicationPath, long now) {
+  /** The properties of a publication's nested catalog. */
+  static Map<String, String> properties(String publicationPath, long now) {
     Map<String, String> properties = new LinkedHashMap<>();
     properties.put("revision", "1");
     properties.put("last_modified", Long.toString(now));

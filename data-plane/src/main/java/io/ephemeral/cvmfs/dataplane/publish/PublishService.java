@@ -15,6 +15,7 @@ import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -40,6 +42,8 @@ import java.util.function.BiConsumer;
 public final class PublishService {
 
   private static final long EXPANSION_SLACK = 1 << 20;
+  /** How a publication's source digest is written: {@code sha256:} and the lower-case hex. */
+  public static final String SOURCE_PREFIX = "sha256:";
 
   private final Map<String, Publisher> publishers;
   private final Map<String, StagedUploads> uploads;
@@ -87,11 +91,28 @@ public final class PublishService {
    */
   public PublishResult publish(String fqrn, String path, InputStream body, PublishFormat format, String ttl,
       boolean overwrite) throws IOException {
-    return reportingFailures(fqrn, () -> publishBody(fqrn, path, body, format, ttl, overwrite));
+    return publish(fqrn, path, body, format, ttl, overwrite, null);
   }
 
+  /**
+   * As {@link #publish(String, String, InputStream, PublishFormat, String, boolean)}, with the
+   * SHA-256 the client declares for the body (or {@code null}): checked as the body arrives (a
+   * mismatch publishes nothing) and recorded, so the same bytes can later be published again by
+   * their digest alone.
+   */
+  public PublishResult publish(String fqrn, String path, InputStream body, PublishFormat format, String ttl,
+      boolean overwrite, String sha256) throws IOException {
+    return reportingFailures(fqrn, () -> publishBody(fqrn, path,
+        sha256 == null ? body : new Sha256CheckingInputStream(body, sha256), format, ttl, overwrite,
+        sha256 == null ? null : SOURCE_PREFIX + sha256.toLowerCase(Locale.ROOT)));
+  }
+
+  /**
+   * @param source the digest of {@code body} to record, {@code sha256:HEX}, or {@code null}; if
+   *     {@code body} checks it, it is read to its end before anything is committed
+   */
   private PublishResult publishBody(String fqrn, String path, InputStream body, PublishFormat format, String ttl,
-      boolean overwrite) throws IOException {
+      boolean overwrite, String source) throws IOException {
     Publisher publisher = publisher(fqrn);
     String normalized = RepositoryPath.normalize(path);
     Instant expiresAt = clock.instant().plus(policy.ttl(ttl));
@@ -100,22 +121,55 @@ public final class PublishService {
     CountingInputStream received = new CountingInputStream(body, policy.maxUploadBytes(), "the request body");
     if (format == PublishFormat.FILE) {
       CountingInputStream limited = new CountingInputStream(received, policy.maxFileSize(), "the file");
-      return publisher.publishFile(normalized, limited, -1, expiresAt, overwrite);
+      return publisher.publishFile(normalized, limited, -1, expiresAt, overwrite, source);
     }
     ArchiveSource.Limits limits = new ArchiveSource.Limits(policy.maxEntries(), policy.maxFileSize(), policy.maxTotalBytes());
     if (format == PublishFormat.DOCKER_ARCHIVE || format == PublishFormat.OCI_ARCHIVE) {
       // The image is spooled whole before its layers are read; bound it as a staged upload is bounded.
       CountingInputStream image = new CountingInputStream(received, policy.maxTotalBytes(), "the image archive");
-      ImageArchiveSource source = new ImageArchiveSource(new BufferedInputStream(image, 1 << 16),
+      ImageArchiveSource imageSource = new ImageArchiveSource(new BufferedInputStream(image, 1 << 16),
           format == PublishFormat.DOCKER_ARCHIVE ? ImageFormat.DOCKER_ARCHIVE : ImageFormat.OCI_ARCHIVE,
           publisher.repository().scratch(), limits);
-      source.boundSpool(received::count, policy.maxExpansionRatio());
-      PublishResult result = publisher.publish(normalized, boundExpansion(source, received), expiresAt, overwrite);
-      return result.withSkippedSpecialFiles(source.skippedSpecialFiles());
+      imageSource.boundSpool(received::count, policy.maxExpansionRatio());
+      PublishResult result = publisher.publish(normalized, readToEnd(boundExpansion(imageSource, received), received),
+          expiresAt, overwrite, source);
+      return result.withSkippedSpecialFiles(imageSource.skippedSpecialFiles());
     }
     ArchiveSource archive = ArchiveSource.open(new BufferedInputStream(received, 1 << 16),
         format == null ? null : format.archive(), limits);
-    return publisher.publish(normalized, boundExpansion(archive, received), expiresAt, overwrite);
+    return publisher.publish(normalized, readToEnd(boundExpansion(archive, received), received), expiresAt, overwrite,
+        source);
+  }
+
+  /**
+   * {@code source}, then the rest of {@code body} read: a digest is only known, and checked, at
+   * the end of the bytes, and an archive may end before them (the remaining bytes count against
+   * the body's limit as they always do).
+   */
+  private static TreeSource readToEnd(TreeSource source, InputStream body) {
+    return visitor -> {
+      source.walk(visitor);
+      body.transferTo(OutputStream.nullOutputStream());
+    };
+  }
+
+  /** Publishes the content of a live publication whose source had digest {@code source} again at {@code path}. */
+  public PublishResult publishKnown(String fqrn, String path, String source, String ttl, boolean overwrite)
+      throws IOException {
+    return reportingFailures(fqrn, () -> {
+      Publisher publisher = publisher(fqrn);
+      String normalized = RepositoryPath.normalize(path);
+      Instant expiresAt = clock.instant().plus(policy.ttl(ttl));
+      refuseTakenPath(publisher, normalized, overwrite);
+      Publication from = withSource(fqrn, source).stream().findFirst().orElseThrow(() -> new PublishException(
+          PublishException.Reason.NOT_FOUND, "no live publication was published from " + source));
+      return publisher.copy(from, normalized, expiresAt, overwrite);
+    });
+  }
+
+  /** The live publications published from the bytes with digest {@code source} ({@code sha256:HEX}). */
+  public List<Publication> withSource(String fqrn, String source) throws PublishException {
+    return publisher(fqrn).committer().publications().stream().filter(p -> source.equals(p.source())).toList();
   }
 
   /** Publishes a staged upload, recognising its format unless given; the upload is consumed. */
@@ -129,15 +183,16 @@ public final class PublishService {
     StagedUploads staged = uploads.get(publisher(fqrn).repository().fqrn());
     Path file = staged.find(uploadId).orElseThrow(() -> new PublishException(PublishException.Reason.NOT_FOUND,
         "no staged upload with id " + uploadId));
-    PublishResult result = publishFile(fqrn, path, file, format, ttl, overwrite);
+    PublishResult result = publishFile(fqrn, path, file, format, ttl, overwrite,
+        staged.sha256(uploadId).map(digest -> SOURCE_PREFIX + digest).orElse(null));
     staged.delete(uploadId);
     return result;
   }
 
   private PublishResult publishFile(String fqrn, String path, Path file, PublishFormat format, String ttl,
-      boolean overwrite) throws IOException {
+      boolean overwrite, String source) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
-      return publishBody(fqrn, path, in, format, ttl, overwrite);
+      return publishBody(fqrn, path, in, format, ttl, overwrite, source);
     }
   }
 
@@ -181,7 +236,8 @@ public final class PublishService {
       throw new SourceUnavailableException("cannot fetch " + url + ": " + e);
     }
     try {
-      return publishFile(fqrn, path, downloads.find(upload.id()).orElseThrow(), format, ttl, overwrite);
+      return publishFile(fqrn, path, downloads.find(upload.id()).orElseThrow(), format, ttl, overwrite,
+          SOURCE_PREFIX + upload.sha256());
     } finally {
       downloads.delete(upload.id());
     }

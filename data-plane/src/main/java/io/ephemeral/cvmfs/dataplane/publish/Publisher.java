@@ -2,6 +2,7 @@ package io.ephemeral.cvmfs.dataplane.publish;
 
 import io.ephemeral.cvmfs.dataplane.publish.source.TreeSource;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
+import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryPath;
 import java.io.IOException;
@@ -22,12 +23,14 @@ public final class Publisher implements AutoCloseable {
   private final Repository repository;
   private final Committer committer;
   private final PublicationIngest ingest;
+  private final PublicationCopy copies;
   private final List<Consumer<PublishResult>> listeners = new CopyOnWriteArrayList<>();
 
   private Publisher(Repository repository, Committer committer, ObjectPipeline pipeline) {
     this.repository = repository;
     this.committer = committer;
     this.ingest = new PublicationIngest(repository, pipeline);
+    this.copies = new PublicationCopy(repository);
   }
 
   /** Starts publishing into an open repository, committing its first revision if it has none. */
@@ -55,21 +58,45 @@ public final class Publisher implements AutoCloseable {
    * @param expiresAt when the publication is to disappear, or {@code null} for never
    */
   public PublishResult publish(String path, TreeSource source, Instant expiresAt, boolean overwrite) throws IOException {
+    return publish(path, source, expiresAt, overwrite, null);
+  }
+
+  /** As {@link #publish(String, TreeSource, Instant, boolean)}, recording the digest of the bytes {@code source} reads. */
+  public PublishResult publish(String path, TreeSource source, Instant expiresAt, boolean overwrite, String digest)
+      throws IOException {
     String normalized = RepositoryPath.normalize(path);
     long start = System.nanoTime();
     try (var write = repository.activeWrites().begin()) {
-      return commit(ingest.ingest(normalized, source), expiresAt, overwrite, start);
+      return commit(ingest.ingest(normalized, source).withSource(digest), expiresAt, overwrite, start);
     }
   }
 
   /** Publishes one file at {@code path}, which names the file itself. */
   public PublishResult publishFile(String path, InputStream content, long size, Instant expiresAt, boolean overwrite)
       throws IOException {
+    return publishFile(path, content, size, expiresAt, overwrite, null);
+  }
+
+  /** As {@link #publishFile(String, InputStream, long, Instant, boolean)}, recording the digest of {@code content}. */
+  public PublishResult publishFile(String path, InputStream content, long size, Instant expiresAt, boolean overwrite,
+      String digest) throws IOException {
     String normalized = RepositoryPath.normalize(path);
     long start = System.nanoTime();
     try (var write = repository.activeWrites().begin()) {
-      IngestedPublication ingested = ingest.ingestFile(normalized, content, size, 0644);
+      IngestedPublication ingested = ingest.ingestFile(normalized, content, size, 0644).withSource(digest);
       return commit(ingested, expiresAt, overwrite, start);
+    }
+  }
+
+  /**
+   * Publishes the content of the live publication {@code from} again at {@code path}, without
+   * its source: the objects are shared, only a catalog is written.
+   */
+  public PublishResult copy(Publication from, String path, Instant expiresAt, boolean overwrite) throws IOException {
+    String normalized = RepositoryPath.normalize(path);
+    long start = System.nanoTime();
+    try (var write = repository.activeWrites().begin()) {
+      return commit(copies.copy(from, normalized), expiresAt, overwrite, start);
     }
   }
 

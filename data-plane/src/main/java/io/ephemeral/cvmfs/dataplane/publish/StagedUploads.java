@@ -3,6 +3,7 @@ package io.ephemeral.cvmfs.dataplane.publish;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -24,6 +25,8 @@ import java.util.regex.Pattern;
 public final class StagedUploads {
 
   private static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
+  /** Beside each upload, its SHA-256 in hex. */
+  private static final String DIGEST_SUFFIX = ".sha256";
 
   private final Path directory;
 
@@ -53,6 +56,8 @@ public final class StagedUploads {
       Files.deleteIfExists(temp);
       throw new IllegalArgumentException("sha256 mismatch: expected " + expectedSha256 + ", got " + digest);
     }
+    // The digest first: an upload that can be found always has it.
+    Files.writeString(directory.resolve(id + DIGEST_SUFFIX), digest, StandardCharsets.US_ASCII);
     Files.move(temp, directory.resolve(id));
     return new Upload(id, bytes, digest);
   }
@@ -66,10 +71,21 @@ public final class StagedUploads {
     return Files.isRegularFile(file) ? Optional.of(file) : Optional.empty();
   }
 
+  /** The SHA-256 of a staged upload, as {@link #store} computed it. */
+  public Optional<String> sha256(String id) throws IOException {
+    if (find(id).isEmpty()) {
+      return Optional.empty();
+    }
+    Path digest = directory.resolve(id + DIGEST_SUFFIX);
+    return Files.exists(digest) ? Optional.of(Files.readString(digest, StandardCharsets.US_ASCII).strip())
+        : Optional.empty();
+  }
+
   public void delete(String id) throws IOException {
     Optional<Path> file = find(id);
     if (file.isPresent()) {
       Files.deleteIfExists(file.get());
+      Files.deleteIfExists(directory.resolve(id + DIGEST_SUFFIX));
     }
   }
 

@@ -15,6 +15,8 @@ import java.time.Instant;
  * @param file the catalog row of a single file, {@code null} for a subtree
  * @param totals the nested catalog's counters, its own rows plus everything below it
  * @param expiresAt when the publication leaves the repository, or {@code null} for never
+ * @param source the digest of the bytes it was published from ({@code sha256:HEX}), when known:
+ *     the same bytes can then be published again elsewhere without being sent again
  */
 public record Publication(
     String path,
@@ -27,7 +29,8 @@ public record Publication(
     long bytes,
     long revision,
     Instant createdAt,
-    Instant expiresAt) {
+    Instant expiresAt,
+    String source) {
 
   public Publication {
     if ((catalog == null) == (file == null)) {
@@ -43,10 +46,12 @@ public record Publication(
   public record RootMetadata(int permissions, long mtime, int uid, int gid, long links) {}
 
   public Publication withRevision(long newRevision) {
-    return new Publication(path, catalog, catalogSize, root, file, totals, files, bytes, newRevision, createdAt, expiresAt);
+    return new Publication(path, catalog, catalogSize, root, file, totals, files, bytes, newRevision, createdAt, expiresAt,
+        source);
   }
 
   public Publication withExpiry(Instant newExpiry) {
-    return new Publication(path, catalog, catalogSize, root, file, totals, files, bytes, revision, createdAt, newExpiry);
+    return new Publication(path, catalog, catalogSize, root, file, totals, files, bytes, revision, createdAt, newExpiry,
+        source);
   }
 }

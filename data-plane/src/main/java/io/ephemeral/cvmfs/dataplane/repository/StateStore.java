@@ -44,13 +44,27 @@ public final class StateStore implements AutoCloseable {
         statement.execute("CREATE TABLE IF NOT EXISTS publications (path TEXT PRIMARY KEY, catalog TEXT,"
             + " catalog_size INTEGER NOT NULL, permissions INTEGER, mtime INTEGER, uid INTEGER, gid INTEGER, links INTEGER,"
             + " file TEXT, totals TEXT NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL, revision INTEGER NOT NULL,"
-            + " created_at INTEGER NOT NULL, expires_at INTEGER)");
+            + " created_at INTEGER NOT NULL, expires_at INTEGER, source TEXT)");
+        addSourceColumn(statement);
+        statement.execute("CREATE INDEX IF NOT EXISTS publications_by_source ON publications (source)");
       }
       connection.setAutoCommit(false);
       return new StateStore(connection);
     } catch (SQLException e) {
       throw new IOException("cannot open state database " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  /** State written before publications had sources gains the column; every row's source is unknown. */
+  private static void addSourceColumn(Statement statement) throws SQLException {
+    try (ResultSet columns = statement.executeQuery("PRAGMA table_info(publications)")) {
+      while (columns.next()) {
+        if (columns.getString("name").equals("source")) {
+          return;
+        }
+      }
+    }
+    statement.execute("ALTER TABLE publications ADD COLUMN source TEXT");
   }
 
   public synchronized Optional<Head> head() throws IOException {
@@ -70,7 +84,7 @@ public final class StateStore implements AutoCloseable {
     List<Publication> publications = new ArrayList<>();
     try (Statement statement = connection.createStatement();
         ResultSet row = statement.executeQuery("SELECT path, catalog, catalog_size, permissions, mtime, uid, gid, links,"
-            + " file, totals, files, bytes, revision, created_at, expires_at FROM publications ORDER BY path")) {
+            + " file, totals, files, bytes, revision, created_at, expires_at, source FROM publications ORDER BY path")) {
       while (row.next()) {
         String catalog = row.getString(2);
         String file = row.getString(9);
@@ -81,7 +95,8 @@ public final class StateStore implements AutoCloseable {
                 : new Publication.RootMetadata(row.getInt(4), row.getLong(5), row.getInt(6), row.getInt(7), row.getLong(8)),
             file == null ? null : EntryJson.read(file),
             CatalogCounters.fromValues(Arrays.stream(row.getString(10).split(",")).mapToLong(Long::parseLong).toArray()),
-            row.getLong(11), row.getLong(12), row.getLong(13), Instant.ofEpochMilli(row.getLong(14)), expiresAt));
+            row.getLong(11), row.getLong(12), row.getLong(13), Instant.ofEpochMilli(row.getLong(14)), expiresAt,
+            row.getString(16)));
       }
       connection.commit();
     } catch (SQLException e) {
@@ -109,8 +124,8 @@ public final class StateStore implements AutoCloseable {
         delete.executeBatch();
       }
       try (PreparedStatement insert = connection.prepareStatement("INSERT OR REPLACE INTO publications (path, catalog,"
-          + " catalog_size, permissions, mtime, uid, gid, links, file, totals, files, bytes, revision, created_at, expires_at)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+          + " catalog_size, permissions, mtime, uid, gid, links, file, totals, files, bytes, revision, created_at, expires_at,"
+          + " source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
         for (Publication p : upserts) {
           insert.setString(1, p.path());
           insert.setString(2, p.isFile() ? null : p.catalog().toString());
@@ -128,6 +143,7 @@ public final class StateStore implements AutoCloseable {
           insert.setLong(13, p.revision());
           insert.setLong(14, p.createdAt().toEpochMilli());
           setNullable(insert, 15, p.expiresAt() == null ? null : p.expiresAt().toEpochMilli());
+          insert.setString(16, p.source());
           insert.addBatch();
         }
         insert.executeBatch();

@@ -95,7 +95,7 @@ public final class GcBenchmark {
           Files.delete(catalogFile);
           long files = (i % ENTRIES_PER_CATALOG) + 1;
           publisher.committer().add(new IngestedPublication(publicationPath, stored.hash(), stored.size(),
-              new Publication.RootMetadata(0755, now, 0, 0, 2), null, self, files, files * content.length, files, 0),
+              new Publication.RootMetadata(0755, now, 0, 0, 2), null, self, files, files * content.length, files, 0, null),
               null, false).join();
           catalog = null;
         }

@@ -184,14 +184,14 @@ class RootCatalogTest {
     if (random.nextInt(3) > 0) {
       CatalogCounters totals = CatalogCounters.ZERO.plus(DirectoryEntry.directory(path, 0755, 1, 0, 0, 2, 0));
       return new Publication(path, hash, 4096 + random.nextInt(1000),
-          new Publication.RootMetadata(0755, random.nextInt(1000), 0, 0, 2), null, totals, 1, 10, revision, created, null);
+          new Publication.RootMetadata(0755, random.nextInt(1000), 0, 0, 2), null, totals, 1, 10, revision, created, null, null);
     }
     List<Chunk> chunks = random.nextBoolean()
         ? List.of(new Chunk(0, 100, hash), new Chunk(100, 50, hash))
         : List.of();
     DirectoryEntry file = DirectoryEntry.regular(path, 0644, 150, random.nextInt(1000), 0, 0, HashAlgorithm.SHA1,
         Compression.ZLIB, chunks.isEmpty() ? hash : null, chunks);
-    return new Publication(path, null, 0, null, file, CatalogCounters.ZERO.plus(file), 1, 150, revision, created, null);
+    return new Publication(path, null, 0, null, file, CatalogCounters.ZERO.plus(file), 1, 150, revision, created, null, null);
   }
 
   /** Every row of every table of the stored catalog, in a fixed order. */
