@@ -6,7 +6,8 @@
 # directory, publishes trees with every kind of entry, replicates the repository with
 # `cvmfs_swissknife pull`, checks it with `check` and `scrub`, mounts it with `cvmfs2` and
 # compares every entry with the source trees, then follows new revisions (notifications,
-# remount). See compat/README.md.
+# remount); then other creation options, and a zlib repository holding files that do not
+# compress (stored uncompressed by adaptive compression). See compat/README.md.
 #
 # Needs root (apt-get, FUSE mount), /dev/fuse, Debian 12. Not part of CI.
 #
@@ -419,6 +420,117 @@ EOF
 }
 variant shake128 none $((PORT + 20))
 variant rmd160 zlib $((PORT + 30))
+variant sha1 zlib-always $((PORT + 40))
+
+# ---------------------------------------------------------------------------------------
+# Adaptive compression: in a zlib repository, files that do not compress (random bytes, gzip
+# members) are stored uncompressed with the entry's compression flag none, every chunk of a
+# chunked one alike; the rest stays zlib. The stock client must read both, report each
+# entry's compression as the probe decided, and its cvmfs_fsck must accept the cache.
+cat > "$WORK/mkmixed.py" <<'EOF'
+import gzip, io, os, random, sys, tarfile
+root = sys.argv[1]
+rnd = random.Random(19)
+def w(p, data):
+    p = os.path.join(root, p); os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, 'wb') as f: f.write(data)
+def text(n):
+    words = [b'static', b'final', b'return', b'catalog', b'chunk', b'object', b'INFO', b'error', b'{', b'}']
+    out = bytearray()
+    while len(out) < n: out += rnd.choice(words) + (b'\n' if rnd.random() < 0.1 else b' ')
+    return bytes(out[:n])
+os.makedirs(root)
+w('text/README.txt', text(3000))                               # zlib
+w('text/app.log', text(2 * 1024 * 1024))                       # zlib
+w('text/zeros.bin', bytes(1024 * 1024))                        # zlib
+w('text/tiny.bin', rnd.randbytes(100))                         # zlib: too small to probe
+w('random/small.bin', rnd.randbytes(10000))                    # none
+w('random/medium.bin', rnd.randbytes(300000))                  # none
+w('random/large.bin', rnd.randbytes(40 * 1024 * 1024 + 4321))  # none, > 16 MiB: chunked
+w('text/large.txt', text(24 * 1024 * 1024))                   # zlib, chunked
+w('gz/app.log.gz', gzip.compress(text(3 * 1024 * 1024)))       # none
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode='w:gz') as t:
+    info = tarfile.TarInfo('member.txt'); data = text(1024 * 1024); info.size = len(data)
+    t.addfile(info, io.BytesIO(data))
+w('gz/bundle.tar.gz', buf.getvalue())                          # none
+EOF
+adaptive() {  # adaptive PORT
+  local port=$1 fqrn=adaptive.example.org dir=$WORK/variant-adaptive
+  local url=http://localhost:$port/cvmfs/adaptive.example.org
+  rm -rf "$dir" && mkdir -p "$dir/tmp" "$dir/mnt" "$dir/keys" "$dir/cache"
+  log "Adaptive compression ($fqrn, --compression zlib)"
+  python3 "$WORK/mkmixed.py" "$dir/tree" || { check "$fqrn-tree" false; return; }
+  tar -C "$dir/tree" -cf "$dir/tree.tar" . || { check "$fqrn-tree" false; return; }
+  java -jar "$DATAPLANE_JAR" serve --data "$dir/data" --repository "$fqrn" --port "$port" \
+      --notification-port -1 --compression zlib > "$LOGS/dataplane-$fqrn.log" 2>&1 &
+  local pid=$! i; PIDS+=($pid)
+  for i in $(seq 1 60); do curl -sf "http://localhost:$port/healthz" > /dev/null && break; sleep 1; done
+  local key=$dir/data/keys/$fqrn.pub
+  cp "$key" "$dir/keys/"
+  check "$fqrn-publish" curl -sS -f -T "$dir/tree.tar" -H "Authorization: Bearer $(cat "$dir/data/keys/$fqrn.token")" \
+      "http://localhost:$port/api/v1/repos/$fqrn/paths/mixed?ttl=2h"
+  check "$fqrn-check-http" cvmfs_swissknife check -c -r "$url" -k "$key" -N "$fqrn" -t "$dir/tmp"
+  check "$fqrn-scrub-storage" cvmfs_swissknife scrub -r "$dir/data/$fqrn/data"
+  cat > "$dir/client.conf" <<EOF
+CVMFS_SERVER_URL=http://localhost:$port/cvmfs/@fqrn@
+CVMFS_KEYS_DIR=$dir/keys
+CVMFS_HTTP_PROXY=DIRECT
+CVMFS_CACHE_BASE=$dir/cache
+CVMFS_SHARED_CACHE=no
+CVMFS_QUOTA_LIMIT=-1
+CVMFS_RELOAD_SOCKETS=$dir/cache
+CVMFS_USER=root
+CVMFS_CLAIM_OWNERSHIP=yes
+EOF
+  if check "$fqrn-mount" cvmfs2 -o "config=$dir/client.conf,fsname=cvmfs2,allow_other" "$fqrn" "$dir/mnt"; then
+    check "$fqrn-compare" python3 "$WORK/compare.py" "$dir/tree" "$dir/mnt/mixed"
+    check "$fqrn-sha256" adaptive_sha256 "$dir/tree" "$dir/mnt/mixed"
+    check "$fqrn-cmp" adaptive_cmp "$dir/tree" "$dir/mnt/mixed"
+    check "$fqrn-compression-xattr" adaptive_flags "$dir/mnt/mixed"
+    check "$fqrn-fsck" cvmfs_fsck "$dir/cache/$fqrn"
+    umount "$dir/mnt"
+  fi
+  kill "$pid"
+}
+adaptive_sha256() {  # adaptive_sha256 SRC MOUNTED: sha256sum of every file, the same on both sides
+  (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum) > "$LOGS/adaptive-sha256-source.txt" || return 1
+  (cd "$2" && find . -type f ! -name .cvmfscatalog -print0 | sort -z | xargs -0 sha256sum) \
+      > "$LOGS/adaptive-sha256-mount.txt" || return 1
+  diff "$LOGS/adaptive-sha256-source.txt" "$LOGS/adaptive-sha256-mount.txt" \
+      && echo "sha256sum of $(wc -l < "$LOGS/adaptive-sha256-source.txt") files identical"
+}
+adaptive_cmp() {  # adaptive_cmp SRC MOUNTED: cmp of every file, byte for byte
+  local f rc=0
+  while IFS= read -r -d '' f; do
+    cmp "$1/$f" "$2/$f" || rc=1
+  done < <(cd "$1" && find . -type f -print0)
+  return $rc
+}
+adaptive_flags() {  # adaptive_flags MOUNTED: the client's user.compression and user.chunks of each file
+  local f want got rc=0 chunks
+  while read -r f want; do
+    got=$(attr -q -g compression "$1/$f") || { echo "$f: no user.compression"; rc=1; continue; }
+    chunks=$(attr -q -g chunks "$1/$f")
+    echo "$f: compression $got (expected $want), chunks $chunks"
+    [ "$got" = "$want" ] || rc=1
+  done <<EOF
+text/README.txt zlib
+text/app.log zlib
+text/zeros.bin zlib
+text/tiny.bin zlib
+text/large.txt zlib
+random/small.bin none
+random/medium.bin none
+random/large.bin none
+gz/app.log.gz none
+gz/bundle.tar.gz none
+EOF
+  [ "$(attr -q -g chunks "$1/random/large.bin")" -gt 1 ] || { echo "random/large.bin is not chunked"; rc=1; }
+  [ "$(attr -q -g chunks "$1/text/large.txt")" -gt 1 ] || { echo "text/large.txt is not chunked"; rc=1; }
+  return $rc
+}
+adaptive $((PORT + 50))
 
 echo
 [ ${#FAILED_NAMES[@]} -gt 0 ] && echo "failed: ${FAILED_NAMES[*]}"
