@@ -18,10 +18,10 @@ import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.server.LocalRepositories;
 import io.ephemeral.cvmfs.dataplane.testsupport.CliRunner;
+import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;
 import io.ephemeral.cvmfs.dataplane.verify.RepositoryReader;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -39,7 +39,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import java.util.zip.GZIPOutputStream;
 import java.util.zip.InflaterInputStream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -72,7 +71,7 @@ class AdaptiveCompressionTest {
     files.put("empty.txt", new byte[0]);
     files.put("random.bin", bytes(random, 300_000));
     files.put("small-random.bin", bytes(random, 10_000));
-    files.put("logs.tar.gz", gzip(text(random, 2_000_000)));
+    files.put("logs.tar.gz", Tars.gzip(text(random, 2_000_000)));
     files.put("layer.bin", bytes(random, 3_000_000));
     // Compressible or tiny: zlib in a zlib repository; the rest does not compress.
     List<String> compressible = List.of("src/Main.java", "README.txt", "zeros.bin", "tiny.bin", "empty.txt");
@@ -177,14 +176,6 @@ class AdaptiveCompressionTest {
     try (InputStream in = new InflaterInputStream(new ByteArrayInputStream(compressed))) {
       return in.readAllBytes();
     }
-  }
-
-  private static byte[] gzip(byte[] data) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (GZIPOutputStream gzip = new GZIPOutputStream(out)) {
-      gzip.write(data);
-    }
-    return out.toByteArray();
   }
 
   private static byte[] text(Random random, int size) {

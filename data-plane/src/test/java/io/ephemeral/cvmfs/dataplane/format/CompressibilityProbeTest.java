@@ -3,17 +3,15 @@ package io.ephemeral.cvmfs.dataplane.format;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
-import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.function.ThrowingSupplier;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -23,29 +21,30 @@ class CompressibilityProbeTest {
 
   static Stream<Arguments> contents() {
     return Stream.of(
-        Arguments.of("random 1 MiB", (Supplier<byte[]>) () -> random(1 << 20), Compression.NONE),
-        Arguments.of("random 64 KiB", (Supplier<byte[]>) () -> random(64 << 10), Compression.NONE),
-        Arguments.of("random 4 KiB", (Supplier<byte[]>) () -> random(4 << 10), Compression.NONE),
-        Arguments.of("random 512 bytes", (Supplier<byte[]>) () -> random(512), Compression.NONE),
-        Arguments.of("random 511 bytes (tiny)", (Supplier<byte[]>) () -> random(511), Compression.ZLIB),
-        Arguments.of("random 100 bytes (tiny)", (Supplier<byte[]>) () -> random(100), Compression.ZLIB),
-        Arguments.of("empty", (Supplier<byte[]>) () -> new byte[0], Compression.ZLIB),
-        Arguments.of("zeros 1 MiB", (Supplier<byte[]>) () -> new byte[1 << 20], Compression.ZLIB),
-        Arguments.of("zeros 2 KiB", (Supplier<byte[]>) () -> new byte[2048], Compression.ZLIB),
-        Arguments.of("text 1 MiB", (Supplier<byte[]>) () -> text(1 << 20), Compression.ZLIB),
-        Arguments.of("text 3 KiB", (Supplier<byte[]>) () -> text(3 << 10), Compression.ZLIB),
-        Arguments.of("gzip of text", (Supplier<byte[]>) () -> gzip(text(4 << 20)), Compression.NONE),
-        Arguments.of("gzip of random", (Supplier<byte[]>) () -> gzip(random(300 << 10)), Compression.NONE),
+        Arguments.of("random 1 MiB", (ThrowingSupplier<byte[]>) () -> random(1 << 20), Compression.NONE),
+        Arguments.of("random 64 KiB", (ThrowingSupplier<byte[]>) () -> random(64 << 10), Compression.NONE),
+        Arguments.of("random 4 KiB", (ThrowingSupplier<byte[]>) () -> random(4 << 10), Compression.NONE),
+        Arguments.of("random 512 bytes", (ThrowingSupplier<byte[]>) () -> random(512), Compression.NONE),
+        Arguments.of("random 511 bytes (tiny)", (ThrowingSupplier<byte[]>) () -> random(511), Compression.ZLIB),
+        Arguments.of("random 100 bytes (tiny)", (ThrowingSupplier<byte[]>) () -> random(100), Compression.ZLIB),
+        Arguments.of("empty", (ThrowingSupplier<byte[]>) () -> new byte[0], Compression.ZLIB),
+        Arguments.of("zeros 1 MiB", (ThrowingSupplier<byte[]>) () -> new byte[1 << 20], Compression.ZLIB),
+        Arguments.of("zeros 2 KiB", (ThrowingSupplier<byte[]>) () -> new byte[2048], Compression.ZLIB),
+        Arguments.of("text 1 MiB", (ThrowingSupplier<byte[]>) () -> text(1 << 20), Compression.ZLIB),
+        Arguments.of("text 3 KiB", (ThrowingSupplier<byte[]>) () -> text(3 << 10), Compression.ZLIB),
+        Arguments.of("gzip of text", (ThrowingSupplier<byte[]>) () -> Tars.gzip(text(4 << 20)), Compression.NONE),
+        Arguments.of("gzip of random", (ThrowingSupplier<byte[]>) () -> Tars.gzip(random(300 << 10)), Compression.NONE),
         // Only the first 64 KiB count: random then text is incompressible, text then random is not.
-        Arguments.of("random head, text tail", (Supplier<byte[]>) () -> concat(random(64 << 10), text(1 << 20)),
+        Arguments.of("random head, text tail", (ThrowingSupplier<byte[]>) () -> concat(random(64 << 10), text(1 << 20)),
             Compression.NONE),
-        Arguments.of("text head, random tail", (Supplier<byte[]>) () -> concat(text(64 << 10), random(1 << 20)),
+        Arguments.of("text head, random tail", (ThrowingSupplier<byte[]>) () -> concat(text(64 << 10), random(1 << 20)),
             Compression.ZLIB));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("contents")
-  void probeDecidesFromTheFirstBytes(String what, Supplier<byte[]> content, Compression expected) {
+  void probeDecidesFromTheFirstBytes(String what, ThrowingSupplier<byte[]> content, Compression expected)
+      throws Throwable {
     byte[] data = content.get();
     CompressibilityProbe probe = new CompressibilityProbe();
     try {
@@ -59,7 +58,8 @@ class CompressibilityProbeTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("contents")
-  void adaptiveEncodingStoresIncompressibleContentAsItIs(String what, Supplier<byte[]> content, Compression expected) {
+  void adaptiveEncodingStoresIncompressibleContentAsItIs(String what, ThrowingSupplier<byte[]> content,
+      Compression expected) throws Throwable {
     byte[] data = content.get();
     ObjectEncoder encoder = new ObjectEncoder(6);
     try {
@@ -94,16 +94,6 @@ class CompressibilityProbeTest {
       text.append(words[random.nextInt(words.length)]).append(random.nextInt(12) == 0 ? "\n" : " ");
     }
     return Arrays.copyOf(text.toString().getBytes(StandardCharsets.US_ASCII), size);
-  }
-
-  private static byte[] gzip(byte[] data) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (GZIPOutputStream gzip = new GZIPOutputStream(out)) {
-      gzip.write(data);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
   }
 
   private static byte[] concat(byte[] a, byte[] b) {
