@@ -379,26 +379,18 @@ check check-stratum0-http-again cvmfs_swissknife check -c -r "$S0_URL" -k "$KEY"
 # ---------------------------------------------------------------------------------------
 # Other creation options: a repository per hash algorithm / compression, served by its own
 # data plane, checked over HTTP, replicated, scrubbed, mounted and compared.
-variant() {  # variant HASH COMPRESSION PORT
-  local hash=$1 compression=$2 port=$3
-  local fqrn=$hash-$compression.example.org dir=$WORK/variant-$hash-$compression
-  local url=http://localhost:$port/cvmfs/$hash-$compression.example.org
-  rm -rf "$dir" && mkdir -p "$dir/s1/data/txn" "$dir/tmp" "$dir/mnt" "$dir/keys" "$dir/cache"
-  local i; for i in $(seq 0 255); do mkdir -p "$dir/s1/data/$(printf %02x "$i")"; done
-  log "Variant $fqrn (--hash $hash --compression $compression)"
+
+# start_plane DIR FQRN PORT [OPTIONS...]: a data plane of its own for FQRN on PORT with data in
+# DIR/data (its pid in PLANE_PID, stopped on exit), its public key copied to DIR/keys, and
+# DIR/client.conf for mounting it with its cache in DIR/cache.
+start_plane() {
+  local dir=$1 fqrn=$2 port=$3 i
+  shift 3
   java -jar "$DATAPLANE_JAR" serve --data "$dir/data" --repository "$fqrn" --port "$port" \
-      --notification-port -1 --hash "$hash" --compression "$compression" > "$LOGS/dataplane-$fqrn.log" 2>&1 &
-  local pid=$!; PIDS+=($pid)
+      --notification-port -1 "$@" > "$LOGS/dataplane-$fqrn.log" 2>&1 &
+  PLANE_PID=$!; PIDS+=($PLANE_PID)
   for i in $(seq 1 60); do curl -sf "http://localhost:$port/healthz" > /dev/null && break; sleep 1; done
-  local key=$dir/data/keys/$fqrn.pub
-  cp "$key" "$dir/keys/"
-  check "$fqrn-publish" curl -sS -f -T "$WORK/trees/p1.tar" -H "Authorization: Bearer $(cat "$dir/data/keys/$fqrn.token")" \
-      "http://localhost:$port/api/v1/repos/$fqrn/paths/p1?ttl=2h"
-  check "$fqrn-check-http" cvmfs_swissknife check -c -r "$url" -k "$key" -N "$fqrn" -t "$dir/tmp"
-  check "$fqrn-pull" cvmfs_swissknife pull -m "$fqrn" -u "$url" -w "http://127.0.0.1:$S1_PORT/unused" \
-      -r "local,$dir/s1/data/txn,$dir/s1" -x "$dir/tmp" -k "$key" -n 4 -R "$dir/tmp/reflog.chksum" -i
-  check "$fqrn-check-stratum1" cvmfs_swissknife check -c -r "$dir/s1" -k "$key" -N "$fqrn" -t "$dir/tmp" -R "$dir/tmp/reflog.chksum"
-  check "$fqrn-scrub-stratum1" cvmfs_swissknife scrub -r "$dir/s1/data"
+  cp "$dir/data/keys/$fqrn.pub" "$dir/keys/"
   cat > "$dir/client.conf" <<EOF
 CVMFS_SERVER_URL=http://localhost:$port/cvmfs/@fqrn@
 CVMFS_KEYS_DIR=$dir/keys
@@ -410,6 +402,23 @@ CVMFS_RELOAD_SOCKETS=$dir/cache
 CVMFS_USER=root
 CVMFS_CLAIM_OWNERSHIP=yes
 EOF
+}
+variant() {  # variant HASH COMPRESSION PORT
+  local hash=$1 compression=$2 port=$3
+  local fqrn=$hash-$compression.example.org dir=$WORK/variant-$hash-$compression
+  local url=http://localhost:$port/cvmfs/$hash-$compression.example.org
+  rm -rf "$dir" && mkdir -p "$dir/s1/data/txn" "$dir/tmp" "$dir/mnt" "$dir/keys" "$dir/cache"
+  local i; for i in $(seq 0 255); do mkdir -p "$dir/s1/data/$(printf %02x "$i")"; done
+  log "Variant $fqrn (--hash $hash --compression $compression)"
+  start_plane "$dir" "$fqrn" "$port" --hash "$hash" --compression "$compression"
+  local pid=$PLANE_PID key=$dir/data/keys/$fqrn.pub
+  check "$fqrn-publish" curl -sS -f -T "$WORK/trees/p1.tar" -H "Authorization: Bearer $(cat "$dir/data/keys/$fqrn.token")" \
+      "http://localhost:$port/api/v1/repos/$fqrn/paths/p1?ttl=2h"
+  check "$fqrn-check-http" cvmfs_swissknife check -c -r "$url" -k "$key" -N "$fqrn" -t "$dir/tmp"
+  check "$fqrn-pull" cvmfs_swissknife pull -m "$fqrn" -u "$url" -w "http://127.0.0.1:$S1_PORT/unused" \
+      -r "local,$dir/s1/data/txn,$dir/s1" -x "$dir/tmp" -k "$key" -n 4 -R "$dir/tmp/reflog.chksum" -i
+  check "$fqrn-check-stratum1" cvmfs_swissknife check -c -r "$dir/s1" -k "$key" -N "$fqrn" -t "$dir/tmp" -R "$dir/tmp/reflog.chksum"
+  check "$fqrn-scrub-stratum1" cvmfs_swissknife scrub -r "$dir/s1/data"
   if check "$fqrn-mount" cvmfs2 -o "config=$dir/client.conf,fsname=cvmfs2,allow_other" "$fqrn" "$dir/mnt"; then
     check "$fqrn-compare" python3 "$WORK/compare.py" "$WORK/trees/p1" "$dir/mnt/p1"
     check "$fqrn-hash-xattr" getfattr --absolute-names -n user.hash "$dir/mnt/p1/README.txt"
@@ -462,27 +471,11 @@ adaptive() {  # adaptive PORT
   log "Adaptive compression ($fqrn, --compression zlib)"
   python3 "$WORK/mkmixed.py" "$dir/tree" || { check "$fqrn-tree" false; return; }
   tar -C "$dir/tree" -cf "$dir/tree.tar" . || { check "$fqrn-tree" false; return; }
-  java -jar "$DATAPLANE_JAR" serve --data "$dir/data" --repository "$fqrn" --port "$port" \
-      --notification-port -1 --compression zlib > "$LOGS/dataplane-$fqrn.log" 2>&1 &
-  local pid=$! i; PIDS+=($pid)
-  for i in $(seq 1 60); do curl -sf "http://localhost:$port/healthz" > /dev/null && break; sleep 1; done
-  local key=$dir/data/keys/$fqrn.pub
-  cp "$key" "$dir/keys/"
+  start_plane "$dir" "$fqrn" "$port" --compression zlib
+  local pid=$PLANE_PID key=$dir/data/keys/$fqrn.pub
   check "$fqrn-publish" curl -sS -f -T "$dir/tree.tar" -H "Authorization: Bearer $(cat "$dir/data/keys/$fqrn.token")" \
       "http://localhost:$port/api/v1/repos/$fqrn/paths/mixed?ttl=2h"
   check "$fqrn-check-http" cvmfs_swissknife check -c -r "$url" -k "$key" -N "$fqrn" -t "$dir/tmp"
-  check "$fqrn-scrub-storage" cvmfs_swissknife scrub -r "$dir/data/$fqrn/data"
-  cat > "$dir/client.conf" <<EOF
-CVMFS_SERVER_URL=http://localhost:$port/cvmfs/@fqrn@
-CVMFS_KEYS_DIR=$dir/keys
-CVMFS_HTTP_PROXY=DIRECT
-CVMFS_CACHE_BASE=$dir/cache
-CVMFS_SHARED_CACHE=no
-CVMFS_QUOTA_LIMIT=-1
-CVMFS_RELOAD_SOCKETS=$dir/cache
-CVMFS_USER=root
-CVMFS_CLAIM_OWNERSHIP=yes
-EOF
   if check "$fqrn-mount" cvmfs2 -o "config=$dir/client.conf,fsname=cvmfs2,allow_other" "$fqrn" "$dir/mnt"; then
     check "$fqrn-compare" python3 "$WORK/compare.py" "$dir/tree" "$dir/mnt/mixed"
     check "$fqrn-sha256" adaptive_sha256 "$dir/tree" "$dir/mnt/mixed"
