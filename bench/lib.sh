@@ -170,6 +170,26 @@ timed_publish() {
   PUBLISH_JSON_MS=$(( ingest + commit ))
 }
 
+# publish_run KEY DIR [CREATION-OPTIONS...]: a timed publish of DIR into a fresh data directory
+# created with OPTIONS, which is removed again (then `sync`), so that at most one copy of the
+# objects is on disk at a time. Sets WALL_MS[KEY], JSON_MS[KEY] and OUT_BYTES[KEY] (the stored
+# objects' bytes), associative arrays the calling script declares.
+publish_run() {
+  local key=$1 dir=$2
+  shift 2
+  local data=$WORK/data-$key
+  rm -rf "$data"
+  create_repository "$data" "$@"
+  sync
+  note "timing publish $key ..."
+  timed_publish "$data" big "$dir"
+  WALL_MS[$key]=$PUBLISH_WALL_MS
+  JSON_MS[$key]=$PUBLISH_JSON_MS
+  OUT_BYTES[$key]=$(du -sb "$data/$FQRN/data" | cut -f1)
+  rm -rf "$data"
+  sync
+}
+
 # json_field JSON NAME: the numeric field NAME of a publish's JSON, without needing jq.
 json_field() { sed -n "s/.*\"$2\":\([0-9][0-9]*\).*/\1/p" <<< "$1"; }
 
@@ -233,6 +253,11 @@ elapsed_ms() {
   t0=$(now_ms)
   "$@" > /dev/null || return
   echo $(( $(now_ms) - t0 ))
+}
+
+# mib_per_s BYTES MILLIS: a rate for the tables.
+mib_per_s() {
+  awk -v b="$1" -v ms="$2" 'BEGIN { if (ms <= 0) ms = 1; printf "%.1f", b / 1048576 / (ms / 1000) }'
 }
 
 # ms_to_s MS: milliseconds as seconds, for the tables.

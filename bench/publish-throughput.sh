@@ -48,39 +48,20 @@ note "timing pigz -6 ..."
 WALL_MS[pigz6]=$(elapsed_ms timeout "$STEP_TIMEOUT" pigz -6 -p "$(nproc)" -c "$SRC"/part-*)
 
 # --- Our publish ----------------------------------------------------------------------------
-publish_run() { # publish_run KEY CREATION-OPTIONS...
-  local key=$1; shift
-  local data=$WORK/data-$key
-  rm -rf "$data"
-  create_repository "$data" "$@"
-  sync
-  note "timing publish $key ..."
-  timed_publish "$data" big "$SRC"
-  WALL_MS[$key]=$PUBLISH_WALL_MS
-  JSON_MS[$key]=$PUBLISH_JSON_MS
-  OUT_BYTES[$key]=$(du -sb "$data/$FQRN/data" | cut -f1)
-  rm -rf "$data"
-  sync
-}
-
-publish_run none --compression none
-publish_run zlib6 --compression zlib
-publish_run zlib1 --compression zlib --zlib-level 1
+publish_run none "$SRC" --compression none
+publish_run zlib6 "$SRC" --compression zlib
+publish_run zlib1 "$SRC" --compression zlib --zlib-level 1
 
 # --- Results --------------------------------------------------------------------------------
-mib_per_s() { # mib_per_s MILLIS
-  awk -v b="$TOTAL_BYTES" -v ms="$1" 'BEGIN { if (ms <= 0) ms = 1; printf "%.1f", b / 1048576 / (ms / 1000) }'
-}
-
 echo
 echo "publish-throughput: $FILES files, $((TOTAL_BYTES / 1048576)) MiB in total, page cache warm, $(nproc) cores"
 printf '%-28s %10s %10s %12s %12s\n' "step" "wall s" "wall MiB/s" "json MiB/s" "stored MiB"
 row() { # row LABEL KEY
   local json_rate="-" stored="-"
-  [[ -n ${JSON_MS[$2]:-} ]] && json_rate=$(mib_per_s "${JSON_MS[$2]}")
+  [[ -n ${JSON_MS[$2]:-} ]] && json_rate=$(mib_per_s "$TOTAL_BYTES" "${JSON_MS[$2]}")
   [[ -n ${OUT_BYTES[$2]:-} ]] && stored=$(awk -v b="${OUT_BYTES[$2]}" 'BEGIN { printf "%.0f", b / 1048576 }')
   printf '%-28s %10.2f %10s %12s %12s\n' "$1" "$(ms_to_s "${WALL_MS[$2]}")" \
-    "$(mib_per_s "${WALL_MS[$2]}")" "$json_rate" "$stored"
+    "$(mib_per_s "$TOTAL_BYTES" "${WALL_MS[$2]}")" "$json_rate" "$stored"
 }
 row "sha1sum" sha1sum
 row "gzip -1 (1 process)" gzip1
