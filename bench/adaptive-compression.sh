@@ -69,14 +69,8 @@ publish_run usr-zlib "$USR_DIR" --compression zlib
 echo
 echo "adaptive-compression: (a) $RANDOM_FILES random files, $((RANDOM_BYTES / 1048576)) MiB;" \
   "(b) $FILES files from /usr, $((TOTAL_BYTES / 1048576)) MiB; page cache warm, $(nproc) cores"
-printf '%-34s %10s %10s %12s %12s\n' "step" "wall s" "wall MiB/s" "json MiB/s" "stored MiB"
-row() { # row LABEL KEY BYTES
-  local json_rate="-" stored="-"
-  [[ -n ${JSON_MS[$2]:-} ]] && json_rate=$(mib_per_s "$3" "${JSON_MS[$2]}")
-  [[ -n ${OUT_BYTES[$2]:-} ]] && stored=$(awk -v b="${OUT_BYTES[$2]}" 'BEGIN { printf "%.0f", b / 1048576 }')
-  printf '%-34s %10.2f %10s %12s %12s\n' "$1" "$(ms_to_s "${WALL_MS[$2]}")" \
-    "$(mib_per_s "$3" "${WALL_MS[$2]}")" "$json_rate" "$stored"
-}
+publish_table_head 34
+row() { rate_row 34 "$@"; }
 row "(a) sha1sum" sha1sum "$RANDOM_BYTES"
 row "(a) publish zlib (adaptive)" random-zlib "$RANDOM_BYTES"
 row "(a) publish none" random-none "$RANDOM_BYTES"
@@ -86,14 +80,8 @@ row "(b) publish zlib (adaptive)" usr-zlib "$TOTAL_BYTES"
 echo "(wall: whole command incl. JVM start; json: timings.ingestMs+commitMs of the publish)"
 
 echo
-printf '%-34s %10s %10s %8s  %s\n' "ratio (ours / reference)" "wall" "json" "goal" "json vs goal"
-goal_row() { # goal_row LABEL KEY REFERENCE GOAL
-  local rw rj
-  rw=$(ratio "${WALL_MS[$3]}" "${WALL_MS[$2]}")
-  rj=$(ratio "${WALL_MS[$3]}" "${JSON_MS[$2]}")
-  printf '%-34s %10s %10s %8s  %s\n' "$1" "$rw" "$rj" "${4:+>= $4}" "${4:+$(verdict "$rj" "$4")}"
-}
-goal_row "(a) zlib (adaptive) / sha1sum" random-zlib sha1sum 1.0
-goal_row "(a) none / sha1sum" random-none sha1sum ""
-goal_row "(a) zlib-always / sha1sum" random-always sha1sum ""
-goal_row "(b) zlib (adaptive) / pigz -6 -p 2" usr-zlib pigz6 0.95
+goal_table_head 34
+goal_row 34 "(a) zlib (adaptive) / sha1sum" random-zlib sha1sum 1.0
+goal_row 34 "(a) none / sha1sum" random-none sha1sum
+goal_row 34 "(a) zlib-always / sha1sum" random-always sha1sum
+goal_row 34 "(b) zlib (adaptive) / pigz -6 -p 2" usr-zlib pigz6 0.95
