@@ -293,23 +293,23 @@ check scrub-stratum0-storage cvmfs_swissknife scrub -r "$DATA/$FQRN/data"
 # ---------------------------------------------------------------------------------------
 log "FUSE mount (cvmfs2)"
 mkdir -p "$WORK/keys" && cp "$KEY" "$WORK/keys/"
-write_config() {  # write_config FILE [notifications]
+write_config() {  # write_config FILE BASE DIR [notifications]: a client of the data plane at BASE, keys in DIR/keys, cache in DIR/cache
   cat > "$1" <<EOF
-CVMFS_SERVER_URL=$BASE/cvmfs/@fqrn@
-CVMFS_KEYS_DIR=$WORK/keys
+CVMFS_SERVER_URL=$2/cvmfs/@fqrn@
+CVMFS_KEYS_DIR=$3/keys
 CVMFS_HTTP_PROXY=DIRECT
-CVMFS_CACHE_BASE=$WORK/cache
+CVMFS_CACHE_BASE=$3/cache
 CVMFS_SHARED_CACHE=no
 CVMFS_QUOTA_LIMIT=-1
-CVMFS_RELOAD_SOCKETS=$WORK/cache
+CVMFS_RELOAD_SOCKETS=$3/cache
 CVMFS_USER=root
 CVMFS_CLAIM_OWNERSHIP=yes
 CVMFS_SYSLOG_LEVEL=3
 EOF
-  [ "${2:-}" = notifications ] && echo "CVMFS_NOTIFICATION_SERVER=$BASE/api/v1" >> "$1"
+  [ "${4:-}" = notifications ] && echo "CVMFS_NOTIFICATION_SERVER=$2/api/v1" >> "$1"
 }
-write_config "$WORK/etc/notify.conf" notifications
-write_config "$WORK/etc/plain.conf"
+write_config "$WORK/etc/notify.conf" "$BASE" "$WORK" notifications
+write_config "$WORK/etc/plain.conf" "$BASE" "$WORK"
 mount_repo() { cvmfs2 -o "config=$1,fsname=cvmfs2,allow_other" "$FQRN" "$MNT"; }
 wait_revision() {  # wait_revision N SECONDS: the mount shows revision >= N
   local i r
@@ -391,17 +391,7 @@ start_plane() {
   PLANE_PID=$!; PIDS+=($PLANE_PID)
   for i in $(seq 1 60); do curl -sf "http://localhost:$port/healthz" > /dev/null && break; sleep 1; done
   cp "$dir/data/keys/$fqrn.pub" "$dir/keys/"
-  cat > "$dir/client.conf" <<EOF
-CVMFS_SERVER_URL=http://localhost:$port/cvmfs/@fqrn@
-CVMFS_KEYS_DIR=$dir/keys
-CVMFS_HTTP_PROXY=DIRECT
-CVMFS_CACHE_BASE=$dir/cache
-CVMFS_SHARED_CACHE=no
-CVMFS_QUOTA_LIMIT=-1
-CVMFS_RELOAD_SOCKETS=$dir/cache
-CVMFS_USER=root
-CVMFS_CLAIM_OWNERSHIP=yes
-EOF
+  write_config "$dir/client.conf" "http://localhost:$port" "$dir"
 }
 variant() {  # variant HASH COMPRESSION PORT
   local hash=$1 compression=$2 port=$3
