@@ -170,6 +170,26 @@ timed_publish() {
   PUBLISH_JSON_MS=$(( ingest + commit ))
 }
 
+# publish_run KEY DIR [CREATION-OPTIONS...]: a timed publish of DIR into a fresh data directory
+# created with OPTIONS, which is removed again (then `sync`), so that at most one copy of the
+# objects is on disk at a time. Sets WALL_MS[KEY], JSON_MS[KEY] and OUT_BYTES[KEY] (the stored
+# objects' bytes), associative arrays the calling script declares.
+publish_run() {
+  local key=$1 dir=$2
+  shift 2
+  local data=$WORK/data-$key
+  rm -rf "$data"
+  create_repository "$data" "$@"
+  sync
+  note "timing publish $key ..."
+  timed_publish "$data" big "$dir"
+  WALL_MS[$key]=$PUBLISH_WALL_MS
+  JSON_MS[$key]=$PUBLISH_JSON_MS
+  OUT_BYTES[$key]=$(du -sb "$data/$FQRN/data" | cut -f1)
+  rm -rf "$data"
+  sync
+}
+
 # json_field JSON NAME: the numeric field NAME of a publish's JSON, without needing jq.
 json_field() { sed -n "s/.*\"$2\":\([0-9][0-9]*\).*/\1/p" <<< "$1"; }
 
@@ -233,6 +253,43 @@ elapsed_ms() {
   t0=$(now_ms)
   "$@" > /dev/null || return
   echo $(( $(now_ms) - t0 ))
+}
+
+# mib_per_s BYTES MILLIS: a rate for the tables.
+mib_per_s() {
+  awk -v b="$1" -v ms="$2" 'BEGIN { if (ms <= 0) ms = 1; printf "%.1f", b / 1048576 / (ms / 1000) }'
+}
+
+# The publish tables of publish-throughput.sh and adaptive-compression.sh, from WALL_MS, JSON_MS
+# and OUT_BYTES (see publish_run); WIDTH is the width of the label column.
+
+# publish_table_head WIDTH: the header of the rates table.
+publish_table_head() {
+  printf "%-${1}s %10s %10s %12s %12s\n" "step" "wall s" "wall MiB/s" "json MiB/s" "stored MiB"
+}
+
+# rate_row WIDTH LABEL KEY BYTES: wall time and rate of step KEY over BYTES, its JSON rate and
+# stored MiB where it has them, else "-".
+rate_row() {
+  local json_rate="-" stored="-"
+  [[ -n ${JSON_MS[$3]:-} ]] && json_rate=$(mib_per_s "$4" "${JSON_MS[$3]}")
+  [[ -n ${OUT_BYTES[$3]:-} ]] && stored=$(awk -v b="${OUT_BYTES[$3]}" 'BEGIN { printf "%.0f", b / 1048576 }')
+  printf "%-${1}s %10.2f %10s %12s %12s\n" "$2" "$(ms_to_s "${WALL_MS[$3]}")" \
+    "$(mib_per_s "$4" "${WALL_MS[$3]}")" "$json_rate" "$stored"
+}
+
+# goal_table_head WIDTH: the header of the ratios table.
+goal_table_head() {
+  printf "%-${1}s %10s %10s %8s  %s\n" "ratio (ours / reference)" "wall" "json" "goal" "json vs goal"
+}
+
+# goal_row WIDTH LABEL KEY REFERENCE [GOAL]: REFERENCE's wall time over KEY's wall and JSON time,
+# and the verdict on the JSON ratio when there is a GOAL.
+goal_row() {
+  local rw rj
+  rw=$(ratio "${WALL_MS[$4]}" "${WALL_MS[$3]}")
+  rj=$(ratio "${WALL_MS[$4]}" "${JSON_MS[$3]}")
+  printf "%-${1}s %10s %10s %8s  %s\n" "$2" "$rw" "$rj" "${5:+>= $5}" "${5:+$(verdict "$rj" "$5")}"
 }
 
 # ms_to_s MS: milliseconds as seconds, for the tables.

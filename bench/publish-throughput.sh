@@ -48,40 +48,15 @@ note "timing pigz -6 ..."
 WALL_MS[pigz6]=$(elapsed_ms timeout "$STEP_TIMEOUT" pigz -6 -p "$(nproc)" -c "$SRC"/part-*)
 
 # --- Our publish ----------------------------------------------------------------------------
-publish_run() { # publish_run KEY CREATION-OPTIONS...
-  local key=$1; shift
-  local data=$WORK/data-$key
-  rm -rf "$data"
-  create_repository "$data" "$@"
-  sync
-  note "timing publish $key ..."
-  timed_publish "$data" big "$SRC"
-  WALL_MS[$key]=$PUBLISH_WALL_MS
-  JSON_MS[$key]=$PUBLISH_JSON_MS
-  OUT_BYTES[$key]=$(du -sb "$data/$FQRN/data" | cut -f1)
-  rm -rf "$data"
-  sync
-}
-
-publish_run none --compression none
-publish_run zlib6 --compression zlib
-publish_run zlib1 --compression zlib --zlib-level 1
+publish_run none "$SRC" --compression none
+publish_run zlib6 "$SRC" --compression zlib
+publish_run zlib1 "$SRC" --compression zlib --zlib-level 1
 
 # --- Results --------------------------------------------------------------------------------
-mib_per_s() { # mib_per_s MILLIS
-  awk -v b="$TOTAL_BYTES" -v ms="$1" 'BEGIN { if (ms <= 0) ms = 1; printf "%.1f", b / 1048576 / (ms / 1000) }'
-}
-
 echo
 echo "publish-throughput: $FILES files, $((TOTAL_BYTES / 1048576)) MiB in total, page cache warm, $(nproc) cores"
-printf '%-28s %10s %10s %12s %12s\n' "step" "wall s" "wall MiB/s" "json MiB/s" "stored MiB"
-row() { # row LABEL KEY
-  local json_rate="-" stored="-"
-  [[ -n ${JSON_MS[$2]:-} ]] && json_rate=$(mib_per_s "${JSON_MS[$2]}")
-  [[ -n ${OUT_BYTES[$2]:-} ]] && stored=$(awk -v b="${OUT_BYTES[$2]}" 'BEGIN { printf "%.0f", b / 1048576 }')
-  printf '%-28s %10.2f %10s %12s %12s\n' "$1" "$(ms_to_s "${WALL_MS[$2]}")" \
-    "$(mib_per_s "${WALL_MS[$2]}")" "$json_rate" "$stored"
-}
+publish_table_head 28
+row() { rate_row 28 "$1" "$2" "$TOTAL_BYTES"; }
 row "sha1sum" sha1sum
 row "gzip -1 (1 process)" gzip1
 row "pigz -6 ($(nproc) threads)" pigz6
@@ -91,15 +66,9 @@ row "publish zlib --zlib-level 1" zlib1
 echo "(wall: whole command incl. JVM start; json: timings.ingestMs+commitMs of the publish)"
 
 echo
-printf '%-28s %10s %10s %8s  %s\n' "ratio (ours / reference)" "wall" "json" "goal" "json vs goal"
-goal_row() { # goal_row LABEL KEY REFERENCE GOAL
-  local rw rj
-  rw=$(ratio "${WALL_MS[$3]}" "${WALL_MS[$2]}")
-  rj=$(ratio "${WALL_MS[$3]}" "${JSON_MS[$2]}")
-  printf '%-28s %10s %10s %8s  %s\n' "$1" "$rw" "$rj" ">= $4" "$(verdict "$rj" "$4")"
-}
-goal_row "none / sha1sum" none sha1sum 1.0
-goal_row "zlib (level 6) / gzip -1" zlib6 gzip1 1.5
-goal_row "zlib level 1 / gzip -1" zlib1 gzip1 1.5
+goal_table_head 28
+goal_row 28 "none / sha1sum" none sha1sum 1.0
+goal_row 28 "zlib (level 6) / gzip -1" zlib6 gzip1 1.5
+goal_row 28 "zlib level 1 / gzip -1" zlib1 gzip1 1.5
 printf '%-28s %10s %10s %8s  %s\n' "pigz -6 / gzip -1" "$(ratio "${WALL_MS[gzip1]}" "${WALL_MS[pigz6]}")" \
   "-" "-" "(yardstick: level 6 on every core)"

@@ -6,7 +6,8 @@
 # directory, publishes trees with every kind of entry, replicates the repository with
 # `cvmfs_swissknife pull`, checks it with `check` and `scrub`, mounts it with `cvmfs2` and
 # compares every entry with the source trees, then follows new revisions (notifications,
-# remount). See compat/README.md.
+# remount); then other creation options, and a zlib repository holding files that do not
+# compress (stored uncompressed by adaptive compression). See compat/README.md.
 #
 # Needs root (apt-get, FUSE mount), /dev/fuse, Debian 12. Not part of CI.
 #
@@ -292,23 +293,23 @@ check scrub-stratum0-storage cvmfs_swissknife scrub -r "$DATA/$FQRN/data"
 # ---------------------------------------------------------------------------------------
 log "FUSE mount (cvmfs2)"
 mkdir -p "$WORK/keys" && cp "$KEY" "$WORK/keys/"
-write_config() {  # write_config FILE [notifications]
+write_config() {  # write_config FILE BASE DIR [notifications]: a client of the data plane at BASE, keys in DIR/keys, cache in DIR/cache
   cat > "$1" <<EOF
-CVMFS_SERVER_URL=$BASE/cvmfs/@fqrn@
-CVMFS_KEYS_DIR=$WORK/keys
+CVMFS_SERVER_URL=$2/cvmfs/@fqrn@
+CVMFS_KEYS_DIR=$3/keys
 CVMFS_HTTP_PROXY=DIRECT
-CVMFS_CACHE_BASE=$WORK/cache
+CVMFS_CACHE_BASE=$3/cache
 CVMFS_SHARED_CACHE=no
 CVMFS_QUOTA_LIMIT=-1
-CVMFS_RELOAD_SOCKETS=$WORK/cache
+CVMFS_RELOAD_SOCKETS=$3/cache
 CVMFS_USER=root
 CVMFS_CLAIM_OWNERSHIP=yes
 CVMFS_SYSLOG_LEVEL=3
 EOF
-  [ "${2:-}" = notifications ] && echo "CVMFS_NOTIFICATION_SERVER=$BASE/api/v1" >> "$1"
+  [ "${4:-}" = notifications ] && echo "CVMFS_NOTIFICATION_SERVER=$2/api/v1" >> "$1"
 }
-write_config "$WORK/etc/notify.conf" notifications
-write_config "$WORK/etc/plain.conf"
+write_config "$WORK/etc/notify.conf" "$BASE" "$WORK" notifications
+write_config "$WORK/etc/plain.conf" "$BASE" "$WORK"
 mount_repo() { cvmfs2 -o "config=$1,fsname=cvmfs2,allow_other" "$FQRN" "$MNT"; }
 wait_revision() {  # wait_revision N SECONDS: the mount shows revision >= N
   local i r
@@ -378,6 +379,20 @@ check check-stratum0-http-again cvmfs_swissknife check -c -r "$S0_URL" -k "$KEY"
 # ---------------------------------------------------------------------------------------
 # Other creation options: a repository per hash algorithm / compression, served by its own
 # data plane, checked over HTTP, replicated, scrubbed, mounted and compared.
+
+# start_plane DIR FQRN PORT [OPTIONS...]: a data plane of its own for FQRN on PORT with data in
+# DIR/data (its pid in PLANE_PID, stopped on exit), its public key copied to DIR/keys, and
+# DIR/client.conf for mounting it with its cache in DIR/cache.
+start_plane() {
+  local dir=$1 fqrn=$2 port=$3 i
+  shift 3
+  java -jar "$DATAPLANE_JAR" serve --data "$dir/data" --repository "$fqrn" --port "$port" \
+      --notification-port -1 "$@" > "$LOGS/dataplane-$fqrn.log" 2>&1 &
+  PLANE_PID=$!; PIDS+=($PLANE_PID)
+  for i in $(seq 1 60); do curl -sf "http://localhost:$port/healthz" > /dev/null && break; sleep 1; done
+  cp "$dir/data/keys/$fqrn.pub" "$dir/keys/"
+  write_config "$dir/client.conf" "http://localhost:$port" "$dir"
+}
 variant() {  # variant HASH COMPRESSION PORT
   local hash=$1 compression=$2 port=$3
   local fqrn=$hash-$compression.example.org dir=$WORK/variant-$hash-$compression
@@ -385,12 +400,8 @@ variant() {  # variant HASH COMPRESSION PORT
   rm -rf "$dir" && mkdir -p "$dir/s1/data/txn" "$dir/tmp" "$dir/mnt" "$dir/keys" "$dir/cache"
   local i; for i in $(seq 0 255); do mkdir -p "$dir/s1/data/$(printf %02x "$i")"; done
   log "Variant $fqrn (--hash $hash --compression $compression)"
-  java -jar "$DATAPLANE_JAR" serve --data "$dir/data" --repository "$fqrn" --port "$port" \
-      --notification-port -1 --hash "$hash" --compression "$compression" > "$LOGS/dataplane-$fqrn.log" 2>&1 &
-  local pid=$!; PIDS+=($pid)
-  for i in $(seq 1 60); do curl -sf "http://localhost:$port/healthz" > /dev/null && break; sleep 1; done
-  local key=$dir/data/keys/$fqrn.pub
-  cp "$key" "$dir/keys/"
+  start_plane "$dir" "$fqrn" "$port" --hash "$hash" --compression "$compression"
+  local pid=$PLANE_PID key=$dir/data/keys/$fqrn.pub
   check "$fqrn-publish" curl -sS -f -T "$WORK/trees/p1.tar" -H "Authorization: Bearer $(cat "$dir/data/keys/$fqrn.token")" \
       "http://localhost:$port/api/v1/repos/$fqrn/paths/p1?ttl=2h"
   check "$fqrn-check-http" cvmfs_swissknife check -c -r "$url" -k "$key" -N "$fqrn" -t "$dir/tmp"
@@ -398,17 +409,6 @@ variant() {  # variant HASH COMPRESSION PORT
       -r "local,$dir/s1/data/txn,$dir/s1" -x "$dir/tmp" -k "$key" -n 4 -R "$dir/tmp/reflog.chksum" -i
   check "$fqrn-check-stratum1" cvmfs_swissknife check -c -r "$dir/s1" -k "$key" -N "$fqrn" -t "$dir/tmp" -R "$dir/tmp/reflog.chksum"
   check "$fqrn-scrub-stratum1" cvmfs_swissknife scrub -r "$dir/s1/data"
-  cat > "$dir/client.conf" <<EOF
-CVMFS_SERVER_URL=http://localhost:$port/cvmfs/@fqrn@
-CVMFS_KEYS_DIR=$dir/keys
-CVMFS_HTTP_PROXY=DIRECT
-CVMFS_CACHE_BASE=$dir/cache
-CVMFS_SHARED_CACHE=no
-CVMFS_QUOTA_LIMIT=-1
-CVMFS_RELOAD_SOCKETS=$dir/cache
-CVMFS_USER=root
-CVMFS_CLAIM_OWNERSHIP=yes
-EOF
   if check "$fqrn-mount" cvmfs2 -o "config=$dir/client.conf,fsname=cvmfs2,allow_other" "$fqrn" "$dir/mnt"; then
     check "$fqrn-compare" python3 "$WORK/compare.py" "$WORK/trees/p1" "$dir/mnt/p1"
     check "$fqrn-hash-xattr" getfattr --absolute-names -n user.hash "$dir/mnt/p1/README.txt"
@@ -419,6 +419,101 @@ EOF
 }
 variant shake128 none $((PORT + 20))
 variant rmd160 zlib $((PORT + 30))
+variant sha1 zlib-always $((PORT + 40))
+
+# ---------------------------------------------------------------------------------------
+# Adaptive compression: in a zlib repository, files that do not compress (random bytes, gzip
+# members) are stored uncompressed with the entry's compression flag none, every chunk of a
+# chunked one alike; the rest stays zlib. The stock client must read both, report each
+# entry's compression as the probe decided, and its cvmfs_fsck must accept the cache.
+cat > "$WORK/mkmixed.py" <<'EOF'
+import gzip, io, os, random, sys, tarfile
+root = sys.argv[1]
+rnd = random.Random(19)
+def w(p, data):
+    p = os.path.join(root, p); os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, 'wb') as f: f.write(data)
+def text(n):
+    words = [b'static', b'final', b'return', b'catalog', b'chunk', b'object', b'INFO', b'error', b'{', b'}']
+    out = bytearray()
+    while len(out) < n: out += rnd.choice(words) + (b'\n' if rnd.random() < 0.1 else b' ')
+    return bytes(out[:n])
+os.makedirs(root)
+w('text/README.txt', text(3000))                               # zlib
+w('text/app.log', text(2 * 1024 * 1024))                       # zlib
+w('text/zeros.bin', bytes(1024 * 1024))                        # zlib
+w('text/tiny.bin', rnd.randbytes(100))                         # zlib: too small to probe
+w('random/small.bin', rnd.randbytes(10000))                    # none
+w('random/medium.bin', rnd.randbytes(300000))                  # none
+w('random/large.bin', rnd.randbytes(40 * 1024 * 1024 + 4321))  # none, > 16 MiB: chunked
+w('text/large.txt', text(24 * 1024 * 1024))                   # zlib, chunked
+w('gz/app.log.gz', gzip.compress(text(3 * 1024 * 1024)))       # none
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode='w:gz') as t:
+    info = tarfile.TarInfo('member.txt'); data = text(1024 * 1024); info.size = len(data)
+    t.addfile(info, io.BytesIO(data))
+w('gz/bundle.tar.gz', buf.getvalue())                          # none
+EOF
+adaptive() {  # adaptive PORT
+  local port=$1 fqrn=adaptive.example.org dir=$WORK/variant-adaptive
+  local url=http://localhost:$port/cvmfs/adaptive.example.org
+  rm -rf "$dir" && mkdir -p "$dir/tmp" "$dir/mnt" "$dir/keys" "$dir/cache"
+  log "Adaptive compression ($fqrn, --compression zlib)"
+  python3 "$WORK/mkmixed.py" "$dir/tree" || { check "$fqrn-tree" false; return; }
+  tar -C "$dir/tree" -cf "$dir/tree.tar" . || { check "$fqrn-tree" false; return; }
+  start_plane "$dir" "$fqrn" "$port" --compression zlib
+  local pid=$PLANE_PID key=$dir/data/keys/$fqrn.pub
+  check "$fqrn-publish" curl -sS -f -T "$dir/tree.tar" -H "Authorization: Bearer $(cat "$dir/data/keys/$fqrn.token")" \
+      "http://localhost:$port/api/v1/repos/$fqrn/paths/mixed?ttl=2h"
+  check "$fqrn-check-http" cvmfs_swissknife check -c -r "$url" -k "$key" -N "$fqrn" -t "$dir/tmp"
+  if check "$fqrn-mount" cvmfs2 -o "config=$dir/client.conf,fsname=cvmfs2,allow_other" "$fqrn" "$dir/mnt"; then
+    check "$fqrn-compare" python3 "$WORK/compare.py" "$dir/tree" "$dir/mnt/mixed"
+    check "$fqrn-sha256" adaptive_sha256 "$dir/tree" "$dir/mnt/mixed"
+    check "$fqrn-cmp" adaptive_cmp "$dir/tree" "$dir/mnt/mixed"
+    check "$fqrn-compression-xattr" adaptive_flags "$dir/mnt/mixed"
+    check "$fqrn-fsck" cvmfs_fsck "$dir/cache/$fqrn"
+    umount "$dir/mnt"
+  fi
+  kill "$pid"
+}
+adaptive_sha256() {  # adaptive_sha256 SRC MOUNTED: sha256sum of every file, the same on both sides
+  (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum) > "$LOGS/adaptive-sha256-source.txt" || return 1
+  (cd "$2" && find . -type f ! -name .cvmfscatalog -print0 | sort -z | xargs -0 sha256sum) \
+      > "$LOGS/adaptive-sha256-mount.txt" || return 1
+  diff "$LOGS/adaptive-sha256-source.txt" "$LOGS/adaptive-sha256-mount.txt" \
+      && echo "sha256sum of $(wc -l < "$LOGS/adaptive-sha256-source.txt") files identical"
+}
+adaptive_cmp() {  # adaptive_cmp SRC MOUNTED: cmp of every file, byte for byte
+  local f rc=0
+  while IFS= read -r -d '' f; do
+    cmp "$1/$f" "$2/$f" || rc=1
+  done < <(cd "$1" && find . -type f -print0)
+  return $rc
+}
+adaptive_flags() {  # adaptive_flags MOUNTED: the client's user.compression and user.chunks of each file
+  local f want got rc=0 chunks
+  while read -r f want; do
+    got=$(attr -q -g compression "$1/$f") || { echo "$f: no user.compression"; rc=1; continue; }
+    chunks=$(attr -q -g chunks "$1/$f")
+    echo "$f: compression $got (expected $want), chunks $chunks"
+    [ "$got" = "$want" ] || rc=1
+  done <<EOF
+text/README.txt zlib
+text/app.log zlib
+text/zeros.bin zlib
+text/tiny.bin zlib
+text/large.txt zlib
+random/small.bin none
+random/medium.bin none
+random/large.bin none
+gz/app.log.gz none
+gz/bundle.tar.gz none
+EOF
+  [ "$(attr -q -g chunks "$1/random/large.bin")" -gt 1 ] || { echo "random/large.bin is not chunked"; rc=1; }
+  [ "$(attr -q -g chunks "$1/text/large.txt")" -gt 1 ] || { echo "text/large.txt is not chunked"; rc=1; }
+  return $rc
+}
+adaptive $((PORT + 50))
 
 echo
 [ ${#FAILED_NAMES[@]} -gt 0 ] && echo "failed: ${FAILED_NAMES[*]}"

@@ -3,6 +3,8 @@ package io.ephemeral.cvmfs.dataplane.cli;
 import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.dataplane.format.ChunkingParameters;
 import io.ephemeral.cvmfs.dataplane.format.Compression;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
+import io.ephemeral.cvmfs.dataplane.repository.CompressionPolicy;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
@@ -29,7 +31,8 @@ final class RepositoryArguments {
   String hash;
 
   @Option(names = "--compression", defaultValue = "${env:CVMFS_EPHEMERAL_COMPRESSION:-zlib}",
-      description = "Object compression of a new repository: zlib or none (default ${DEFAULT-VALUE}).")
+      description = "Object compression of a new repository: zlib (files that do not compress are stored"
+          + " uncompressed), zlib-always or none (default ${DEFAULT-VALUE}).")
   String compression;
 
   @Option(names = "--zlib-level", defaultValue = "${env:CVMFS_EPHEMERAL_ZLIB_LEVEL:-6}",
@@ -58,7 +61,7 @@ final class RepositoryArguments {
   long minRevision;
 
   RepositoryOptions creationOptions() {
-    return new RepositoryOptions(HashAlgorithm.fromConfigName(hash), Compression.fromConfigName(compression),
+    return new RepositoryOptions(HashAlgorithm.fromConfigName(hash), CompressionPolicy.fromConfigName(compression),
         new ChunkingParameters(chunkSize(chunkMin), chunkSize(chunkAvg), chunkSize(chunkMax)), manifestTtl, zlibLevel);
   }
 

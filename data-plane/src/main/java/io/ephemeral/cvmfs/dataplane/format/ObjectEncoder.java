@@ -17,6 +17,7 @@ public final class ObjectEncoder {
 
   private final Deflater deflater;
   private byte[] out = new byte[RETAINED];
+  private CompressibilityProbe probe;
 
   public ObjectEncoder(int zlibLevel) {
     this.deflater = new Deflater(zlibLevel);
@@ -34,7 +35,8 @@ public final class ObjectEncoder {
       for (ByteSlice slice : content) {
         hasher.update(slice.array(), slice.offset(), slice.length());
       }
-      return new Encoded(new ContentHash(algorithm, hasher.digest()), content, ByteSlice.totalLength(content));
+      return new Encoded(new ContentHash(algorithm, hasher.digest()), content, ByteSlice.totalLength(content),
+          Compression.NONE);
     }
     long length = ByteSlice.totalLength(content);
     // zlib's own bound for incompressible input: one allocation of the right size, not doublings.
@@ -54,7 +56,29 @@ public final class ObjectEncoder {
     while (!deflater.finished()) {
       size = deflateInto(size);
     }
-    return new Encoded(algorithm.hash(out, 0, size), List.of(new ByteSlice(out, 0, size)), size);
+    return new Encoded(algorithm.hash(out, 0, size), List.of(new ByteSlice(out, 0, size)), size, Compression.ZLIB);
+  }
+
+  /**
+   * The encoded form of a whole file's {@code content}, compressed unless it does not compress
+   * (see {@link CompressibilityProbe}). Up to {@link CompressibilityProbe#PROBE_BYTES} the
+   * compression itself is the probe, so compressible small files cost no second deflate; larger
+   * ones are probed first, so incompressible ones cost no full deflate.
+   */
+  public Encoded encodeAdaptive(List<ByteSlice> content, HashAlgorithm algorithm) {
+    long length = ByteSlice.totalLength(content);
+    if (length < CompressibilityProbe.TINY_BYTES) {
+      return encode(content, Compression.ZLIB, algorithm);
+    }
+    if (length <= CompressibilityProbe.PROBE_BYTES) {
+      Encoded compressed = encode(content, Compression.ZLIB, algorithm);
+      return CompressibilityProbe.incompressible(length, compressed.length())
+          ? encode(content, Compression.NONE, algorithm) : compressed;
+    }
+    if (probe == null) {
+      probe = new CompressibilityProbe();
+    }
+    return encode(content, probe.choose(content, length), algorithm);
   }
 
   private int deflateInto(int size) {
@@ -74,11 +98,15 @@ public final class ObjectEncoder {
   /** Releases the native zlib state. */
   public void close() {
     deflater.end();
+    if (probe != null) {
+      probe.close();
+    }
   }
 
   /**
    * Encoded bytes and their name. The slices alias the encoder's buffer (or the input for
-   * uncompressed objects): use them before the next call to {@link #encode}.
+   * uncompressed objects): use them before the next call to {@link #encode}. {@code compression}
+   * is how they are encoded, which the catalog entry's flags must say.
    */
-  public record Encoded(ContentHash hash, List<ByteSlice> bytes, long length) {}
+  public record Encoded(ContentHash hash, List<ByteSlice> bytes, long length, Compression compression) {}
 }

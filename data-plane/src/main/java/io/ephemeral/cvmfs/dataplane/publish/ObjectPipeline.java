@@ -7,6 +7,7 @@ import io.ephemeral.cvmfs.dataplane.format.Compression;
 import io.ephemeral.cvmfs.dataplane.format.ObjectEncoder;
 import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import io.ephemeral.cvmfs.dataplane.format.StoredObject;
+import io.ephemeral.cvmfs.dataplane.repository.CompressionPolicy;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
@@ -61,7 +62,7 @@ public final class ObjectPipeline implements AutoCloseable {
    * reservation is released when the object handed to {@link #store} with the same size and
    * compression is stored.
    */
-  public void reserve(int size, Compression compression) throws InterruptedIOException {
+  public void reserve(int size, CompressionPolicy compression) throws InterruptedIOException {
     try {
       budgetKib.acquire(permits(cost(size, compression)));
     } catch (InterruptedException e) {
@@ -72,15 +73,19 @@ public final class ObjectPipeline implements AutoCloseable {
 
   /**
    * Stores the concatenated {@code content}, {@code length} bytes, as an object; the slices are
-   * owned by the pipeline from now on.
+   * owned by the pipeline from now on. With {@link CompressionPolicy#ADAPTIVE} the content is
+   * a whole file and the worker decides whether it is compressed.
    */
-  public CompletableFuture<StoredObject> store(ObjectStore store, List<ByteSlice> content, int length, ObjectKind kind,
-      Compression compression, HashAlgorithm algorithm, int zlibLevel) {
+  public CompletableFuture<Stored> store(ObjectStore store, List<ByteSlice> content, int length, ObjectKind kind,
+      CompressionPolicy compression, HashAlgorithm algorithm, int zlibLevel) {
     return CompletableFuture.supplyAsync(() -> {
       try {
         ObjectEncoder encoder = encoder(zlibLevel);
         try {
-          return store.put(encoder.encode(content, compression, algorithm), kind, length);
+          ObjectEncoder.Encoded encoded = compression == CompressionPolicy.ADAPTIVE
+              ? encoder.encodeAdaptive(content, algorithm)
+              : encoder.encode(content, compression.repositoryCompression(), algorithm);
+          return new Stored(store.put(encoded, kind, length), encoded.compression());
         } finally {
           encoder.shrink();
         }
@@ -101,14 +106,17 @@ public final class ObjectPipeline implements AutoCloseable {
   }
 
   // Compressing holds the output next to the input until both are written.
-  private static long cost(int size, Compression compression) {
-    return compression == Compression.ZLIB ? 2L * size : size;
+  private static long cost(int size, CompressionPolicy compression) {
+    return compression == CompressionPolicy.NONE ? size : 2L * size;
   }
 
   // An object larger than the whole budget takes all of it rather than waiting forever.
   private int permits(long size) {
     return (int) Math.min(budgetPermits, Math.max(1, (size + KIB - 1) / KIB));
   }
+
+  /** An object stored, and how its bytes are encoded. */
+  public record Stored(StoredObject object, Compression compression) {}
 
   @Override
   public void close() {

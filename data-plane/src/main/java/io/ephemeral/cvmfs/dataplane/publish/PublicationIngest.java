@@ -76,7 +76,7 @@ public final class PublicationIngest {
     FileContent stored = await(this.content.ingest(content, size, path));
     RepositoryOptions options = repository.options();
     DirectoryEntry row = DirectoryEntry.regular(path, permissions, stored.size(), now, 0, 0, options.hash(),
-        options.compression(), stored.hash(), stored.chunks());
+        stored.compression(), stored.hash(), stored.chunks());
     return new IngestedPublication(path, null, 0, null, row, CatalogCounters.ZERO, 1, stored.size(),
         stored.objectsWritten(), stored.objectsReused(), null);
   }
@@ -165,7 +165,7 @@ public final class PublicationIngest {
               written += stored.objectsWritten();
               reused += stored.objectsReused();
               yield DirectoryEntry.regular(fullPath, e.permissions(), stored.size(), e.mtimeSeconds(), e.uid(), e.gid(),
-                  options.hash(), options.compression(), stored.hash(), stored.chunks());
+                  options.hash(), stored.compression(), stored.hash(), stored.chunks());
             }
           };
           catalog.add(row);

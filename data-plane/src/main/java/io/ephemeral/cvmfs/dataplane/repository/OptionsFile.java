@@ -22,7 +22,7 @@ final class OptionsFile {
     try {
       return new RepositoryOptions(
           HashAlgorithm.fromConfigName(node.path("hash").asText()),
-          Compression.fromConfigName(node.path("compression").asText()),
+          compression(node),
           new ChunkingParameters(node.path("chunkMin").asInt(), node.path("chunkAvg").asInt(), node.path("chunkMax").asInt()),
           node.path("manifestTtl").asLong(),
           node.path("zlibLevel").asInt());
@@ -31,10 +31,24 @@ final class OptionsFile {
     }
   }
 
+  /**
+   * The configured compression is recorded as zlib or none, as cvmfs_server records it;
+   * {@code adaptiveCompression} false makes zlib {@code zlib-always}. Options written before it
+   * existed have no such field: their zlib is adaptive, the meaning zlib has now.
+   */
+  private static CompressionPolicy compression(JsonNode node) {
+    Compression configured = Compression.fromConfigName(node.path("compression").asText());
+    if (configured == Compression.NONE) {
+      return CompressionPolicy.NONE;
+    }
+    return node.path("adaptiveCompression").asBoolean(true) ? CompressionPolicy.ADAPTIVE : CompressionPolicy.ZLIB_ALWAYS;
+  }
+
   static void write(Path file, RepositoryOptions options) throws IOException {
     ObjectNode node = JSON.createObjectNode()
         .put("hash", options.hash().configName())
-        .put("compression", options.compression().configName())
+        .put("compression", options.compression().repositoryCompression().configName())
+        .put("adaptiveCompression", options.compression() == CompressionPolicy.ADAPTIVE)
         .put("chunkMin", options.chunking().min())
         .put("chunkAvg", options.chunking().avg())
         .put("chunkMax", options.chunking().max())

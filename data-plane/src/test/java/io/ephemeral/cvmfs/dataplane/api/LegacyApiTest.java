@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import io.ephemeral.cvmfs.dataplane.format.Compression;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
 import io.ephemeral.cvmfs.dataplane.testsupport.ApiRequests;
@@ -16,6 +17,7 @@ import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;
 import io.ephemeral.cvmfs.dataplane.verify.RepositoryReader;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -113,6 +116,24 @@ class LegacyApiTest {
     HttpResponse<String> gone = call("DELETE", "/repos/" + REPO + "/report.txt", token(REPO));
     assertEquals(404, gone.statusCode());
     assertEquals("File report.txt does not exist in repo " + REPO, json(gone).get("detail").asText());
+  }
+
+  @Test
+  void aFileStoredUncompressedDownloadsAsUploaded() throws Exception {
+    byte[] random = new byte[100_000];
+    new Random(19).nextBytes(random);
+    assertEquals(200, upload(base, "", "layer.bin", random, token(REPO)).statusCode());
+
+    HttpResponse<byte[]> downloaded = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(base + "/repos/" + REPO + "/layer.bin")).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, downloaded.statusCode());
+    assertArrayEquals(random, downloaded.body());
+    try (RepositoryReader reader = RepositoryReader.open(new RemoteRepository(URI.create(base + "/cvmfs/" + REPO)))) {
+      // Random bytes in a zlib repository: stored as they are, the entry says so.
+      assertEquals(Compression.NONE, reader.lookup("/layer.bin").orElseThrow().compression());
+    }
+    assertEquals(200, call("DELETE", "/repos/" + REPO + "/layer.bin", token(REPO)).statusCode());
   }
 
   @Test

@@ -14,6 +14,7 @@ import io.ephemeral.cvmfs.dataplane.format.Compression;
 import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import io.ephemeral.cvmfs.dataplane.format.Xor32Chunker;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;
+import io.ephemeral.cvmfs.dataplane.repository.CompressionPolicy;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -42,8 +43,8 @@ class ContentIngesterTest {
   Path repository;
 
   @ParameterizedTest
-  @EnumSource(Compression.class)
-  void everyChunkHoldsItsBytesWhileBlocksAreReused(Compression compression) throws Exception {
+  @EnumSource(CompressionPolicy.class)
+  void everyChunkHoldsItsBytesWhileBlocksAreReused(CompressionPolicy compression) throws Exception {
     byte[] data = new byte[24 << 20];
     new Random(3).nextBytes(data);
     RepositoryOptions options = new RepositoryOptions(HashAlgorithm.SHA1, compression, SMALL_CHUNKS, 240, 1);
@@ -54,11 +55,14 @@ class ContentIngesterTest {
         FileContent content = new ContentIngester(store, options, pipeline).ingest(new ByteArrayInputStream(data), size, "big").get();
 
         assertNull(content.hash());
+        // Random bytes: only zlib-always compresses them.
+        assertEquals(compression == CompressionPolicy.ZLIB_ALWAYS ? Compression.ZLIB : Compression.NONE,
+            content.compression());
         assertEquals(data.length, content.size());
         assertEquals(expectedCuts(data), content.chunks().stream().skip(1).map(Chunk::offset).toList());
         for (Chunk chunk : content.chunks()) {
           byte[] expected = Arrays.copyOfRange(data, (int) chunk.offset(), (int) (chunk.offset() + chunk.size()));
-          assertArrayEquals(expected, read(store.pathOf(chunk.hash(), ObjectKind.CHUNK), compression), "chunk at " + chunk.offset());
+          assertArrayEquals(expected, read(store.pathOf(chunk.hash(), ObjectKind.CHUNK), content.compression()), "chunk at " + chunk.offset());
         }
       }
     }
@@ -67,7 +71,7 @@ class ContentIngesterTest {
   @Test
   void fileOfExactlyTheMaximumIsOnePiece() throws Exception {
     byte[] data = new byte[SMALL_CHUNKS.max()];
-    RepositoryOptions options = new RepositoryOptions(HashAlgorithm.SHA1, Compression.NONE, SMALL_CHUNKS, 240, 6);
+    RepositoryOptions options = new RepositoryOptions(HashAlgorithm.SHA1, CompressionPolicy.NONE, SMALL_CHUNKS, 240, 6);
     try (ObjectPipeline pipeline = new ObjectPipeline(1, 1 << 20)) {
       ContentIngester ingester = new ContentIngester(new ObjectStore(repository).initialize(), options, pipeline);
 
@@ -83,7 +87,7 @@ class ContentIngesterTest {
 
   @Test
   void truncatedContentIsRefused() throws Exception {
-    RepositoryOptions options = new RepositoryOptions(HashAlgorithm.SHA1, Compression.NONE, SMALL_CHUNKS, 240, 6);
+    RepositoryOptions options = new RepositoryOptions(HashAlgorithm.SHA1, CompressionPolicy.NONE, SMALL_CHUNKS, 240, 6);
     try (ObjectPipeline pipeline = new ObjectPipeline(1, 1 << 20)) {
       ContentIngester ingester = new ContentIngester(new ObjectStore(repository).initialize(), options, pipeline);
 

@@ -36,7 +36,8 @@ public record CvmfsRepositorySpec(
     @Default("sha1")
     HashName hashAlgorithm,
 
-    @JsonPropertyDescription("Object compression; fixed once the repository exists.")
+    @JsonPropertyDescription("Object compression: zlib (files that do not compress are stored uncompressed),"
+        + " zlib-always or none; fixed once the repository exists.")
     @Default("zlib")
     CompressionName compression,
 

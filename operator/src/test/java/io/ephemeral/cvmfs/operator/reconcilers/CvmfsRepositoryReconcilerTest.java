@@ -312,6 +312,15 @@ class CvmfsRepositoryReconcilerTest {
   }
 
   @Test
+  void zlibAlwaysReachesTheDataPlaneAsItsFlagSpellsIt() throws Exception {
+    CvmfsRepositorySpec d = CvmfsRepositorySpec.defaults().withFqrn("always.example.org");
+    create("always", new CvmfsRepositorySpec(d.fqrn(), d.replicas(), d.hashAlgorithm(), CompressionName.ZLIB_ALWAYS,
+        d.chunking(), d.manifestTtl(), d.publications(), d.whitelist(), d.maintenance(), d.storage(), d.service(),
+        d.notifications(), d.resources(), d.clientConfigMap()));
+    assertEquals("zlib-always", env(await(Deployment.class, "always-data-plane"), "CVMFS_EPHEMERAL_COMPRESSION"));
+  }
+
+  @Test
   void aShortWhitelistValidityStillLetsTheDataPlaneBeReady() throws Exception {
     create("brief", CvmfsRepositorySpec.defaults().withFqrn("brief.example.org").withWhitelist(new WhitelistSettings(2)));
     Deployment deployment = await(Deployment.class, "brief-data-plane");
