@@ -43,6 +43,11 @@ final class PushCommand extends ClientCommand {
   @Option(names = "--overwrite", description = "Replace a publication already at PATH.")
   boolean overwrite;
 
+  @Option(names = "--stage",
+      description = "Stage the source as an upload (POST /api/v1/repos/FQRN/uploads) instead of publishing it, and "
+          + "print the upload's id, for a CvmfsPublication's spec.source.upload; --to then names URL/FQRN only.")
+  boolean stage;
+
   @Option(names = "--json", description = "Print the server's JSON answer instead of a line.")
   boolean json;
 
@@ -64,10 +69,18 @@ final class PushCommand extends ClientCommand {
     if (format != null && !FORMATS.contains(format)) {
       throw new IllegalArgumentException("--format must be one of " + String.join(", ", FORMATS));
     }
-    Target target = Target.parse(to).requirePath();
+    Target target = Target.parse(to);
+    if (stage && (!target.path().isEmpty() || ttl != null || overwrite || waitVisible)) {
+      throw new IllegalArgumentException("--stage takes --to URL/FQRN, without a path, --ttl, --overwrite or "
+          + "--wait-visible: the CvmfsPublication names them");
+    }
     UploadSource upload = UploadSource.of(source, format, warning -> System.err.println("warning: " + warning));
     ProgressDisplay display = ProgressDisplay.create(progressMode(), System.err, System.console() != null);
-    JsonNode result = new Push(client.api(), display).run(new Push.Request(target, upload, ttl, overwrite));
+    JsonNode result = new Push(client.api(), display).run(new Push.Request(target, upload, ttl, overwrite, stage));
+    if (stage) {
+      System.out.println(json ? result.toString() : result.path("id").asText());
+      return 0;
+    }
     long revision = result.path("revision").asLong();
     if (waitVisible) {
       new VisibilityWait(waitTimeout, Duration.ofMillis(500)).await(target, revision);

@@ -11,7 +11,8 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Publishes a source with {@code PUT /api/v1/repos/FQRN/paths/PATH}, the body streamed: opened
+ * Publishes a source with {@code PUT /api/v1/repos/FQRN/paths/PATH}, or stages it with
+ * {@code POST /api/v1/repos/FQRN/uploads} for a CvmfsPublication to claim, the body streamed: opened
  * afresh for every attempt (a directory is tarred again), with its progress shown, transient
  * failures retried by {@link Retrying}.
  */
@@ -19,8 +20,13 @@ public final class Push {
 
   /**
    * @param ttl the publication's lifetime as the server reads it ({@code 2h}), or null for its default
+   * @param stage stage the body as an upload instead of publishing it; the target then names no path
    */
-  public record Request(Target target, UploadSource source, String ttl, boolean overwrite) {
+  public record Request(Target target, UploadSource source, String ttl, boolean overwrite, boolean stage) {
+
+    URI uri() {
+      return stage ? URI.create(target.repositoryApi() + "/uploads") : target.requirePath().pathApi(query());
+    }
 
     /** The query of the PUT: ttl, format and overwrite where given. */
     String query() {
@@ -47,17 +53,19 @@ public final class Push {
   }
 
   /**
-   * Publishes and returns the server's answer: {@code {path, revision, files, bytes, …}}.
+   * Publishes and returns the server's answer: {@code {path, revision, files, bytes, …}}; or, staging,
+   * {@code {id, bytes, sha256}}.
    *
    * @throws ClientFailure refused (with the server's detail), unreachable, or the source unreadable
    */
   public JsonNode run(Request request) throws ClientFailure, InterruptedException {
-    URI uri = request.target().requirePath().pathApi(request.query());
-    String what = "PUT " + uri;
-    String label = request.target().fqrn() + "/" + request.target().path();
+    URI uri = request.uri();
+    String method = request.stage() ? "POST" : "PUT";
+    String what = method + " " + uri;
+    String label = request.target().fqrn() + (request.stage() ? " upload" : "/" + request.target().path());
     AtomicBoolean answerLost = new AtomicBoolean();
     ApiResponse response = api.retrying().run(what, request.source().repeatable(),
-        attempt -> attempt(uri, request.source(), label, attempt, answerLost));
+        attempt -> attempt(method, uri, request.source(), label, attempt, answerLost));
     if (response.status() == 409 && answerLost.get() && !request.overwrite()) {
       throw ClientFailure.refused(what + ": " + response.describeFailure() + " (an earlier attempt sent the whole"
           + " body but got no answer, so it may have published it: look with ls)");
@@ -65,7 +73,7 @@ public final class Push {
     return ApiClient.parse(what, response);
   }
 
-  private ApiResponse attempt(URI uri, UploadSource source, String label, int attempt, AtomicBoolean answerLost)
+  private ApiResponse attempt(String method, URI uri, UploadSource source, String label, int attempt, AtomicBoolean answerLost)
       throws IOException, InterruptedException {
     UploadBody opened = source.open();
     CountingStream body = new CountingStream(opened.stream());
@@ -83,8 +91,8 @@ public final class Push {
     try {
       ApiResponse response = api.send(HttpRequest.newBuilder(uri)
           .header("Content-Type", "application/octet-stream")
-          .PUT(publisher));
-      progress.end(response.ok() ? "published" : "answered " + response.status());
+          .method(method, publisher));
+      progress.end(!response.ok() ? "answered " + response.status() : method.equals("PUT") ? "published" : "staged");
       return response;
     } catch (IOException e) {
       progress.end("failed");

@@ -136,6 +136,24 @@ class ClientCommandsTest {
   }
 
   @Test
+  void stagesAnUploadForAPublicationToClaim() throws Exception {
+    Path dir = tree();
+    CliRunner.Result staged = CliRunner.run("push", dir.toString(), "--stage", "--to", base + "/" + REPO,
+        "--token-file", tokenFile, "--progress", "never");
+    assertEquals(0, staged.exitCode(), staged.stderr());
+    String id = staged.stdout().strip();
+    HttpResponse<String> claimed = ApiRequests.send(HttpRequest.newBuilder(
+        URI.create(base + "/api/v1/repos/" + REPO + "/paths/staged"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"upload\": \"" + id + "\", \"format\": \"tar\"}")),
+        Files.readString(Path.of(tokenFile)).strip());
+    assertEquals(201, claimed.statusCode(), claimed.body());
+    try (RepositoryReader reader = reader()) {
+      assertEquals("bin/tool", reader.lookup("/staged/latest").orElseThrow().symlink());
+    }
+    assertEquals(2, CliRunner.run("push", dir.toString(), "--stage", "--to", base + "/" + REPO + "/a/path").exitCode());
+  }
+
+  @Test
   void aTakenPathIsRefusedAtOnceWithTheServersDetail() throws Exception {
     Path plain = work.resolve("one.txt");
     Files.writeString(plain, "one\n");
