@@ -4,6 +4,7 @@ import io.ephemeral.cvmfs.dataplane.client.ClientFailure;
 import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * A command that talks to a running data plane. Exit codes: 0 done, 1 refused (the server said
@@ -16,6 +17,9 @@ abstract class ClientCommand implements Callable<Integer> {
 
   @Mixin
   ClientOptions client;
+
+  @Option(names = "--json", description = "Print the server's JSON answer instead of a line or a table.")
+  boolean json;
 
   @Override
   public final Integer call() throws Exception {

@@ -6,7 +6,6 @@ import io.ephemeral.cvmfs.dataplane.client.Target;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** Lists the publications of a repository. */
@@ -18,8 +17,6 @@ final class LsCommand extends ClientCommand {
   @Parameters(index = "0", paramLabel = "URL/FQRN[/PREFIX]", description = "e.g. http://server:8080/builds.example.org.")
   String url;
 
-  @Option(names = "--json", description = "Print {publications: [...]} as JSON instead of a table.")
-  boolean json;
 
   @Override
   int run() throws Exception {

@@ -48,9 +48,6 @@ final class PushCommand extends ClientCommand {
           + "print the upload's id, for a CvmfsPublication's spec.source.upload; --to then names URL/FQRN only.")
   boolean stage;
 
-  @Option(names = "--json", description = "Print the server's JSON answer instead of a line.")
-  boolean json;
-
   @Option(names = "--wait-visible",
       description = "Return only once BASE/cvmfs/FQRN/.cvmfspublished serves the new revision (or a later one).")
   boolean waitVisible;

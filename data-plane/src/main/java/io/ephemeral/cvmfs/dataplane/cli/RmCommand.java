@@ -3,7 +3,6 @@ package io.ephemeral.cvmfs.dataplane.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ephemeral.cvmfs.dataplane.client.Target;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** Removes a publication. */
@@ -14,8 +13,6 @@ final class RmCommand extends ClientCommand {
   @Parameters(index = "0", paramLabel = "URL/FQRN/PATH", description = "e.g. http://server:8080/builds.example.org/pipelines/42.")
   String url;
 
-  @Option(names = "--json", description = "Print the server's JSON answer {path, revision}.")
-  boolean json;
 
   @Override
   int run() throws Exception {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ephemeral.cvmfs.dataplane.client.Target;
 import io.ephemeral.cvmfs.dataplane.client.Units;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** Shows a repository's state as its data plane reports it. */
@@ -15,8 +14,6 @@ final class StatusCommand extends ClientCommand {
   @Parameters(index = "0", paramLabel = "URL/FQRN", description = "e.g. http://server:8080/builds.example.org.")
   String url;
 
-  @Option(names = "--json", description = "Print the server's JSON answer.")
-  boolean json;
 
   @Override
   int run() throws Exception {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ephemeral.cvmfs.dataplane.api.JsonResponses;
 import io.ephemeral.cvmfs.dataplane.client.Target;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** Gives a publication a new lifetime. */
@@ -18,8 +17,6 @@ final class TtlCommand extends ClientCommand {
   @Parameters(index = "1", paramLabel = "DURATION", description = "Seconds, or 30m, 2h, 7d; at most the server's --max-ttl.")
   String ttl;
 
-  @Option(names = "--json", description = "Print the server's JSON answer: the publication.")
-  boolean json;
 
   @Override
   int run() throws Exception {
