@@ -64,7 +64,7 @@ public final class Push {
     String what = method + " " + uri;
     String label = request.target().fqrn() + (request.stage() ? " upload" : "/" + request.target().path());
     AtomicBoolean answerLost = new AtomicBoolean();
-    ApiResponse response = api.retrying().run(what, request.source().repeatable(),
+    ApiResponse response = api.retrying().run(what, request.source()::repeatable,
         attempt -> attempt(method, uri, request.source(), label, attempt, answerLost));
     if (response.status() == 409 && answerLost.get() && !request.overwrite()) {
       throw ClientFailure.refused(what + ": " + response.describeFailure() + " (an earlier attempt sent the whole"

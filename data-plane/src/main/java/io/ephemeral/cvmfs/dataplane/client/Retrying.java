@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -43,12 +44,18 @@ public final class Retrying {
    * Runs attempts until one gets an answer that is not transient, and returns it.
    *
    * @param what the request, for messages, e.g. {@code PUT http://…}
-   * @param repeatable false when the request cannot be sent twice (its body was read from stdin)
+   * @param repeatable asked after a failed attempt: false when the request cannot be sent again (its body
+   *     was read from standard input)
    * @throws ClientFailure {@link ClientFailure.Kind#UNREACHABLE} once the retries are used up, or
    *     at the first failure of a request that is not repeatable; {@link ClientFailure.Kind#REFUSED}
    *     when the source could not be read
    */
   public ApiResponse run(String what, boolean repeatable, Attempt attempt) throws ClientFailure, InterruptedException {
+    return run(what, () -> repeatable, attempt);
+  }
+
+  /** {@link #run(String, boolean, Attempt)} with the answer to "can it be sent again" found out when needed. */
+  public ApiResponse run(String what, BooleanSupplier repeatable, Attempt attempt) throws ClientFailure, InterruptedException {
     for (int n = 1; ; n++) {
       ApiResponse response = null;
       String failure;
@@ -63,7 +70,7 @@ public final class Retrying {
       } catch (IOException e) {
         failure = describe(e);
       }
-      if (!repeatable) {
+      if (!repeatable.getAsBoolean()) {
         throw new ClientFailure(ClientFailure.Kind.UNREACHABLE, what + " failed: " + failure
             + " (not retried: a body read from standard input cannot be sent again)", null);
       }

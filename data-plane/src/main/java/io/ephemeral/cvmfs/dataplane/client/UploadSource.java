@@ -11,7 +11,7 @@ public interface UploadSource {
   /** Opens the body for one attempt; a new one for every attempt when {@link #repeatable()}. */
   UploadBody open() throws IOException;
 
-  /** Whether the body can be produced again for another attempt. */
+  /** Whether the body can be produced again for another attempt, asked after each failed one. */
   boolean repeatable();
 
   /** The {@code format} to ask for, or null to let the server recognise tar, tar.gz or tar.zst. */

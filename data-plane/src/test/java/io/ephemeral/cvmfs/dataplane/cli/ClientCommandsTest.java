@@ -200,6 +200,43 @@ class ClientCommandsTest {
   }
 
   @Test
+  void standardInputIsPublishedAndRetriedOnlyWhileUnread() throws Exception {
+    byte[] tar = Tars.tar().file("from-stdin.txt", "piped\n").bytes();
+    CliRunner.Result piped = withStdin(tar, () -> push("-", "stdin/1"));
+    assertEquals(0, piped.exitCode(), piped.stderr());
+    try (RepositoryReader reader = reader()) {
+      assertArrayEquals("piped\n".getBytes(), reader.readAllBytes("/stdin/1/from-stdin.txt"));
+    }
+    try (Proxy proxy = new Proxy(1, 0)) {
+      CliRunner.Result refused = withStdin(tar, () -> CliRunner.run("push", "-", "--to", proxy.base() + "/" + REPO
+          + "/stdin/2", "--token-file", tokenFile, "--progress", "never", "--retry-delay", "10ms"));
+      assertEquals(3, refused.exitCode(), refused.stderr());
+      assertTrue(refused.stderr().contains("503 busy: try later (not retried: a body read from standard input cannot"
+          + " be sent again)"), refused.stderr());
+      assertEquals(1, proxy.puts.get());
+    }
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    CliRunner.Result unread = withStdin(tar, () -> CliRunner.run("push", "-", "--to", "http://127.0.0.1:" + port + "/"
+        + REPO + "/stdin/3", "--retries", "2", "--retry-delay", "10ms", "--progress", "never"));
+    assertEquals(3, unread.exitCode(), unread.stderr());
+    assertTrue(unread.stderr().contains("failed after 3 attempts: cannot connect"), "retried while unread: "
+        + unread.stderr());
+  }
+
+  private static CliRunner.Result withStdin(byte[] input, java.util.function.Supplier<CliRunner.Result> run) {
+    InputStream original = System.in;
+    System.setIn(new java.io.ByteArrayInputStream(input));
+    try {
+      return run.get();
+    } finally {
+      System.setIn(original);
+    }
+  }
+
+  @Test
   void listsExtendsRemovesAndReportsTheRepository() throws Exception {
     Path plain = work.resolve("listed.txt");
     Files.writeString(plain, "listed\n");
