@@ -14,6 +14,7 @@ final class CountingStream extends FilterInputStream {
 
   private final AtomicLong count = new AtomicLong();
   private volatile boolean ended;
+  private volatile long endedNanos;
   private volatile IOException failure;
 
   CountingStream(InputStream in) {
@@ -27,6 +28,11 @@ final class CountingStream extends FilterInputStream {
   /** True once the source said it has no more bytes. */
   boolean ended() {
     return ended;
+  }
+
+  /** {@link System#nanoTime()} when the source ended; meaningful once {@link #ended()}. */
+  long endedNanos() {
+    return endedNanos;
   }
 
   /** What reading the source threw, if anything. */
@@ -50,7 +56,10 @@ final class CountingStream extends FilterInputStream {
       throw e;
     }
     if (n < 0) {
-      ended = true;
+      if (!ended) {
+        endedNanos = System.nanoTime();
+        ended = true;
+      }
     } else {
       count.addAndGet(n);
     }

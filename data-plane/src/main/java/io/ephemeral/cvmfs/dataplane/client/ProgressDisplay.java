@@ -76,7 +76,10 @@ public final class ProgressDisplay {
     }
   }
 
+  /** The time is that of sending: once the body has gone, waiting for the answer does not lower the rate. */
   private ProgressSnapshot snapshot() {
-    return new ProgressSnapshot(body.count(), total, Duration.ofNanos(System.nanoTime() - startNanos), body.ended());
+    boolean sent = body.ended();
+    long until = sent ? body.endedNanos() : System.nanoTime();
+    return new ProgressSnapshot(body.count(), total, Duration.ofNanos(until - startNanos), sent);
   }
 }

@@ -8,7 +8,7 @@ import java.util.Optional;
  *
  * @param sent bytes handed to the connection so far
  * @param total bytes in all, or -1 when not known
- * @param elapsed since the attempt began
+ * @param elapsed spent sending: since the attempt began, until the whole body had gone
  * @param bodySent whether the whole body has gone, so that only the server's answer is awaited
  */
 public record ProgressSnapshot(long sent, long total, Duration elapsed, boolean bodySent) {
