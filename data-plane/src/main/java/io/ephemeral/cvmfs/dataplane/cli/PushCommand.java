@@ -48,6 +48,11 @@ final class PushCommand extends ClientCommand {
           + "print the upload's id, for a CvmfsPublication's spec.source.upload; --to then names URL/FQRN only.")
   boolean stage;
 
+  @Option(names = "--no-reuse", negatable = false,
+      description = "Send the bytes even if the server holds them already. By default a directory or a file is hashed "
+          + "first (SHA-256) and, when the server knows the digest, published by it without being sent again.")
+  boolean noReuse;
+
   @Option(names = "--wait-visible",
       description = "Return only once BASE/cvmfs/FQRN/.cvmfspublished serves the new revision (or a later one).")
   boolean waitVisible;
@@ -73,7 +78,8 @@ final class PushCommand extends ClientCommand {
     }
     UploadSource upload = UploadSource.of(source, format, warning -> System.err.println("warning: " + warning));
     ProgressDisplay display = ProgressDisplay.create(progressMode(), System.err, System.console() != null);
-    JsonNode result = new Push(client.api(), display).run(new Push.Request(target, upload, ttl, overwrite, stage));
+    JsonNode result = new Push(client.api(), display).run(new Push.Request(target, upload, ttl, overwrite, stage,
+        !noReuse));
     if (stage) {
       System.out.println(json ? result.toString() : result.path("id").asText());
       return 0;

@@ -46,6 +46,11 @@ public final class StdinUpload implements UploadSource {
 
   /** As long as nothing was read from it. */
   @Override
+  public boolean rereadable() {
+    return false;
+  }
+
+  @Override
   public boolean repeatable() {
     return !consumed;
   }

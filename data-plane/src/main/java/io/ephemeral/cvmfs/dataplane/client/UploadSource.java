@@ -14,6 +14,14 @@ public interface UploadSource {
   /** Whether the body can be produced again for another attempt, asked after each failed one. */
   boolean repeatable();
 
+  /**
+   * Whether the body can be read once to hash it and again to send it: a file or a directory,
+   * not standard input.
+   */
+  default boolean rereadable() {
+    return true;
+  }
+
   /** The {@code format} to ask for, or null to let the server recognise tar, tar.gz or tar.zst. */
   String format();
 

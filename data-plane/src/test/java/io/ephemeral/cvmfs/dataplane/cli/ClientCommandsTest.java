@@ -170,7 +170,7 @@ class ClientCommandsTest {
     Path dir = tree();
     try (Proxy proxy = new Proxy(2, 0)) {
       CliRunner.Result result = CliRunner.run("push", dir.toString(), "--to", proxy.base() + "/" + REPO + "/retried",
-          "--token-file", tokenFile, "--progress", "never", "--retry-delay", "50ms");
+          "--token-file", tokenFile, "--progress", "never", "--retry-delay", "50ms", "--no-reuse");
       assertEquals(0, result.exitCode(), result.stderr());
       assertEquals(3, proxy.puts.get());
       assertTrue(result.stderr().contains("attempt 1 failed: 503 busy: try later; trying again in 50ms"), result.stderr());
@@ -181,6 +181,31 @@ class ClientCommandsTest {
     }
     try (RepositoryReader reader = reader()) {
       assertEquals("bin/tool", reader.lookup("/retried/latest").orElseThrow().symlink());
+    }
+  }
+
+  @Test
+  void bytesTheServerHoldsArePublishedByTheirDigestWithoutBeingSent() throws Exception {
+    Path dir = tree();
+    Files.writeString(dir.resolve("unique"), "reuse " + System.nanoTime());
+    assertEquals(0, push(dir.toString(), "reuse/first").exitCode());
+    Path file = Files.writeString(work.resolve("blob.bin"), "a blob " + System.nanoTime());
+    assertEquals(0, push(file.toString(), "reuse/blob").exitCode());
+
+    try (Proxy proxy = new Proxy(0, 0)) {
+      for (String[] again : List.of(new String[] {dir.toString(), "reuse/second"},
+          new String[] {file.toString(), "reuse/blob-again"})) {
+        CliRunner.Result result = CliRunner.run("push", again[0], "--to", proxy.base() + "/" + REPO + "/" + again[1],
+            "--token-file", tokenFile, "--progress", "never", "--json");
+        assertEquals(0, result.exitCode(), result.stderr());
+        assertEquals("/" + again[1], JsonResponses.JSON.readTree(result.stdout()).path("path").asText());
+      }
+      assertEquals(0, proxy.puts.get(), "nothing was uploaded");
+    }
+    try (RepositoryReader reader = reader()) {
+      assertArrayEquals(Files.readAllBytes(dir.resolve("unique")), reader.readAllBytes("/reuse/second/unique"));
+      assertEquals("bin/tool", reader.lookup("/reuse/second/latest").orElseThrow().symlink());
+      assertArrayEquals(Files.readAllBytes(file), reader.readAllBytes("/reuse/blob-again"));
     }
   }
 
@@ -303,7 +328,7 @@ class ClientCommandsTest {
     Files.write(dir.resolve("large.bin"), large);
     List<String> java = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "push",
-        dir.toString(), "--token-file", tokenFile);
+        dir.toString(), "--token-file", tokenFile, "--no-reuse");
 
     List<String> onTerminal = new ArrayList<>(java);
     onTerminal.addAll(List.of("--to", base + "/" + REPO + "/progress/tty"));
