@@ -11,6 +11,7 @@ import io.ephemeral.cvmfs.dataplane.http.InFlightRequests;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
 import io.ephemeral.cvmfs.dataplane.api.MaintenanceRoute;
 import io.ephemeral.cvmfs.dataplane.api.RouteTable;
+import io.ephemeral.cvmfs.dataplane.api.TagRoute;
 import io.ephemeral.cvmfs.dataplane.api.TableRoute;
 import io.ephemeral.cvmfs.dataplane.maintenance.GarbageCollector;
 import io.ephemeral.cvmfs.dataplane.maintenance.GcScheduler;
@@ -31,6 +32,7 @@ import io.ephemeral.cvmfs.dataplane.publish.PublishOperation;
 import io.ephemeral.cvmfs.dataplane.publish.PublishOperations;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
+import io.ephemeral.cvmfs.dataplane.publish.RepositoryTags;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -108,7 +110,7 @@ public final class DataPlane implements AutoCloseable {
     workers = workers();
     ApiRepositoryInfo info = new ApiRepositoryInfo(service, Clock.systemUTC());
     RouteTable api = ApiRoute.table(service, operations, authorizer, info,
-        new MaintenanceRoute(collectors, whitelists));
+        new MaintenanceRoute(collectors, whitelists), new TagRoute(new RepositoryTags(service)));
     RouteTable legacy = LegacyApiRoute.table(service, authorizer, config.legacyApiWithoutToken(), collectors, announcer,
         config.layout()::scratch);
     HttpServer server = withNotificationApi(
