@@ -147,6 +147,24 @@ class TagsTest {
     assertFalse(Files.exists(data.resolve(REPO).resolve(tagged.objectPath(ObjectKind.CATALOG))));
   }
 
+  @Test
+  void aRollbackToContentNoLongerStoredIsRefusedAndChangesNothing() throws Exception {
+    assertEquals(201, put("builds/1", Tars.tar().file("a", "a").bytes()).statusCode());
+    assertEquals(201, send("POST", "/tags", "{\"name\":\"v1\"}").statusCode());
+    assertEquals(200, send("DELETE", "/paths/builds/1", null).statusCode());
+    // Collected behind the data plane's back (another tool, a lost disk): the tag's nested catalog is gone.
+    ContentHash nested = dataPlane.service().publisher(REPO).repository().tags().get(0).publications().get(0).catalog();
+    Files.delete(data.resolve(REPO).resolve(nested.objectPath(ObjectKind.CATALOG)));
+    long revision = manifest().revision();
+
+    HttpResponse<String> refused = send("POST", "/tags/v1/rollback", null);
+
+    assertEquals(409, refused.statusCode(), refused.body());
+    assertTrue(json(refused).path("detail").asText().contains("no longer stored"), refused.body());
+    assertEquals(revision, manifest().revision());
+    assertEquals(404, send("GET", "/paths/builds/1", null).statusCode());
+  }
+
   private Path history(ContentHash hash) throws IOException {
     Path file = data.resolve("history-" + hash.toString() + ".db");
     try (InputStream in = new InflaterInputStream(Files.newInputStream(
