@@ -1,9 +1,9 @@
 package io.ephemeral.cvmfs.dataplane.api;
 
-import io.ephemeral.cvmfs.dataplane.publish.source.LimitExceededException;
 import io.ephemeral.cvmfs.dataplane.publish.PublishException;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;
+import io.ephemeral.cvmfs.dataplane.publish.source.LimitExceededException;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;

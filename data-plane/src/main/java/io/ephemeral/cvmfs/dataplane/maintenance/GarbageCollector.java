@@ -2,18 +2,18 @@ package io.ephemeral.cvmfs.dataplane.maintenance;
 
 import io.ephemeral.cvmfs.common.format.ContentHash;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
-import io.ephemeral.cvmfs.dataplane.repository.Tag;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import io.ephemeral.cvmfs.dataplane.repository.Tag;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.stream.Collectors;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * Mark and sweep over one repository's object store, safe while publications go on (format.md 12.2).

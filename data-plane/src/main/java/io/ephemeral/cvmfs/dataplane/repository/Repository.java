@@ -1,18 +1,16 @@
 package io.ephemeral.cvmfs.dataplane.repository;
 
-import io.ephemeral.cvmfs.dataplane.format.Compression;
 import io.ephemeral.cvmfs.common.format.ContentHash;
+import io.ephemeral.cvmfs.common.format.ObjectKind;
+import io.ephemeral.cvmfs.common.format.Signatures;
+import io.ephemeral.cvmfs.common.format.SignedDocument;
+import io.ephemeral.cvmfs.common.format.Whitelist;
+import io.ephemeral.cvmfs.dataplane.format.Compression;
+import io.ephemeral.cvmfs.dataplane.format.HistoryDatabase;
 import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.dataplane.format.ObjectEncoder;
-import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import io.ephemeral.cvmfs.dataplane.format.Reflog;
-import io.ephemeral.cvmfs.common.format.SignedDocument;
-import io.ephemeral.cvmfs.common.format.Signatures;
-import io.ephemeral.cvmfs.common.format.Whitelist;
-import io.ephemeral.cvmfs.dataplane.format.HistoryDatabase;
-import java.util.ArrayList;
-import java.util.UUID;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -24,9 +22,11 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * One repository on disk, opened by exactly one process at a time (a lock file under its state
