@@ -181,12 +181,7 @@ public final class StateStore implements AutoCloseable {
       }
       connection.commit();
     } catch (SQLException e) {
-      try {
-        connection.rollback();
-      } catch (SQLException rollback) {
-        e.addSuppressed(rollback);
-      }
-      throw failure("change tags", e);
+      throw rolledBack("change tags", e);
     }
   }
 
@@ -259,12 +254,7 @@ public final class StateStore implements AutoCloseable {
       }
       connection.commit();
     } catch (SQLException e) {
-      try {
-        connection.rollback();
-      } catch (SQLException rollback) {
-        e.addSuppressed(rollback);
-      }
-      throw failure("commit revision " + head.revision(), e);
+      throw rolledBack("commit revision " + head.revision(), e);
     }
   }
 
@@ -274,6 +264,16 @@ public final class StateStore implements AutoCloseable {
     } else {
       statement.setLong(index, value);
     }
+  }
+
+  /** Undoes the open transaction after {@code e}; the failure to throw. */
+  private IOException rolledBack(String what, SQLException e) {
+    try {
+      connection.rollback();
+    } catch (SQLException rollback) {
+      e.addSuppressed(rollback);
+    }
+    return failure(what, e);
   }
 
   private static IOException failure(String what, SQLException e) {

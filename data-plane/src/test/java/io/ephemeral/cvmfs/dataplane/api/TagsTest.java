@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.api;
 
+import static io.ephemeral.cvmfs.dataplane.testsupport.RepositoryApi.json;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,13 +14,12 @@ import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
+import io.ephemeral.cvmfs.dataplane.testsupport.RepositoryApi;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;
 import io.ephemeral.cvmfs.dataplane.verify.RepositoryReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -51,14 +51,13 @@ class TagsTest {
   @TempDir
   Path data;
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private DataPlane dataPlane;
-  private String token;
+  private RepositoryApi api;
 
   @BeforeEach
   void start() throws IOException {
     startDataPlane();
-    token = Files.readString(data.resolve("keys").resolve(REPO + ".token")).strip();
+    api = new RepositoryApi(() -> dataPlane, data, REPO);
   }
 
   private void startDataPlane() throws IOException {
@@ -73,8 +72,8 @@ class TagsTest {
 
   @Test
   void aTaggedRevisionOutlivesACollectionAndARestartAndComesBackByRollback() throws Exception {
-    assertEquals(201, put("builds/1", Tars.tar().file("release.txt", "release one\n").bytes()).statusCode());
-    HttpResponse<String> tagged = send("POST", "/tags", "{\"name\":\"v1\",\"description\":\"first release\"}");
+    assertEquals(201, api.put("builds/1", Tars.tar().file("release.txt", "release one\n").bytes(), "").statusCode());
+    HttpResponse<String> tagged = api.send("POST", "/tags", "{\"name\":\"v1\",\"description\":\"first release\"}");
     assertEquals(201, tagged.statusCode(), tagged.body());
     long taggedRevision = json(tagged).path("revision").asLong();
     assertEquals(taggedRevision, manifest().revision(), "tagging makes no revision");
@@ -86,21 +85,21 @@ class TagsTest {
     assertEquals("fqrn|" + REPO + "\nschema|1.0\nschema_revision|3",
         sqlite(history(manifest.history()), "SELECT key, value FROM properties ORDER BY key;"));
 
-    assertEquals(200, send("DELETE", "/paths/builds/1", null).statusCode());
-    assertEquals(201, put("builds/2", Tars.tar().file("next.txt", "next\n").bytes()).statusCode());
+    assertEquals(200, api.send("DELETE", "/paths/builds/1", null).statusCode());
+    assertEquals(201, api.put("builds/2", Tars.tar().file("next.txt", "next\n").bytes(), "").statusCode());
     Thread.sleep(GRACE_SECOND);
-    assertEquals(200, send("POST", "/gc", null).statusCode());
+    assertEquals(200, api.send("POST", "/gc", null).statusCode());
     dataPlane.close();
     startDataPlane();
 
-    JsonNode list = json(send("GET", "/tags", null));
+    JsonNode list = json(api.send("GET", "/tags", null));
     assertEquals("v1", list.path("tags").get(0).path("name").asText(), list.toString());
-    HttpResponse<String> rolledBack = send("POST", "/tags/v1/rollback", null);
+    HttpResponse<String> rolledBack = api.send("POST", "/tags/v1/rollback", null);
     assertEquals(201, rolledBack.statusCode(), rolledBack.body());
     long revision = json(rolledBack).path("revision").asLong();
     assertTrue(revision > taggedRevision, "revisions never go back");
     assertEquals(revision, manifest().revision());
-    try (RepositoryReader reader = RepositoryReader.open(new RemoteRepository(URI.create(base() + "/cvmfs/" + REPO)))) {
+    try (RepositoryReader reader = RepositoryReader.open(new RemoteRepository(api.served()))) {
       assertArrayEquals("release one\n".getBytes(), reader.readAllBytes("/builds/1/release.txt"));
       assertTrue(reader.lookup("/builds/2").isEmpty(), "what came after the tag is gone");
     }
@@ -108,61 +107,61 @@ class TagsTest {
 
   @Test
   void badNamesTakenNamesAndUnknownTagsChangeNothing() throws Exception {
-    assertEquals(201, put("builds/1", Tars.tar().file("a", "a").bytes()).statusCode());
-    assertEquals(201, send("POST", "/tags", "{\"name\":\"v1\"}").statusCode());
+    assertEquals(201, api.put("builds/1", Tars.tar().file("a", "a").bytes(), "").statusCode());
+    assertEquals(201, api.send("POST", "/tags", "{\"name\":\"v1\"}").statusCode());
     Manifest before = manifest();
 
-    assertEquals(400, send("POST", "/tags", "{\"name\":\"not a name\"}").statusCode());
-    assertEquals(400, send("POST", "/tags", "{\"name\":\"trunk\"}").statusCode());
-    assertEquals(400, send("POST", "/tags", "{}").statusCode());
-    HttpResponse<String> taken = send("POST", "/tags", "{\"name\":\"v1\"}");
+    assertEquals(400, api.send("POST", "/tags", "{\"name\":\"not a name\"}").statusCode());
+    assertEquals(400, api.send("POST", "/tags", "{\"name\":\"trunk\"}").statusCode());
+    assertEquals(400, api.send("POST", "/tags", "{}").statusCode());
+    HttpResponse<String> taken = api.send("POST", "/tags", "{\"name\":\"v1\"}");
     assertEquals(409, taken.statusCode());
     assertEquals("conflict", json(taken).path("error").asText());
-    assertEquals(404, send("POST", "/tags/v9/rollback", null).statusCode());
-    assertEquals(404, send("DELETE", "/tags/v9", null).statusCode());
-    assertEquals(401, http.send(HttpRequest.newBuilder(uri("/api/v1/repos/" + REPO + "/tags")).POST(HttpRequest.BodyPublishers.ofString(
-        "{\"name\":\"v2\"}")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+    assertEquals(404, api.send("POST", "/tags/v9/rollback", null).statusCode());
+    assertEquals(404, api.send("DELETE", "/tags/v9", null).statusCode());
+    assertEquals(401, api.sendWithoutToken(HttpRequest.newBuilder(api.uri("/api/v1/repos/" + REPO + "/tags"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"v2\"}"))).statusCode());
 
     Manifest after = manifest();
     assertEquals(before.revision(), after.revision());
     assertEquals(before.history(), after.history());
-    assertEquals(1, json(send("GET", "/tags", null)).path("tags").size());
+    assertEquals(1, json(api.send("GET", "/tags", null)).path("tags").size());
   }
 
   @Test
   void removingTheLastTagRemovesTheHistoryAndWhatOnlyItKept() throws Exception {
-    assertEquals(201, put("builds/1", Tars.tar().file("kept.txt", "kept by the tag\n").bytes()).statusCode());
-    assertEquals(201, send("POST", "/tags", "{\"name\":\"v1\"}").statusCode());
+    assertEquals(201, api.put("builds/1", Tars.tar().file("kept.txt", "kept by the tag\n").bytes(), "").statusCode());
+    assertEquals(201, api.send("POST", "/tags", "{\"name\":\"v1\"}").statusCode());
     ContentHash tagged = manifest().rootCatalog();
-    assertEquals(200, send("DELETE", "/paths/builds/1", null).statusCode());
+    assertEquals(200, api.send("DELETE", "/paths/builds/1", null).statusCode());
     Thread.sleep(GRACE_SECOND);
-    assertEquals(200, send("POST", "/gc", null).statusCode());
+    assertEquals(200, api.send("POST", "/gc", null).statusCode());
     assertTrue(Files.exists(data.resolve(REPO).resolve(tagged.objectPath(ObjectKind.CATALOG))));
 
-    assertEquals(200, send("DELETE", "/tags/v1", null).statusCode());
+    assertEquals(200, api.send("DELETE", "/tags/v1", null).statusCode());
     assertEquals(null, manifest().history());
     // A collection also keeps what was written in its last two seconds (coarse file times).
     Thread.sleep(2 * GRACE_SECOND);
-    assertEquals(200, send("POST", "/gc", null).statusCode());
+    assertEquals(200, api.send("POST", "/gc", null).statusCode());
     assertFalse(Files.exists(data.resolve(REPO).resolve(tagged.objectPath(ObjectKind.CATALOG))));
   }
 
   @Test
   void aRollbackToContentNoLongerStoredIsRefusedAndChangesNothing() throws Exception {
-    assertEquals(201, put("builds/1", Tars.tar().file("a", "a").bytes()).statusCode());
-    assertEquals(201, send("POST", "/tags", "{\"name\":\"v1\"}").statusCode());
-    assertEquals(200, send("DELETE", "/paths/builds/1", null).statusCode());
+    assertEquals(201, api.put("builds/1", Tars.tar().file("a", "a").bytes(), "").statusCode());
+    assertEquals(201, api.send("POST", "/tags", "{\"name\":\"v1\"}").statusCode());
+    assertEquals(200, api.send("DELETE", "/paths/builds/1", null).statusCode());
     // Collected behind the data plane's back (another tool, a lost disk): the tag's nested catalog is gone.
     ContentHash nested = dataPlane.service().publisher(REPO).repository().tags().get(0).publications().get(0).catalog();
     Files.delete(data.resolve(REPO).resolve(nested.objectPath(ObjectKind.CATALOG)));
     long revision = manifest().revision();
 
-    HttpResponse<String> refused = send("POST", "/tags/v1/rollback", null);
+    HttpResponse<String> refused = api.send("POST", "/tags/v1/rollback", null);
 
     assertEquals(409, refused.statusCode(), refused.body());
     assertTrue(json(refused).path("detail").asText().contains("no longer stored"), refused.body());
     assertEquals(revision, manifest().revision());
-    assertEquals(404, send("GET", "/paths/builds/1", null).statusCode());
+    assertEquals(404, api.send("GET", "/paths/builds/1", null).statusCode());
   }
 
   private Path history(ContentHash hash) throws IOException {
@@ -183,35 +182,7 @@ class TagsTest {
   }
 
   private Manifest manifest() throws Exception {
-    HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(uri("/cvmfs/" + REPO + "/.cvmfspublished"))
-        .build(), HttpResponse.BodyHandlers.ofByteArray());
-    return Manifest.parse(SignedDocument.parse(response.body()));
+    return Manifest.parse(SignedDocument.parse(api.bytes("/cvmfs/" + REPO + "/.cvmfspublished")));
   }
 
-  private HttpResponse<String> put(String path, byte[] body) throws Exception {
-    return send(HttpRequest.newBuilder(uri("/api/v1/repos/" + REPO + "/paths/" + path))
-        .PUT(HttpRequest.BodyPublishers.ofByteArray(body)));
-  }
-
-  private HttpResponse<String> send(String method, String path, String json) throws Exception {
-    return send(HttpRequest.newBuilder(uri("/api/v1/repos/" + REPO + path)).method(method,
-        json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json)));
-  }
-
-  private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
-    return http.send(request.header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(60)).build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  private URI uri(String path) {
-    return URI.create(base() + path);
-  }
-
-  private String base() {
-    return "http://127.0.0.1:" + dataPlane.port();
-  }
-
-  private static JsonNode json(HttpResponse<String> response) throws IOException {
-    return JsonResponses.JSON.readTree(response.body());
-  }
 }
