@@ -29,7 +29,12 @@ public record CvmfsPublicationSpec(
     @JsonPropertyDescription("Lifetime, e.g. 2h; default: the repository's default TTL.")
     @Pattern(Patterns.DURATION) String ttl,
     @JsonPropertyDescription("Replace what is published at the path already.")
-    @Default("false") Boolean overwrite) {
+    @Default("false") Boolean overwrite,
+    @JsonPropertyDescription("Names the revision that serves this publication with a repository tag, as"
+        + " cvmfs_server tag does: clients mount it with CVMFS_REPOSITORY_TAG, garbage collection keeps it, and the"
+        + " data plane can roll back to it. Letters, digits, . _ -; not trunk or trunk-previous. A name taken"
+        + " already is reported in the Tagged condition, not retried.")
+    @Pattern(Patterns.TAG) String tag) {
 
   public CvmfsPublicationSpec {
     overwrite = overwrite != null && overwrite;

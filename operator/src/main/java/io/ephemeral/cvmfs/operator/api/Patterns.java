@@ -37,6 +37,8 @@ public final class Patterns {
   public static final String NAMESPACE = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
 
   public static final String SHA256 = "^[0-9a-f]{64}$";
+  /** A repository tag: as the data plane takes it (cvmfs_server's own names are refused there). */
+  public static final String TAG = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
 
   public static final String HTTP_URL = "^https?://.+$";
 

@@ -63,6 +63,12 @@ public final class DataPlaneClient {
     return sendUnlessNotFound(request(base, paths(fqrn, path), token).DELETE()).isPresent();
   }
 
+  /** Names the current revision {@code name} ({@code POST .../tags}); 409 when the name is taken. */
+  public long tag(URI base, String fqrn, String token, String name, String description) throws DataPlaneException {
+    ObjectNode body = JSON.createObjectNode().put("name", name).put("description", description);
+    return send(request(base, "/api/v1/repos/" + fqrn + "/tags", token).POST(json(body))).path("revision").asLong();
+  }
+
   public JsonNode collectGarbage(URI base, String fqrn, String token) throws DataPlaneException {
     return send(request(base, "/api/v1/repos/" + fqrn + "/gc", token).POST(BodyPublishers.noBody()));
   }

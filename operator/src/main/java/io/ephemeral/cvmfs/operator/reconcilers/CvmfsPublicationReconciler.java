@@ -66,6 +66,9 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   static final String REPOSITORY_NOT_FOUND = "RepositoryNotFound";
   static final String REPOSITORY_NOT_READY = "RepositoryNotReady";
   static final String SOURCE_UNAVAILABLE = "SourceUnavailable";
+  /** The condition of a publication whose spec asks for a tag. */
+  static final String TAGGED = "Tagged";
+  static final String TAG_TAKEN = "TagTaken";
 
   /** Reasons of the {@code Published} condition while a publication waits for something that may come. */
   static final Set<String> WAIT_REASONS =
@@ -131,17 +134,19 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       return waitingForKubernetes(publication, REPOSITORY_NOT_READY, "the token Secret of " + spec.repository()
           + " does not exist yet");
     }
-    URI base = locator.baseUrl(repository);
-    String fqrn = repository.fqrn();
+    Target target = new Target(locator.baseUrl(repository), repository.fqrn(), token.get());
     try {
       if (phase == Phase.Published || phase == Phase.Publishing) {
-        return follow(publication, context, base, fqrn, token.get(), specChanged);
+        return follow(publication, context, target, specChanged);
       }
-      return publish(publication, context, base, fqrn, token.get(), spec.ttl(), false);
+      return publish(publication, context, target, spec.ttl(), false);
     } catch (DataPlaneException e) {
       return failure(publication, e);
     }
   }
+
+  /** Where the repository's data plane answers, and the token to write with. */
+  private record Target(URI base, String fqrn, String token) {}
 
   /** Waits on a failure that may pass, fails on one that will not. */
   private UpdateControl<CvmfsPublication> failure(CvmfsPublication publication, DataPlaneException e) {
@@ -156,7 +161,10 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
 
   /** Checks a publication that should be served: expired, lost, or with a new TTL. */
   private UpdateControl<CvmfsPublication> follow(CvmfsPublication publication, Context<CvmfsPublication> context,
-      URI base, String fqrn, String token, boolean specChanged) throws DataPlaneException {
+      Target target, boolean specChanged) throws DataPlaneException {
+    URI base = target.base();
+    String fqrn = target.fqrn();
+    String token = target.token();
     CvmfsPublicationStatus status = publication.getStatus();
     CvmfsPublicationSpec spec = publication.getSpec();
     Instant now = clock.instant();
@@ -169,7 +177,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     if (status.phase() == Phase.Publishing && status.operation() != null) {
       Optional<PublishOperation> operation = dataPlane.operation(base, fqrn, token, status.operation());
       if (operation.isPresent()) {
-        return settle(publication, operation.get());
+        return settle(publication, target, operation.get());
       }
       // The data plane restarted and forgot the operation: the path tells whether it committed.
     }
@@ -179,9 +187,9 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
         // An earlier attempt did not finish: a first publication, or publishing lost content again.
         if (status.revision() != null && expiresAt != null) {
           long remaining = Math.max(1, Duration.between(now, expiresAt).toSeconds());
-          return publish(publication, context, base, fqrn, token, Long.toString(remaining), true);
+          return publish(publication, context, target, Long.toString(remaining), true);
         }
-        return publish(publication, context, base, fqrn, token, spec.ttl(), false);
+        return publish(publication, context, target, spec.ttl(), false);
       }
       if (!spec.source().replayable()) {
         return fail(publication, "ContentLost", "the data plane lost /" + spec.path()
@@ -191,44 +199,45 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       long remaining = Math.max(1, Duration.between(now, expiresAt).toSeconds());
       events.normal(publication, "Republishing", "the data plane lost /" + spec.path() + "; publishing "
           + spec.source().url() + " again for " + remaining + "s");
-      return publish(publication, context, base, fqrn, token, Long.toString(remaining), true);
+      return publish(publication, context, target, Long.toString(remaining), true);
     }
     PublicationInfo info = served.get();
     if (specChanged && spec.ttl() != null) {
       info = dataPlane.setTtl(base, fqrn, spec.path(), token, spec.ttl());
       events.normal(publication, "TtlChanged", "/" + spec.path() + " now expires at " + info.expiresAt());
     }
-    return published(publication, info);
+    return published(publication, target, info);
   }
 
   private UpdateControl<CvmfsPublication> publish(CvmfsPublication publication, Context<CvmfsPublication> context,
-      URI base, String fqrn, String token, String ttl, boolean overwrite) throws DataPlaneException {
+      Target target, String ttl, boolean overwrite) throws DataPlaneException {
     CvmfsPublicationSpec spec = publication.getSpec();
     CvmfsPublicationStatus previous = publication.getStatus();
     if (previous == null || previous.phase() != Phase.Publishing) {
       // Only a data plane that answers gets a publication under way: until then it stays as it is.
-      dataPlane.publication(base, fqrn, spec.path());
+      dataPlane.publication(target.base(), target.fqrn(), spec.path());
       // Shown while the data plane works, which for a large URL source takes a while. From here
       // on a publication may be in flight, so the phase stays Publishing until it is settled.
       publication = statuses.writeNow(context.getClient(), publication, status(publication, Phase.Publishing,
-          "publishing to " + fqrn, PUBLISHED, false, "Publishing"));
+          "publishing to " + target.fqrn(), PUBLISHED, false, "Publishing"));
     }
     PublishRequest request = new PublishRequest(spec.source().url(), spec.source().sha256(), spec.source().upload(),
         ttl, spec.format(), overwrite || spec.overwrite());
     PublishOperation operation;
     try {
-      operation = dataPlane.startPublish(base, fqrn, spec.path(), token, request);
+      operation = dataPlane.startPublish(target.base(), target.fqrn(), spec.path(), target.token(), request);
     } catch (DataPlaneException e) {
       return failure(publication, e);
     }
-    return settle(publication, operation);
+    return settle(publication, target, operation);
   }
 
   /**
    * What a publish operation comes to: published, failed (or waiting, if the failure may pass),
    * or, while it runs, its id in the status and another look soon.
    */
-  private UpdateControl<CvmfsPublication> settle(CvmfsPublication publication, PublishOperation operation) {
+  private UpdateControl<CvmfsPublication> settle(CvmfsPublication publication, Target target,
+      PublishOperation operation) {
     CvmfsPublicationSpec spec = publication.getSpec();
     switch (operation.state()) {
       case SUCCEEDED -> {
@@ -236,7 +245,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
         PublicationInfo info = operation.result();
         events.normal(publication, "Published", "/" + spec.path() + " in revision " + info.revision() + ": "
             + info.files() + " files, " + info.bytes() + " bytes, until " + info.expiresAt());
-        return published(publication, info);
+        return published(publication, target, info);
       }
       case FAILED -> {
         pacing.publishEnded(publication);
@@ -256,9 +265,14 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
     }
   }
 
-  private UpdateControl<CvmfsPublication> published(CvmfsPublication publication, PublicationInfo info) {
+  private UpdateControl<CvmfsPublication> published(CvmfsPublication publication, Target target,
+      PublicationInfo info) {
     CvmfsPublicationStatus previous = publication.getStatus();
     Instant now = clock.instant();
+    Conditions conditions = new Conditions(previous == null ? null : previous.conditions(),
+        publication.getMetadata().getGeneration(), now)
+        .set(PUBLISHED, true, "Published", "served in revision " + info.revision());
+    tag(publication, target, conditions);
     String publishedAt = previous != null && previous.publishedAt() != null
         && Objects.equals(previous.revision(), info.revision()) ? previous.publishedAt() : now.toString();
     CvmfsPublicationStatus status = CvmfsPublicationStatus.carriedOver(previous)
@@ -270,15 +284,40 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
         .bytes(info.bytes())
         .message("published in revision " + info.revision())
         .operation(null)
-        .conditions(new Conditions(previous == null ? null : previous.conditions(),
-            publication.getMetadata().getGeneration(), now)
-            .set(PUBLISHED, true, "Published", "served in revision " + info.revision()).list())
+        .conditions(conditions.list())
         .observedGeneration(publication.getMetadata().getGeneration())
         .build();
     Duration untilExpiry = Duration.between(now, info.expiresAt());
     Duration next = untilExpiry.compareTo(config.publicationCheckInterval()) < 0
         ? untilExpiry.plusMillis(100) : config.publicationCheckInterval();
     return update(publication, status, next);
+  }
+
+  /**
+   * Names the head revision with the tag the spec asks for, once: the {@code Tagged} condition
+   * says it was, or that the name was taken (a Warning, not retried), or why it could not be yet
+   * (tried again on the next pass).
+   */
+  private void tag(CvmfsPublication publication, Target target, Conditions conditions) {
+    String tag = publication.getSpec().tag();
+    String quoted = "'" + tag + "'";
+    if (tag == null || conditionsOf(publication).stream().anyMatch(c -> c.type().equals(TAGGED)
+        && (c.status() == Condition.Status.True || TAG_TAKEN.equals(c.reason())) && c.message().contains(quoted))) {
+      return;
+    }
+    try {
+      long revision = dataPlane.tag(target.base(), target.fqrn(), target.token(), tag, "CvmfsPublication "
+          + publication.getMetadata().getNamespace() + "/" + publication.getMetadata().getName());
+      events.normal(publication, TAGGED, "revision " + revision + " tagged " + quoted);
+      conditions.set(TAGGED, true, TAGGED, "revision " + revision + " tagged " + quoted);
+    } catch (DataPlaneException e) {
+      if (e.status() == 409) {
+        events.warning(publication, TAG_TAKEN, "tag " + quoted + " is taken: " + e.getMessage());
+        conditions.set(TAGGED, false, TAG_TAKEN, "tag " + quoted + " is taken: " + e.getMessage());
+      } else {
+        conditions.set(TAGGED, false, "TagFailed", "tag " + quoted + " not set yet: " + e.getMessage());
+      }
+    }
   }
 
   /**

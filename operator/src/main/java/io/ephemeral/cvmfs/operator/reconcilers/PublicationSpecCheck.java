@@ -5,6 +5,7 @@ import io.ephemeral.cvmfs.operator.api.CvmfsPublicationSpec;
 import io.ephemeral.cvmfs.operator.api.Patterns;
 import io.ephemeral.cvmfs.operator.api.PublicationSource;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -16,6 +17,9 @@ final class PublicationSpecCheck {
   private static final Pattern DURATION = Pattern.compile(Patterns.DURATION);
   private static final Pattern SHA256 = Pattern.compile(Patterns.SHA256);
   private static final Pattern URL = Pattern.compile(Patterns.HTTP_URL);
+  private static final Pattern TAG = Pattern.compile(Patterns.TAG);
+  /** Names cvmfs_server gives its own tags, which the data plane refuses. */
+  private static final Set<String> RESERVED_TAGS = Set.of("trunk", "trunk-previous");
   private static final Pattern FORMAT = Pattern.compile("^(file|tar|tar\\.gz|tar\\.zst|docker-archive|oci-archive)$");
 
   private PublicationSpecCheck() {
@@ -58,6 +62,10 @@ final class PublicationSpecCheck {
     }
     if (spec.format() != null && !FORMAT.matcher(spec.format()).matches()) {
       return Optional.of("format must be file, tar, tar.gz, tar.zst, docker-archive or oci-archive");
+    }
+    if (spec.tag() != null && (!TAG.matcher(spec.tag()).matches() || RESERVED_TAGS.contains(spec.tag()))) {
+      return Optional.of("tag '" + spec.tag() + "' is not a tag name: 1 to 128 letters, digits, . _ -, starting with"
+          + " a letter or digit, and not trunk or trunk-previous");
     }
     return Optional.empty();
   }

@@ -232,6 +232,32 @@ class CvmfsPublicationReconcilerTest {
   }
 
   @Test
+  void aPublicationNamesItsRevisionWithTheTagItAsksForAndReportsATakenName() throws Exception {
+    createTagged("tagged", "builds/tagged", "release-7");
+    CvmfsPublication tagged = awaitStatus("tagged", s -> s.conditions().stream()
+        .anyMatch(c -> c.type().equals("Tagged") && c.status() == Condition.Status.True));
+    JsonNode tags = JSON.readTree(get("/api/v1/repos/" + FQRN + "/tags").body()).path("tags");
+    assertEquals("release-7", tags.get(0).path("name").asText(), tags.toString());
+    assertTrue(tags.get(0).path("revision").asLong() >= tagged.getStatus().revision());
+    assertTrue(events("tagged").contains("Tagged"));
+
+    createTagged("same-tag", "builds/same-tag", "release-7");
+    CvmfsPublication taken = awaitStatus("same-tag", s -> s.conditions().stream()
+        .anyMatch(c -> c.type().equals("Tagged") && "TagTaken".equals(c.reason())));
+    assertEquals(Phase.Published, taken.getStatus().phase(), "a taken tag does not fail the publication");
+    assertEquals(1, warnings("same-tag", "TagTaken"));
+    assertEquals(1, JSON.readTree(get("/api/v1/repos/" + FQRN + "/tags").body()).path("tags").size());
+  }
+
+  private void createTagged(String name, String path, String tag) {
+    CvmfsPublication publication = new CvmfsPublication();
+    publication.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
+    publication.setSpec(new CvmfsPublicationSpec("artifacts", path, new PublicationSource(null, url(), null), null,
+        "1h", null, tag));
+    client.resource(publication).create();
+  }
+
+  @Test
   void aUrlSourceIsPublishedAgainWhenTheDataPlaneLostIt() throws Exception {
     create("build-3", "builds/3", url(), sha256(archive), "1h");
     CvmfsPublication first = awaitPhase("build-3", Phase.Published);
@@ -258,7 +284,7 @@ class CvmfsPublicationReconcilerTest {
     CvmfsPublication publication = new CvmfsPublication();
     publication.setMetadata(new ObjectMetaBuilder().withName("staged").withNamespace(NS).build());
     publication.setSpec(new CvmfsPublicationSpec("artifacts", "staged/x", new PublicationSource(id, null, null), null,
-        null, null));
+        null, null, null));
     client.resource(publication).create();
     assertEquals(2L, awaitPhase("staged", Phase.Published).getStatus().files());
   }
@@ -290,7 +316,8 @@ class CvmfsPublicationReconcilerTest {
     create("broken-url", "bad/url", "http://127.0.0.1:" + sources.getAddress().getPort() + "/missing.tar.gz", null, "1h");
     CvmfsPublication orphan = new CvmfsPublication();
     orphan.setMetadata(new ObjectMetaBuilder().withName("orphan").withNamespace(NS).build());
-    orphan.setSpec(new CvmfsPublicationSpec("nowhere", "x", new PublicationSource(null, url(), null), null, "1h", null));
+    orphan.setSpec(new CvmfsPublicationSpec("nowhere", "x", new PublicationSource(null, url(), null), null, "1h", null,
+        null));
     client.resource(orphan).create();
 
     assertFailed("wrong-digest", "InvalidSource", "sha256");
@@ -401,7 +428,8 @@ class CvmfsPublicationReconcilerTest {
     try {
       CvmfsPublication early = new CvmfsPublication();
       early.setMetadata(new ObjectMetaBuilder().withName("early").withNamespace(NS).build());
-      early.setSpec(new CvmfsPublicationSpec("late", "x", new PublicationSource(null, url(), null), null, "1h", null));
+      early.setSpec(new CvmfsPublicationSpec("late", "x", new PublicationSource(null, url(), null), null, "1h", null,
+          null));
       client.resource(early).create();
       awaitStatus("early", s -> s.conditions().stream().anyMatch(c -> "RepositoryNotFound".equals(c.reason())));
       CvmfsRepository late = new CvmfsRepository();
@@ -456,7 +484,7 @@ class CvmfsPublicationReconcilerTest {
     CvmfsPublication publication = new CvmfsPublication();
     publication.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
     publication.setSpec(new CvmfsPublicationSpec("artifacts", path, new PublicationSource(null, url, sha256), null, ttl,
-        null));
+        null, null));
     client.resource(publication).create();
   }
 

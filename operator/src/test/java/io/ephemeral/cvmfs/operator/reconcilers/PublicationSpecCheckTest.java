@@ -33,11 +33,19 @@ class PublicationSpecCheckTest {
         Arguments.of(spec("builds", "a", new PublicationSource(null, "ftp://example.org/a", null), null),
             "http or https"),
         Arguments.of(spec("builds", "a", new PublicationSource("up-1", null, "ab"), null), "source.sha256"),
-        Arguments.of(spec("builds", "a", URL, "soon"), "is not a duration"));
+        Arguments.of(spec("builds", "a", URL, "soon"), "is not a duration"),
+        Arguments.of(tagged("release-1.2_rc"), null),
+        Arguments.of(tagged("trunk"), "is not a tag name"),
+        Arguments.of(tagged("-dash"), "is not a tag name"),
+        Arguments.of(tagged("two words"), "is not a tag name"));
+  }
+
+  private static CvmfsPublicationSpec tagged(String tag) {
+    return new CvmfsPublicationSpec("builds", "a", URL, null, null, null, tag);
   }
 
   private static CvmfsPublicationSpec spec(String repository, String path, PublicationSource source, String ttl) {
-    return new CvmfsPublicationSpec(repository, path, source, null, ttl, null);
+    return new CvmfsPublicationSpec(repository, path, source, null, ttl, null, null);
   }
 
   @ParameterizedTest(name = "{index}: {1}")
