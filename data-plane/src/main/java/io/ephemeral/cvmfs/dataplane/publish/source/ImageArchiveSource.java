@@ -2,7 +2,6 @@ package io.ephemeral.cvmfs.dataplane.publish.source;
 
 import static io.ephemeral.cvmfs.dataplane.publish.source.EntryPaths.quote;
 import static io.ephemeral.cvmfs.dataplane.publish.source.ImageManifests.DOCKER_MANIFEST;
-import static io.ephemeral.cvmfs.dataplane.publish.source.ImageManifests.MAX_INDEX_DEPTH;
 import static io.ephemeral.cvmfs.dataplane.publish.source.ImageManifests.OCI_INDEX;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,14 +10,11 @@ import io.ephemeral.cvmfs.dataplane.publish.source.ImageMembers.Blob;
 import io.ephemeral.cvmfs.dataplane.publish.source.LayerFlattening.Layer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.LongSupplier;
-import java.util.stream.Stream;
 
 /**
  * Reads a container image archive and hands out the root file system of the image: its layers
@@ -112,28 +108,13 @@ public final class ImageArchiveSource implements TreeSource {
       throw new IllegalStateException("an image archive can only be walked once");
     }
     walked = true;
-    Path spool = Files.createTempDirectory(scratch, "image-");
-    try {
+    skippedSpecialFiles = LayerFlattening.flatten(scratch, spool -> {
       ImageMembers members = ImageMembers.spool(in, spool, limits, received, maxExpansionRatio);
-      List<Layer> layers = switch (ImageManifests.chooseFormat(format, path -> members.find(path) != null)) {
+      return switch (ImageManifests.chooseFormat(format, path -> members.find(path) != null)) {
         case DOCKER_ARCHIVE -> dockerLayers(members);
         case OCI_ARCHIVE -> ociLayers(members);
       };
-      LayerFlattening flattening = new LayerFlattening(visitor, limits);
-      try {
-        flattening.run(layers);
-      } finally {
-        skippedSpecialFiles = flattening.skippedSpecialFiles();
-      }
-    } catch (Throwable failure) {
-      try {
-        deleteTree(spool);
-      } catch (IOException e) {
-        failure.addSuppressed(e);
-      }
-      throw failure;
-    }
-    deleteTree(spool);
+    }, visitor, limits);
   }
 
   private static List<Layer> dockerLayers(ImageMembers members) throws IOException {
@@ -156,36 +137,22 @@ public final class ImageArchiveSource implements TreeSource {
       throw ImageManifests.noOciIndex(members.find(DOCKER_MANIFEST) != null);
     }
     ImageManifests.Presence presence = (descriptor, what) -> members.findBlob(descriptor, what) != null;
+    ImageManifests.Blobs blobs = new ImageManifests.Blobs() {
+      @Override
+      public JsonNode document(JsonNode descriptor, String name) throws IOException {
+        Blob blob = members.blob(descriptor, name);
+        return ImageManifests.read(blob.file(), blob.size(), name);
+      }
+
+      @Override
+      public Path layer(JsonNode descriptor, String name) throws IOException {
+        return members.blob(descriptor, name).file();
+      }
+    };
     JsonNode index = ImageManifests.read(indexBlob.file(), indexBlob.size(), OCI_INDEX);
     JsonNode descriptor = ImageManifests.chooseImage(index, presence);
-    for (int depth = 0; ; depth++) {
-      if (depth == MAX_INDEX_DEPTH) {
-        throw new InvalidSourceException("image indexes nest more than " + MAX_INDEX_DEPTH + " deep");
-      }
-      String name = "manifest " + ImageManifests.digestOf(descriptor, "a manifest descriptor");
-      Blob blob = members.blob(descriptor, name);
-      JsonNode manifest = ImageManifests.read(blob.file(), blob.size(), name);
-      if (ImageManifests.isIndex(descriptor, manifest)) {
-        descriptor = ImageManifests.choosePlatform(manifest, name, presence);
-        continue;
-      }
-      List<Layer> layers = new ArrayList<>();
-      for (JsonNode layer : ImageManifests.layersOf(manifest, name)) {
-        String digest = ImageManifests.digestOf(layer, "a layer descriptor of " + name);
-        layers.add(new Layer(digest, members.blob(layer, "layer " + digest).file()));
-      }
-      return layers;
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    }
+    String name = "manifest " + ImageManifests.digestOf(descriptor, "a manifest descriptor");
+    return ImageManifests.layers(descriptor, blobs.document(descriptor, name), name, blobs,
+        (nested, nestedName) -> ImageManifests.choosePlatform(nested, nestedName, presence));
   }
 }
