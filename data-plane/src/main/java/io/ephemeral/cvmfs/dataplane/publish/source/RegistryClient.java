@@ -127,7 +127,7 @@ final class RegistryClient {
       } catch (IOException e) {
         budget.add(-counted[0]);
         if (attempt == ATTEMPTS) {
-          throw new SourceUnavailableException("cannot download " + name + " of " + image + ": " + e, e);
+          throw new SourceUnavailableException("cannot fetch " + name + " of image " + image + ": " + e, e);
         }
         pause(attempt);
       }
@@ -225,7 +225,8 @@ final class RegistryClient {
         throw new InterruptedIOException("interrupted while fetching " + uri);
       } catch (IOException e) {
         if (attempt == ATTEMPTS) {
-          throw new SourceUnavailableException("cannot reach registry " + image.registry() + " at " + uri + ": " + e, e);
+          throw new SourceUnavailableException("cannot fetch image " + image + ": registry unreachable at " + uri
+              + ": " + e, e);
         }
         pause(attempt);
       }
