@@ -118,10 +118,10 @@ public final class PublishService {
    */
   private PublishResult publishBody(String fqrn, String path, InputStream body, PublishFormat format, String ttl,
       boolean overwrite, String source) throws IOException {
-    Publisher publisher = publisher(fqrn);
-    String normalized = RepositoryPath.normalize(path);
-    Instant expiresAt = clock.instant().plus(policy.ttl(ttl));
-    refuseTakenPath(publisher, normalized, overwrite);
+    Target target = target(fqrn, path, ttl, overwrite);
+    Publisher publisher = target.publisher();
+    String normalized = target.path();
+    Instant expiresAt = target.expiresAt();
     // Every format: bytes that are no content (padding, huge headers, zeros past the end) count too.
     CountingInputStream received = new CountingInputStream(body, policy.maxUploadBytes(), "the request body");
     if (format == PublishFormat.FILE) {
@@ -162,13 +162,10 @@ public final class PublishService {
   public PublishResult publishKnown(String fqrn, String path, String source, String ttl, boolean overwrite)
       throws IOException {
     return reportingFailures(fqrn, () -> {
-      Publisher publisher = publisher(fqrn);
-      String normalized = RepositoryPath.normalize(path);
-      Instant expiresAt = clock.instant().plus(policy.ttl(ttl));
-      refuseTakenPath(publisher, normalized, overwrite);
+      Target target = target(fqrn, path, ttl, overwrite);
       Publication from = withSource(fqrn, source).stream().findFirst().orElseThrow(() -> new PublishException(
           PublishException.Reason.NOT_FOUND, "no live publication was published from " + source));
-      return publisher.copy(from, normalized, expiresAt, overwrite);
+      return target.publisher().copy(from, target.path(), target.expiresAt(), overwrite);
     });
   }
 
@@ -259,15 +256,12 @@ public final class PublishService {
   public PublishResult publishImage(String fqrn, String path, ImageSource image, String ttl, boolean overwrite)
       throws IOException {
     return reportingFailures(fqrn, () -> {
-      Publisher publisher = publisher(fqrn);
-      String normalized = RepositoryPath.normalize(path);
-      Instant expiresAt = clock.instant().plus(policy.ttl(ttl));
-      refuseTakenPath(publisher, normalized, overwrite);
+      Target target = target(fqrn, path, ttl, overwrite);
       RegistryImageSource source = new RegistryImageSource(image.image(), image.platform(), image.username(),
-          image.password(), publisher.repository().scratch(), limits(), maxBodyBytes(PublishFormat.DOCKER_ARCHIVE))
-          .withBackoff(registryBackoff);
-      PublishResult result = publisher.publish(normalized, boundExpansion(source, source::received), expiresAt,
-          overwrite, null);
+          image.password(), target.publisher().repository().scratch(), limits(),
+          maxBodyBytes(PublishFormat.DOCKER_ARCHIVE)).withBackoff(registryBackoff);
+      PublishResult result = target.publisher().publish(target.path(), boundExpansion(source, source::received),
+          target.expiresAt(), overwrite, null);
       return result.withSkippedSpecialFiles(source.skippedSpecialFiles());
     });
   }
@@ -395,6 +389,18 @@ public final class PublishService {
       uploads.get(entry.getKey()).expire(now, policy.uploadTtl());
     }
     return removed;
+  }
+
+  /** Where a publish goes: its repository's publisher, the normalised path, and when it expires. */
+  private record Target(Publisher publisher, String path, Instant expiresAt) {}
+
+  /** The target of a publish, refused when the path is taken (unless {@code overwrite}), before anything is read. */
+  private Target target(String fqrn, String path, String ttl, boolean overwrite) throws PublishException {
+    Publisher publisher = publisher(fqrn);
+    String normalized = RepositoryPath.normalize(path);
+    Instant expiresAt = clock.instant().plus(policy.ttl(ttl));
+    refuseTakenPath(publisher, normalized, overwrite);
+    return new Target(publisher, normalized, expiresAt);
   }
 
   private static void refuseTakenPath(Publisher publisher, String path, boolean overwrite) throws PublishException {

@@ -8,13 +8,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
+import io.ephemeral.cvmfs.dataplane.testsupport.ApiRequests;
 import io.ephemeral.cvmfs.dataplane.testsupport.LocalRegistry;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;
 import io.ephemeral.cvmfs.dataplane.verify.RepositoryReader;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +50,6 @@ class RegistryImageTest {
   @TempDir
   Path data;
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private DataPlane dataPlane;
   private String token;
 
@@ -253,8 +252,7 @@ class RegistryImageTest {
   }
 
   private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
-    return http.send(request.header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(60)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return ApiRequests.send(request.timeout(Duration.ofSeconds(60)), token);
   }
 
   private long revision() throws Exception {
@@ -262,15 +260,11 @@ class RegistryImageTest {
   }
 
   private RepositoryReader reader() throws IOException {
-    return RepositoryReader.open(new RemoteRepository(URI.create(base() + "/cvmfs/" + REPO)));
+    return RepositoryReader.open(new RemoteRepository(uri("/cvmfs/" + REPO)));
   }
 
   private URI uri(String path) {
-    return URI.create(base() + path);
-  }
-
-  private String base() {
-    return "http://127.0.0.1:" + dataPlane.port();
+    return URI.create("http://127.0.0.1:" + dataPlane.port() + path);
   }
 
   private static JsonNode json(HttpResponse<String> response) throws IOException {

@@ -52,16 +52,12 @@ import java.util.function.LongSupplier;
  * <p>The stages: {@link ImageMembers} spools the archive, {@link ImageManifests} reads which layers
  * make up the image, and {@link LayerFlattening} applies them.
  */
-public final class ImageArchiveSource implements TreeSource {
+public final class ImageArchiveSource extends FlattenedImageSource {
 
   private final InputStream in;
   private final ImageFormat format;
-  private final Path scratch;
-  private final Limits limits;
   private LongSupplier received = () -> Long.MAX_VALUE;
   private long maxExpansionRatio = Long.MAX_VALUE;
-  private long skippedSpecialFiles;
-  private boolean walked;
 
   /** {@link #ImageArchiveSource(InputStream, ImageFormat, Path, Limits)} with {@link Limits#DEFAULT}. */
   public ImageArchiveSource(InputStream in, ImageFormat format, Path scratch) {
@@ -78,10 +74,9 @@ public final class ImageArchiveSource implements TreeSource {
    *     with room for the whole image
    */
   public ImageArchiveSource(InputStream in, ImageFormat format, Path scratch, Limits limits) {
+    super(scratch, limits, "an image archive");
     this.in = Objects.requireNonNull(in, "in");
     this.format = format;
-    this.scratch = Objects.requireNonNull(scratch, "scratch");
-    this.limits = Objects.requireNonNull(limits, "limits");
   }
 
   /**
@@ -93,28 +88,13 @@ public final class ImageArchiveSource implements TreeSource {
     this.maxExpansionRatio = maxExpansionRatio;
   }
 
-  /**
-   * How many devices and FIFOs of the flattened tree were left out; those that upper layers hide
-   * do not count. Complete once {@link #walk} returned.
-   */
-  public long skippedSpecialFiles() {
-    return skippedSpecialFiles;
-  }
-
   @Override
-  public void walk(TreeVisitor visitor) throws IOException {
-    Objects.requireNonNull(visitor, "visitor");
-    if (walked) {
-      throw new IllegalStateException("an image archive can only be walked once");
-    }
-    walked = true;
-    skippedSpecialFiles = LayerFlattening.flatten(scratch, spool -> {
-      ImageMembers members = ImageMembers.spool(in, spool, limits, received, maxExpansionRatio);
-      return switch (ImageManifests.chooseFormat(format, path -> members.find(path) != null)) {
-        case DOCKER_ARCHIVE -> dockerLayers(members);
-        case OCI_ARCHIVE -> ociLayers(members);
-      };
-    }, visitor, limits);
+  List<Layer> spool(Path spool) throws IOException {
+    ImageMembers members = ImageMembers.spool(in, spool, limits(), received, maxExpansionRatio);
+    return switch (ImageManifests.chooseFormat(format, path -> members.find(path) != null)) {
+      case DOCKER_ARCHIVE -> dockerLayers(members);
+      case OCI_ARCHIVE -> ociLayers(members);
+    };
   }
 
   private static List<Layer> dockerLayers(ImageMembers members) throws IOException {

@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.ephemeral.cvmfs.common.publish.ImageReference;
 import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource.Limits;
+import io.ephemeral.cvmfs.dataplane.publish.source.LayerFlattening.Layer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -19,18 +21,14 @@ import java.util.Objects;
  * {@link Limits}. The spool is removed when the walk ends, however it ends. A source can be walked
  * once.
  */
-public final class RegistryImageSource implements TreeSource {
+public final class RegistryImageSource extends FlattenedImageSource {
 
   private final ImageReference image;
   private final String platform;
   private final RegistryClient.Credentials credentials;
-  private final Path scratch;
-  private final Limits limits;
   private final long maxBlobBytes;
   private Duration backoff = Duration.ofMillis(500);
   private long received;
-  private long skippedSpecialFiles;
-  private boolean walked;
 
   /**
    * @param platform {@code os/architecture[/variant]} to take from a multi-platform index, or
@@ -40,11 +38,10 @@ public final class RegistryImageSource implements TreeSource {
    */
   public RegistryImageSource(ImageReference image, String platform, String username, String password, Path scratch,
       Limits limits, long maxBlobBytes) {
+    super(scratch, limits, "a registry image");
     this.image = Objects.requireNonNull(image, "image");
     this.platform = platform;
     this.credentials = username == null ? null : new RegistryClient.Credentials(username, password == null ? "" : password);
-    this.scratch = Objects.requireNonNull(scratch, "scratch");
-    this.limits = Objects.requireNonNull(limits, "limits");
     this.maxBlobBytes = maxBlobBytes;
   }
 
@@ -59,40 +56,28 @@ public final class RegistryImageSource implements TreeSource {
     return received;
   }
 
-  /** As {@link ImageArchiveSource#skippedSpecialFiles()}. */
-  public long skippedSpecialFiles() {
-    return skippedSpecialFiles;
-  }
-
   @Override
-  public void walk(TreeVisitor visitor) throws IOException {
-    Objects.requireNonNull(visitor, "visitor");
-    if (walked) {
-      throw new IllegalStateException("a registry image can only be walked once");
-    }
-    walked = true;
+  List<Layer> spool(Path spool) throws IOException {
     RegistryClient client = new RegistryClient(image, credentials, backoff);
-    skippedSpecialFiles = LayerFlattening.flatten(scratch, spool -> {
-      String name = "image " + image;
-      RegistryClient.Document root = client.manifest(image.reference(), image.digest(), name);
-      ImageManifests.Blobs blobs = new ImageManifests.Blobs() {
-        @Override
-        public JsonNode document(JsonNode descriptor, String documentName) throws IOException {
-          String digest = ImageManifests.digestOf(descriptor, documentName);
-          return client.manifest(digest, digest, documentName).json();
-        }
+    String name = "image " + image;
+    RegistryClient.Document root = client.manifest(image.reference(), image.digest(), name);
+    ImageManifests.Blobs blobs = new ImageManifests.Blobs() {
+      @Override
+      public JsonNode document(JsonNode descriptor, String documentName) throws IOException {
+        String digest = ImageManifests.digestOf(descriptor, documentName);
+        return client.manifest(digest, digest, documentName).json();
+      }
 
-        @Override
-        public Path layer(JsonNode descriptor, String layerName) throws IOException {
-          Path file = Files.createTempFile(spool, "layer-", ".blob");
-          client.blob(descriptor, file, layerName, RegistryImageSource.this::count);
-          return file;
-        }
-      };
-      JsonNode descriptor = JsonNodeFactory.instance.objectNode().put("mediaType", root.mediaType());
-      return ImageManifests.layers(descriptor, root.json(), name, blobs,
-          (index, indexName) -> ImageManifests.choosePlatform(index, indexName, platform));
-    }, visitor, limits);
+      @Override
+      public Path layer(JsonNode descriptor, String layerName) throws IOException {
+        Path file = Files.createTempFile(spool, "layer-", ".blob");
+        client.blob(descriptor, file, layerName, RegistryImageSource.this::count);
+        return file;
+      }
+    };
+    JsonNode descriptor = JsonNodeFactory.instance.objectNode().put("mediaType", root.mediaType());
+    return ImageManifests.layers(descriptor, root.json(), name, blobs,
+        (index, indexName) -> ImageManifests.choosePlatform(index, indexName, platform));
   }
 
   /** Counts the layers' bytes against {@link #maxBlobBytes}. */
