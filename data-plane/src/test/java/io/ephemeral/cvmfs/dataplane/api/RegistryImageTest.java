@@ -143,6 +143,29 @@ class RegistryImageTest {
   }
 
   @Test
+  void readsDockerManifestListsAndSchema2Manifests() throws Exception {
+    byte[] layer = Tars.gzip(Tars.tar().file("which", "docker").bytes());
+    LocalRegistry.Blob config = open.pushBlob("team/docker", "application/vnd.docker.container.image.v1+json",
+        "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}"
+            .getBytes(StandardCharsets.UTF_8));
+    LocalRegistry.Blob layerBlob = open.pushBlob("team/docker", "application/vnd.docker.image.rootfs.diff.tar.gzip", layer);
+    String manifest = "{\"schemaVersion\":2,\"mediaType\":\"" + LocalRegistry.DOCKER_MANIFEST + "\",\"config\":"
+        + config.descriptor() + ",\"layers\":[" + layerBlob.descriptor() + "]}";
+    LocalRegistry.Blob pushed = open.pushManifest("team/docker", "schema2", LocalRegistry.DOCKER_MANIFEST, manifest);
+    String list = "{\"schemaVersion\":2,\"mediaType\":\"" + LocalRegistry.DOCKER_MANIFEST_LIST + "\",\"manifests\":["
+        + LocalRegistry.platformDescriptor(pushed, "linux", "amd64") + "]}";
+    open.pushManifest("team/docker", "list", LocalRegistry.DOCKER_MANIFEST_LIST, list);
+
+    assertEquals(201, publish("docker/schema2", body(open.host() + "/team/docker:schema2")).statusCode());
+    HttpResponse<String> fromList = publish("docker/list", body(open.host() + "/team/docker:list"));
+    assertEquals(201, fromList.statusCode(), fromList.body());
+    try (RepositoryReader reader = reader()) {
+      assertEquals("docker", new String(reader.readAllBytes("/docker/schema2/which"), StandardCharsets.UTF_8));
+      assertEquals("docker", new String(reader.readAllBytes("/docker/list/which"), StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
   void aPrivateImageNeedsTheRightCredentials() throws Exception {
     String image = closed.host() + "/team/private:v1";
     long revision = revision();
