@@ -515,6 +515,51 @@ EOF
 }
 adaptive $((PORT + 50))
 
+# ---------------------------------------------------------------------------------------
+# Tags: a tag names a revision in the history database the manifest names (H). The stock
+# client mounts it by name (CVMFS_REPOSITORY_TAG) and sees the tagged content while the head
+# has moved on; swissknife checks the repository with its history; a rollback serves the tagged
+# publications again as a new revision, which a fresh mount of the head shows.
+tags() {  # tags PORT
+  local port=$1 fqrn=tags.example.org dir=$WORK/variant-tags
+  local url=http://localhost:$port/cvmfs/tags.example.org api=http://localhost:$port/api/v1/repos/tags.example.org
+  rm -rf "$dir" && mkdir -p "$dir/tmp" "$dir/mnt" "$dir/mnt-tag" "$dir/keys" "$dir/cache" "$dir/tag/cache" "$dir/tag/keys"
+  log "Tags ($fqrn)"
+  start_plane "$dir" "$fqrn" "$port"
+  local pid=$PLANE_PID key=$dir/data/keys/$fqrn.pub auth
+  auth="Authorization: Bearer $(cat "$dir/data/keys/$fqrn.token")"
+  cp "$key" "$dir/tag/keys/"
+  write_config "$dir/tag/client.conf" "http://localhost:$port" "$dir/tag"
+  echo "CVMFS_REPOSITORY_TAG=release-1" >> "$dir/tag/client.conf"
+  check "$fqrn-publish-p1" curl -sS -f -T "$WORK/trees/p1.tar" -H "$auth" "$api/paths/p1?ttl=2h"
+  check "$fqrn-tag" curl -sS -f -H "$auth" -H 'Content-Type: application/json' -d '{"name":"release-1"}' "$api/tags"
+  check "$fqrn-unpublish-p1" curl -sS -f -X DELETE -H "$auth" "$api/paths/p1"
+  check "$fqrn-publish-p2" curl -sS -f -T "$WORK/trees/p2.tar" -H "$auth" "$api/paths/p2?ttl=2h"
+  check "$fqrn-manifest-names-history" sh -c "curl -sf '$url/.cvmfspublished' | sed -n '/^--\$/q; /^H/p' | grep ."
+  check "$fqrn-check-http" cvmfs_swissknife check -c -r "$url" -k "$key" -N "$fqrn" -t "$dir/tmp"
+  if check "$fqrn-mount-tag" cvmfs2 -o "config=$dir/tag/client.conf,fsname=cvmfs2,allow_other" "$fqrn" "$dir/mnt-tag"; then
+    check "$fqrn-tag-compare-p1" python3 "$WORK/compare.py" "$WORK/trees/p1" "$dir/mnt-tag/p1"
+    check "$fqrn-tag-without-p2" test ! -e "$dir/mnt-tag/p2"
+    check "$fqrn-tag-fsck" cvmfs_fsck "$dir/tag/cache/$fqrn"
+    umount "$dir/mnt-tag"
+  fi
+  if check "$fqrn-mount-head" cvmfs2 -o "config=$dir/client.conf,fsname=cvmfs2,allow_other" "$fqrn" "$dir/mnt"; then
+    check "$fqrn-head-compare-p2" python3 "$WORK/compare.py" "$WORK/trees/p2" "$dir/mnt/p2"
+    check "$fqrn-head-without-p1" test ! -e "$dir/mnt/p1"
+    umount "$dir/mnt"
+  fi
+  check "$fqrn-rollback" curl -sS -f -X POST -H "$auth" "$api/tags/release-1/rollback"
+  rm -rf "$dir/cache" && mkdir -p "$dir/cache"
+  if check "$fqrn-mount-rolled-back" cvmfs2 -o "config=$dir/client.conf,fsname=cvmfs2,allow_other" "$fqrn" "$dir/mnt"; then
+    check "$fqrn-rolled-back-compare-p1" python3 "$WORK/compare.py" "$WORK/trees/p1" "$dir/mnt/p1"
+    check "$fqrn-rolled-back-without-p2" test ! -e "$dir/mnt/p2"
+    umount "$dir/mnt"
+  fi
+  check "$fqrn-check-http-after-rollback" cvmfs_swissknife check -c -r "$url" -k "$key" -N "$fqrn" -t "$dir/tmp"
+  kill "$pid"
+}
+tags $((PORT + 60))
+
 echo
 [ ${#FAILED_NAMES[@]} -gt 0 ] && echo "failed: ${FAILED_NAMES[*]}"
 echo "$PASSED passed, $FAILED failed"

@@ -1,8 +1,8 @@
 package io.ephemeral.cvmfs.dataplane.api;
 
-import io.ephemeral.cvmfs.dataplane.publish.source.LimitExceededException;
 import io.ephemeral.cvmfs.dataplane.publish.PublishException;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;
+import io.ephemeral.cvmfs.dataplane.publish.source.LimitExceededException;
 import io.ephemeral.cvmfs.dataplane.publish.source.SourceUnavailableException;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;

@@ -1,13 +1,13 @@
 package io.ephemeral.cvmfs.dataplane.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ephemeral.cvmfs.common.format.Whitelist;
 import io.ephemeral.cvmfs.dataplane.publish.PublishException;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
-import io.ephemeral.cvmfs.common.format.Whitelist;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -77,7 +77,7 @@ public final class ApiRoute {
 
   /** The endpoints of the v1 API. */
   public static RouteTable table(PublishService service, PublishOperations operations, WriteAuthorizer authorizer,
-      ApiRepositoryInfo info, MaintenanceRoute maintenance) {
+      ApiRepositoryInfo info, MaintenanceRoute maintenance, TagRoute tags) {
     ApiRoute api = new ApiRoute(service, operations, info);
     String repo = "/api/v1/repos/{repo}";
     return RouteTable.builder(new Dialect(authorizer)).owning("/api/v1/repos/")
@@ -94,6 +94,10 @@ public final class ApiRoute {
         .add(HEAD, repo + "/sources/{source}", PUBLIC, NONE, api::source)
         .add(POST, repo + "/gc", TOKEN, NONE, maintenance::collect, MaintenanceRoute.DRY_RUN)
         .add(PUT, repo + "/whitelist", TOKEN, BYTES, maintenance::installWhitelist)
+        .add(GET, repo + "/tags", PUBLIC, NONE, tags::list)
+        .add(POST, repo + "/tags", TOKEN, JSON, tags::create)
+        .add(DELETE, repo + "/tags/{name}", TOKEN, NONE, tags::delete)
+        .add(POST, repo + "/tags/{name}/rollback", TOKEN, NONE, tags::rollback)
         .build();
   }
 

@@ -2,8 +2,8 @@ package io.ephemeral.cvmfs.dataplane.cli;
 
 import io.ephemeral.cvmfs.common.observability.LogFormat;
 import io.ephemeral.cvmfs.common.observability.LogSetup;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** Entry point of the data-plane jar. */
 @Command(
@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "A CernVM-FS stratum 0 for short-lived artifacts.",
     subcommands = {ServeCommand.class, PublishCommand.class, VerifyCommand.class, SubscribeCommand.class,
-        RelayCommand.class, GcCommand.class, ResignWhitelistCommand.class})
+        RelayCommand.class, GcCommand.class, ResignWhitelistCommand.class, PushCommand.class, LsCommand.class,
+        RmCommand.class, TtlCommand.class, StatusCommand.class})
 public final class Main {
 
   public static void main(String[] args) {

@@ -3,7 +3,6 @@ package io.ephemeral.cvmfs.dataplane.cli;
 import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.dataplane.format.ChunkingParameters;
 import io.ephemeral.cvmfs.dataplane.format.Compression;
-import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.dataplane.repository.CompressionPolicy;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;

@@ -56,11 +56,11 @@ public final class Reflog implements AutoCloseable {
   /** One row of {@code refs}: an object and the Unix time it was recorded. */
   public record Entry(ContentHash hash, long timestampSeconds) {}
 
-  /** The rows of one type, oldest first. */
+  /** The rows of one type, oldest first; rows of the same second in the order they were added. */
   public List<Entry> entries(RefType type) throws IOException {
     List<Entry> entries = new ArrayList<>();
     try (PreparedStatement query = connection.prepareStatement(
-        "SELECT hash, timestamp FROM refs WHERE type = ? ORDER BY timestamp, hash")) {
+        "SELECT hash, timestamp FROM refs WHERE type = ? ORDER BY timestamp, rowid")) {
       query.setInt(1, type.ordinal());
       try (ResultSet rows = query.executeQuery()) {
         while (rows.next()) {

@@ -3,6 +3,7 @@ package io.ephemeral.cvmfs.dataplane.maintenance;
 import io.ephemeral.cvmfs.common.format.ContentHash;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import io.ephemeral.cvmfs.dataplane.repository.Tag;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * Mark and sweep over one repository's object store, safe while publications go on (format.md 12.2).
@@ -84,11 +86,13 @@ public final class GarbageCollector {
         .minus(FENCE_MARGIN);
     Head head = repository.head().orElseThrow(() -> new IOException(repository.fqrn() + " has no revision yet"));
     long cutoff = repository.clock().instant().minus(grace).getEpochSecond();
-    PreservedRevisions revisions = PreservedRevisions.select(head.rootCatalog(), repository.reflogCatalogs(), cutoff);
+    PreservedRevisions revisions = PreservedRevisions.select(head.rootCatalog(), repository.reflogCatalogs(), cutoff,
+        repository.tags().stream().map(Tag::rootCatalog).collect(Collectors.toSet()));
 
     Path data = repository.served().resolve("data");
     DigestBloomFilter keep = DigestBloomFilter.forExpected(Math.max(1 << 20, 2 * ObjectSweeper.estimateObjects(data)));
     keep.add(repository.certificateObject().digest());
+    repository.history().ifPresent(history -> keep.add(history.digest()));
     CatalogMarker marker = new CatalogMarker(repository.objects(), repository.scratch(), keep);
     for (ContentHash root : revisions.preserved()) {
       boolean present = marker.markTree(root);

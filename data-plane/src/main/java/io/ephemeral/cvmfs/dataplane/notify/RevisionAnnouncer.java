@@ -1,10 +1,10 @@
 package io.ephemeral.cvmfs.dataplane.notify;
 
-import io.ephemeral.cvmfs.dataplane.format.Manifest;
-import io.ephemeral.cvmfs.common.format.SignedDocument;
 import io.ephemeral.cvmfs.common.format.Signatures;
+import io.ephemeral.cvmfs.common.format.SignedDocument;
 import io.ephemeral.cvmfs.common.maintenance.InvalidWhitelistException;
 import io.ephemeral.cvmfs.common.maintenance.WhitelistCheck;
+import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.dataplane.publish.Committer;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;

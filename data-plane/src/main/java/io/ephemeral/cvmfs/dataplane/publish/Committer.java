@@ -79,6 +79,14 @@ public final class Committer implements AutoCloseable {
   }
 
   /**
+   * Makes {@code publications} (those not expired yet) the live ones, in one new revision: a
+   * rollback to the publications of a tagged revision. Revisions still only go forward.
+   */
+  public CompletableFuture<Head> restore(List<Publication> publications) {
+    return submit(new Pending(new Change.Restore(List.copyOf(publications), new ArrayList<>())));
+  }
+
+  /**
    * Removes every publication whose expiry has passed, in one revision. Completes with the
    * removed paths, empty when nothing had expired.
    */
@@ -167,6 +175,16 @@ public final class Committer implements AutoCloseable {
       if (live.remove(remove.path) == null) {
         return Optional.of(new PublishException(PublishException.Reason.NOT_FOUND, remove.path + " is not published"));
       }
+    } else if (change instanceof Change.Restore restore) {
+      Instant now = repository.clock().instant();
+      restore.dropped.addAll(live.keySet());
+      live.clear();
+      for (Publication publication : restore.publications) {
+        if (publication.expiresAt() == null || publication.expiresAt().isAfter(now)) {
+          live.put(publication.path(), publication);
+        }
+      }
+      restore.dropped.removeAll(live.keySet());
     }
     return Optional.empty();
   }
@@ -190,6 +208,13 @@ public final class Committer implements AutoCloseable {
       } else if (change instanceof Change.Remove remove) {
         upserts.remove(remove.path);
         removals.add(remove.path);
+      } else if (change instanceof Change.Restore restore) {
+        upserts.clear();
+        removals.addAll(restore.dropped);
+        for (Map.Entry<String, Publication> entry : live.entrySet()) {
+          upserts.put(entry.getKey(), entry.getValue().withRevision(revision));
+          entry.setValue(upserts.get(entry.getKey()));
+        }
       }
     }
     Head previous = repository.head().orElse(null);
@@ -221,6 +246,9 @@ public final class Committer implements AutoCloseable {
     record Add(IngestedPublication publication, Instant expiresAt, boolean overwrite) implements Change {}
 
     record Remove(String path) implements Change {}
+
+    /** {@code dropped}: the live paths the restored set lacks, filled in when the change is applied. */
+    record Restore(List<Publication> publications, List<String> dropped) implements Change {}
   }
 
   private record Pending(Change change, CompletableFuture<Head> result) {

@@ -5,7 +5,6 @@ import io.ephemeral.cvmfs.dataplane.format.ByteSlice;
 import io.ephemeral.cvmfs.dataplane.format.Chunk;
 import io.ephemeral.cvmfs.dataplane.format.CompressibilityProbe;
 import io.ephemeral.cvmfs.dataplane.format.Compression;
-import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import io.ephemeral.cvmfs.dataplane.format.StoredObject;
 import io.ephemeral.cvmfs.dataplane.format.Xor32Chunker;

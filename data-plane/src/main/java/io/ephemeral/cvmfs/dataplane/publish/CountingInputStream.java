@@ -1,7 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
 import io.ephemeral.cvmfs.dataplane.publish.source.LimitExceededException;
-
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;

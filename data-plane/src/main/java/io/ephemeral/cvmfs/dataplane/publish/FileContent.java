@@ -3,7 +3,6 @@ package io.ephemeral.cvmfs.dataplane.publish;
 import io.ephemeral.cvmfs.common.format.ContentHash;
 import io.ephemeral.cvmfs.dataplane.format.Chunk;
 import io.ephemeral.cvmfs.dataplane.format.Compression;
-import io.ephemeral.cvmfs.common.format.ContentHash;
 import java.util.List;
 
 /**

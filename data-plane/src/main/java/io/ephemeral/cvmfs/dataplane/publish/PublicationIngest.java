@@ -1,15 +1,15 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
+import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.CatalogCounters;
 import io.ephemeral.cvmfs.dataplane.format.CatalogWriter;
 import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
 import io.ephemeral.cvmfs.dataplane.format.EntryFlags;
-import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.StoredObject;
 import io.ephemeral.cvmfs.dataplane.publish.source.EntryPaths;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;
-import io.ephemeral.cvmfs.dataplane.publish.source.SourceEntry;
 import io.ephemeral.cvmfs.dataplane.publish.source.SourceEntry.EntryType;
+import io.ephemeral.cvmfs.dataplane.publish.source.SourceEntry;
 import io.ephemeral.cvmfs.dataplane.publish.source.TreeSource;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;

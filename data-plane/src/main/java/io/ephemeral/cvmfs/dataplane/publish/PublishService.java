@@ -1,13 +1,12 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
 import io.ephemeral.cvmfs.common.publish.ImageReference;
-import io.ephemeral.cvmfs.dataplane.publish.source.LimitExceededException;
-import io.ephemeral.cvmfs.dataplane.publish.source.RegistryImageSource;
-
 import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource;
 import io.ephemeral.cvmfs.dataplane.publish.source.ImageArchiveSource;
 import io.ephemeral.cvmfs.dataplane.publish.source.ImageFormat;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;
+import io.ephemeral.cvmfs.dataplane.publish.source.LimitExceededException;
+import io.ephemeral.cvmfs.dataplane.publish.source.RegistryImageSource;
 import io.ephemeral.cvmfs.dataplane.publish.source.SourceUnavailableException;
 import io.ephemeral.cvmfs.dataplane.publish.source.TreeSource;
 import io.ephemeral.cvmfs.dataplane.repository.Head;

@@ -1,15 +1,16 @@
 package io.ephemeral.cvmfs.dataplane.repository;
 
-import io.ephemeral.cvmfs.dataplane.format.Compression;
 import io.ephemeral.cvmfs.common.format.ContentHash;
+import io.ephemeral.cvmfs.common.format.ObjectKind;
+import io.ephemeral.cvmfs.common.format.Signatures;
+import io.ephemeral.cvmfs.common.format.SignedDocument;
+import io.ephemeral.cvmfs.common.format.Whitelist;
+import io.ephemeral.cvmfs.dataplane.format.Compression;
+import io.ephemeral.cvmfs.dataplane.format.HistoryDatabase;
 import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.dataplane.format.ObjectEncoder;
-import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import io.ephemeral.cvmfs.dataplane.format.Reflog;
-import io.ephemeral.cvmfs.common.format.SignedDocument;
-import io.ephemeral.cvmfs.common.format.Signatures;
-import io.ephemeral.cvmfs.common.format.Whitelist;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -21,9 +22,11 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * One repository on disk, opened by exactly one process at a time (a lock file under its state
@@ -188,6 +191,65 @@ public final class Repository implements AutoCloseable {
     publishManifest(head);
   }
 
+  /** The history object the manifest names while tags exist. */
+  public Optional<ContentHash> history() throws IOException {
+    return state.history();
+  }
+
+  /** The tags, oldest first. */
+  public List<Tag> tags() throws IOException {
+    return state.tags();
+  }
+
+  /**
+   * Names the current revision {@code name}: its root catalog and publications are kept for
+   * mounting by name and for a rollback, and a new history object lists it. The manifest is
+   * signed again with the new history; the revision stays.
+   *
+   * @throws IllegalStateException if the name is taken
+   */
+  public synchronized Tag tag(String name, String description) throws IOException {
+    Head head = state.head().orElseThrow(() -> new IOException("repository " + fqrn + " has no revision yet"));
+    List<Tag> tags = new ArrayList<>(state.tags());
+    if (tags.stream().anyMatch(tag -> tag.name().equals(name))) {
+      throw new IllegalStateException("the tag " + name + " exists already");
+    }
+    Tag tag = new Tag(name, head.revision(), head.rootCatalog(), head.catalogSize(), clock.instant().getEpochSecond(),
+        description, state.publications());
+    tags.add(tag);
+    state.changeTags(tag, null, storeHistory(tags));
+    publishManifest(head);
+    return tag;
+  }
+
+  /** Removes the tag {@code name}; returns false when there is none. */
+  public synchronized boolean untag(String name) throws IOException {
+    List<Tag> tags = new ArrayList<>(state.tags());
+    if (!tags.removeIf(tag -> tag.name().equals(name))) {
+      return false;
+    }
+    state.changeTags(null, name, tags.isEmpty() ? null : storeHistory(tags));
+    Optional<Head> head = state.head();
+    if (head.isPresent()) {
+      publishManifest(head.get());
+    }
+    return true;
+  }
+
+  /** Writes the history database listing {@code tags} and stores it as an object. */
+  private ContentHash storeHistory(List<Tag> tags) throws IOException {
+    Path file = scratch().resolve("history-" + UUID.randomUUID() + ".db");
+    try {
+      HistoryDatabase.write(file, fqrn, tags.stream().map(tag -> new HistoryDatabase.Row(tag.name(), tag.rootCatalog(),
+          tag.revision(), tag.timestamp(), tag.description(), tag.catalogSize())).toList());
+      ContentHash history = objects.putCompressedFile(file, ObjectKind.HISTORY, options.hash()).hash();
+      reflog.add(history, Reflog.RefType.HISTORY, clock.instant().getEpochSecond());
+      return history;
+    } finally {
+      Files.deleteIfExists(file);
+    }
+  }
+
   /** Records a changed publication that needs no new revision (its expiry). */
   public synchronized void updatePublication(Publication publication) throws IOException {
     Head head = state.head().orElseThrow(() -> new IOException("repository " + fqrn + " has no revision yet"));
@@ -202,7 +264,7 @@ public final class Repository implements AutoCloseable {
     AtomicFiles.write(served().resolve(REFLOG), reflogBytes);
     ContentHash reflogDigest = options.hash().hash(reflogBytes);
     Manifest manifest = new Manifest(head.rootCatalog(), head.catalogSize(), options.manifestTtl(), head.revision(), true,
-        fqrn, certificateObject, null, head.timestamp(), null, reflogDigest);
+        fqrn, certificateObject, state.history().orElse(null), head.timestamp(), null, reflogDigest);
     AtomicFiles.write(served().resolve(MANIFEST), manifest.sign(Signatures.manifestSigner(keys.repositoryKey())).toBytes());
   }
 

@@ -3,7 +3,6 @@ package io.ephemeral.cvmfs.dataplane.repository;
 import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.dataplane.format.ChunkingParameters;
 import io.ephemeral.cvmfs.dataplane.format.Compression;
-import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 
 /**
  * What a repository is created with and keeps for its life.

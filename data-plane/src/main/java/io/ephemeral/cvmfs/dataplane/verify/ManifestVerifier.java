@@ -1,13 +1,13 @@
 package io.ephemeral.cvmfs.dataplane.verify;
 
-import io.ephemeral.cvmfs.dataplane.format.Compression;
 import io.ephemeral.cvmfs.common.format.ContentHash;
-import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.common.format.Pem;
-import io.ephemeral.cvmfs.common.format.SignedDocument;
 import io.ephemeral.cvmfs.common.format.Signatures;
+import io.ephemeral.cvmfs.common.format.SignedDocument;
 import io.ephemeral.cvmfs.common.format.Whitelist;
+import io.ephemeral.cvmfs.dataplane.format.Compression;
+import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;

@@ -1,20 +1,20 @@
 package io.ephemeral.cvmfs.dataplane.verify;
 
+import io.ephemeral.cvmfs.common.format.ContentHash;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
+import io.ephemeral.cvmfs.common.format.ObjectKind;
+import io.ephemeral.cvmfs.common.format.Pem;
+import io.ephemeral.cvmfs.common.format.Signatures;
+import io.ephemeral.cvmfs.common.format.SignedDocument;
+import io.ephemeral.cvmfs.common.format.Whitelist;
 import io.ephemeral.cvmfs.dataplane.format.CatalogCounters;
 import io.ephemeral.cvmfs.dataplane.format.CatalogReader;
 import io.ephemeral.cvmfs.dataplane.format.Chunk;
 import io.ephemeral.cvmfs.dataplane.format.Compression;
-import io.ephemeral.cvmfs.common.format.ContentHash;
 import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
 import io.ephemeral.cvmfs.dataplane.format.EntryFlags;
-import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.dataplane.format.Manifest;
-import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.PathHash;
-import io.ephemeral.cvmfs.common.format.Pem;
-import io.ephemeral.cvmfs.common.format.SignedDocument;
-import io.ephemeral.cvmfs.common.format.Signatures;
-import io.ephemeral.cvmfs.common.format.Whitelist;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;

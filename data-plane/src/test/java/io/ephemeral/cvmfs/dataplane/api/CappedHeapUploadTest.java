@@ -15,7 +15,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.api;
 
+import static io.ephemeral.cvmfs.dataplane.testsupport.RepositoryApi.json;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,16 +11,13 @@ import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
 import io.ephemeral.cvmfs.dataplane.testsupport.IndependentTools;
+import io.ephemeral.cvmfs.dataplane.testsupport.RepositoryApi;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;
 import io.ephemeral.cvmfs.dataplane.verify.RepositoryReader;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -48,16 +46,15 @@ class ContentReuseTest {
   @TempDir
   Path data;
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private DataPlane dataPlane;
-  private String token;
+  private RepositoryApi api;
   private byte[] archive;
   private byte[] large;
 
   @BeforeEach
   void start() throws IOException {
     startDataPlane();
-    token = Files.readString(data.resolve("keys").resolve(REPO + ".token")).strip();
+    api = new RepositoryApi(() -> dataPlane, data, REPO);
     large = new byte[4 << 20];
     new Random(7).nextBytes(large);
     archive = Tars.tar().dir("bin").file("bin/tool", large, 0755).file("README", "read me\n".getBytes(), 0644)
@@ -78,18 +75,18 @@ class ContentReuseTest {
   @Test
   void anArchivePublishedWithItsDigestIsPublishedAgainWithoutItsBytes() throws Exception {
     String digest = sha256(archive);
-    assertEquals(201, put("builds/1", archive, "?ttl=1h&sha256=" + digest).statusCode());
+    assertEquals(201, api.put("builds/1", archive, "?ttl=1h&sha256=" + digest).statusCode());
 
-    HttpResponse<String> known = send("GET", "/api/v1/repos/" + REPO + "/sources/sha256:" + digest.toUpperCase(), null);
+    HttpResponse<String> known = api.send("GET", "/sources/sha256:" + digest.toUpperCase(), null);
     assertEquals(200, known.statusCode(), known.body());
     assertEquals("sha256:" + digest, json(known).path("source").asText());
     assertEquals("/builds/1", json(known).path("publications").get(0).path("path").asText());
-    HttpResponse<String> head = send("HEAD", "/api/v1/repos/" + REPO + "/sources/sha256:" + digest, null);
+    HttpResponse<String> head = api.send("HEAD", "/sources/sha256:" + digest, null);
     assertEquals(200, head.statusCode());
     assertEquals("", head.body());
 
     double receivedBefore = requestBytes();
-    HttpResponse<String> again = send("POST", "/api/v1/repos/" + REPO + "/paths/builds/2",
+    HttpResponse<String> again = api.send("POST", "/paths/builds/2",
         "{\"source\":\"sha256:" + digest + "\",\"ttl\":\"2h\"}");
 
     assertEquals(201, again.statusCode(), again.body());
@@ -103,7 +100,7 @@ class ContentReuseTest {
       assertEquals("bin/tool", reader.lookup("/builds/2/latest").orElseThrow().symlink());
     }
     if (IndependentTools.available()) {
-      IndependentTools.forUrl(URI.create(base() + "/cvmfs/" + REPO), new DataLayout(data).masterPublicKey(REPO))
+      IndependentTools.forUrl(api.served(), new DataLayout(data).masterPublicKey(REPO))
           .checkAll();
     }
   }
@@ -111,41 +108,41 @@ class ContentReuseTest {
   @Test
   void aCopyOutlivesItsOriginalACollectionAndARestart() throws Exception {
     String digest = sha256(archive);
-    assertEquals(201, put("builds/1", archive, "?sha256=" + digest).statusCode());
-    assertEquals(201, send("POST", "/api/v1/repos/" + REPO + "/paths/builds/2",
+    assertEquals(201, api.put("builds/1", archive, "?sha256=" + digest).statusCode());
+    assertEquals(201, api.send("POST", "/paths/builds/2",
         "{\"source\":\"" + digest + "\"}").statusCode());
 
-    assertEquals(200, send("DELETE", "/api/v1/repos/" + REPO + "/paths/builds/1", null).statusCode());
-    assertEquals(200, send("POST", "/api/v1/repos/" + REPO + "/gc", null).statusCode());
+    assertEquals(200, api.send("DELETE", "/paths/builds/1", null).statusCode());
+    assertEquals(200, api.send("POST", "/gc", null).statusCode());
     dataPlane.close();
     startDataPlane();
 
     try (RepositoryReader reader = reader()) {
       assertArrayEquals(large, reader.readAllBytes("/builds/2/bin/tool"));
     }
-    JsonNode known = json(send("GET", "/api/v1/repos/" + REPO + "/sources/sha256:" + digest, null));
+    JsonNode known = json(api.send("GET", "/sources/sha256:" + digest, null));
     assertEquals("/builds/2", known.path("publications").get(0).path("path").asText(), known.toString());
-    assertEquals(201, send("POST", "/api/v1/repos/" + REPO + "/paths/builds/3",
+    assertEquals(201, api.send("POST", "/paths/builds/3",
         "{\"source\":\"sha256:" + digest + "\"}").statusCode());
   }
 
   @Test
   void aSingleFileAndAStagedUploadAreKnownByTheirDigest() throws Exception {
     String fileDigest = sha256(large);
-    assertEquals(201, put("files/blob", large, "?format=file&sha256=" + fileDigest).statusCode());
-    HttpResponse<String> copied = send("POST", "/api/v1/repos/" + REPO + "/paths/files/copy",
+    assertEquals(201, api.put("files/blob", large, "?format=file&sha256=" + fileDigest).statusCode());
+    HttpResponse<String> copied = api.send("POST", "/paths/files/copy",
         "{\"source\":\"sha256:" + fileDigest + "\"}");
     assertEquals(201, copied.statusCode(), copied.body());
     assertEquals(0, json(copied).path("objectsWritten").asLong());
 
     byte[] staged = Tars.tar().file("staged.txt", "staged\n").bytes();
-    HttpResponse<String> upload = send(HttpRequest.newBuilder(uri("/api/v1/repos/" + REPO + "/uploads"))
+    HttpResponse<String> upload = api.send(HttpRequest.newBuilder(api.uri("/api/v1/repos/" + REPO + "/uploads"))
         .POST(HttpRequest.BodyPublishers.ofByteArray(staged)));
     String id = json(upload).path("id").asText();
     assertEquals(sha256(staged), json(upload).path("sha256").asText());
-    assertEquals(201, send("POST", "/api/v1/repos/" + REPO + "/paths/staged/1", "{\"upload\":\"" + id + "\"}")
+    assertEquals(201, api.send("POST", "/paths/staged/1", "{\"upload\":\"" + id + "\"}")
         .statusCode());
-    assertEquals(201, send("POST", "/api/v1/repos/" + REPO + "/paths/staged/2",
+    assertEquals(201, api.send("POST", "/paths/staged/2",
         "{\"source\":\"sha256:" + sha256(staged) + "\"}").statusCode());
 
     try (RepositoryReader reader = reader()) {
@@ -159,61 +156,46 @@ class ContentReuseTest {
     long revision = revision();
     String wrong = sha256("something else".getBytes());
 
-    HttpResponse<String> mismatch = put("builds/bad", archive, "?sha256=" + wrong);
+    HttpResponse<String> mismatch = api.put("builds/bad", archive, "?sha256=" + wrong);
     assertEquals(400, mismatch.statusCode(), mismatch.body());
     assertTrue(json(mismatch).path("detail").asText().contains("sha256 mismatch"), mismatch.body());
-    HttpResponse<String> malformed = put("builds/bad", archive, "?sha256=xyz");
+    HttpResponse<String> malformed = api.put("builds/bad", archive, "?sha256=xyz");
     assertEquals(400, malformed.statusCode());
     assertEquals("invalid_parameter", json(malformed).path("error").asText());
-    HttpResponse<String> unknown = send("GET", "/api/v1/repos/" + REPO + "/sources/sha256:" + wrong, null);
+    HttpResponse<String> unknown = api.send("GET", "/sources/sha256:" + wrong, null);
     assertEquals(404, unknown.statusCode());
     assertEquals("unknown_source", json(unknown).path("error").asText());
-    HttpResponse<String> unknownCopy = send("POST", "/api/v1/repos/" + REPO + "/paths/builds/bad",
+    HttpResponse<String> unknownCopy = api.send("POST", "/paths/builds/bad",
         "{\"source\":\"sha256:" + wrong + "\"}");
     assertEquals(404, unknownCopy.statusCode(), unknownCopy.body());
-    HttpResponse<String> badSource = send("POST", "/api/v1/repos/" + REPO + "/paths/builds/bad",
+    HttpResponse<String> badSource = api.send("POST", "/paths/builds/bad",
         "{\"source\":\"md5:abc\"}");
     assertEquals(400, badSource.statusCode());
     assertEquals("invalid_parameter", json(badSource).path("error").asText());
-    assertEquals(400, send("POST", "/api/v1/repos/" + REPO + "/paths/builds/bad",
+    assertEquals(400, api.send("POST", "/paths/builds/bad",
         "{\"source\":\"sha256:" + wrong + "\",\"url\":\"http://127.0.0.1:1/x\"}").statusCode());
 
     assertEquals(revision, revision());
-    assertEquals(404, send("GET", "/api/v1/repos/" + REPO + "/paths/builds/bad", null).statusCode());
+    assertEquals(404, api.send("GET", "/paths/builds/bad", null).statusCode());
   }
 
   @Test
   void aTakenPathIsNotOverwrittenByACopyUnlessAsked() throws Exception {
     String digest = sha256(archive);
-    assertEquals(201, put("builds/1", archive, "?sha256=" + digest).statusCode());
-    assertEquals(201, put("builds/2", Tars.tar().file("other", "other").bytes(), "").statusCode());
+    assertEquals(201, api.put("builds/1", archive, "?sha256=" + digest).statusCode());
+    assertEquals(201, api.put("builds/2", Tars.tar().file("other", "other").bytes(), "").statusCode());
 
-    assertEquals(409, send("POST", "/api/v1/repos/" + REPO + "/paths/builds/2",
+    assertEquals(409, api.send("POST", "/paths/builds/2",
         "{\"source\":\"sha256:" + digest + "\"}").statusCode());
-    assertEquals(201, send("POST", "/api/v1/repos/" + REPO + "/paths/builds/2",
+    assertEquals(201, api.send("POST", "/paths/builds/2",
         "{\"source\":\"sha256:" + digest + "\",\"overwrite\":true}").statusCode());
     try (RepositoryReader reader = reader()) {
       assertArrayEquals("read me\n".getBytes(), reader.readAllBytes("/builds/2/README"));
     }
   }
 
-  private HttpResponse<String> put(String path, byte[] body, String query) throws Exception {
-    return send(HttpRequest.newBuilder(uri("/api/v1/repos/" + REPO + "/paths/" + path + query))
-        .PUT(HttpRequest.BodyPublishers.ofByteArray(body)));
-  }
-
-  private HttpResponse<String> send(String method, String path, String json) throws Exception {
-    return send(HttpRequest.newBuilder(uri(path)).method(method, json == null ? HttpRequest.BodyPublishers.noBody()
-        : HttpRequest.BodyPublishers.ofString(json)));
-  }
-
-  private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
-    return http.send(request.header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(60)).build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
   private double requestBytes() throws Exception {
-    Matcher matcher = REQUEST_BYTES.matcher(send("GET", "/metrics", null).body());
+    Matcher matcher = REQUEST_BYTES.matcher(api.send(HttpRequest.newBuilder(api.uri("/metrics"))).body());
     double total = 0;
     while (matcher.find()) {
       total += Double.parseDouble(matcher.group(1));
@@ -222,23 +204,11 @@ class ContentReuseTest {
   }
 
   private long revision() throws Exception {
-    return json(send("GET", "/api/v1/repos/" + REPO, null)).path("revision").asLong();
+    return json(api.send("GET", "", null)).path("revision").asLong();
   }
 
   private RepositoryReader reader() throws IOException {
-    return RepositoryReader.open(new RemoteRepository(URI.create(base() + "/cvmfs/" + REPO)));
-  }
-
-  private URI uri(String path) {
-    return URI.create(base() + path);
-  }
-
-  private String base() {
-    return "http://127.0.0.1:" + dataPlane.port();
-  }
-
-  private static JsonNode json(HttpResponse<String> response) throws IOException {
-    return JsonResponses.JSON.readTree(response.body());
+    return RepositoryReader.open(new RemoteRepository(api.served()));
   }
 
   private static String sha256(byte[] bytes) throws Exception {

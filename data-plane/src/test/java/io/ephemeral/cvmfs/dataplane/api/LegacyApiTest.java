@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.ephemeral.cvmfs.dataplane.format.Compression;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
-import io.ephemeral.cvmfs.dataplane.format.Compression;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
 import io.ephemeral.cvmfs.dataplane.testsupport.ApiRequests;

@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.ephemeral.cvmfs.dataplane.api.InvalidParameterException.Problem;
 import io.ephemeral.cvmfs.dataplane.api.QueryParameters.Parameter;
 import io.ephemeral.cvmfs.dataplane.publish.PublishFormat;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class QueryParametersTest {
 

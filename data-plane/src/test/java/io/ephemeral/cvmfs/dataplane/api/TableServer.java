@@ -5,6 +5,7 @@ import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.http.RouteHandler;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
 import io.ephemeral.cvmfs.dataplane.publish.PublishOperations;
+import io.ephemeral.cvmfs.dataplane.publish.RepositoryTags;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.PublishToken;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
@@ -37,7 +38,7 @@ final class TableServer implements AutoCloseable {
       Supplier<? extends RouteHandler> first) throws IOException {
     WriteAuthorizer authorizer = new WriteAuthorizer(Map.of(repo, PublishToken.of(token)));
     RouteTable api = ApiRoute.table(dataPlane.service(), new PublishOperations(Clock.systemUTC()), authorizer,
-        new ApiRepositoryInfo(dataPlane.service(), Clock.systemUTC()), new MaintenanceRoute(Map.of(), Map.of()));
+        new ApiRepositoryInfo(dataPlane.service(), Clock.systemUTC()), new MaintenanceRoute(Map.of(), Map.of()), new TagRoute(new RepositoryTags(dataPlane.service())));
     RouteTable legacy = LegacyApiRoute.table(dataPlane.service(), authorizer, false, Map.of(), null,
         new DataLayout(data)::scratch);
     HttpServer.Builder builder = HttpServer.builder(HttpServerConfig.defaults());

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.ephemeral.cvmfs.dataplane.format.Chunk;
 import io.ephemeral.cvmfs.common.format.ContentHash;
-import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
 import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.common.format.ObjectKind;
+import io.ephemeral.cvmfs.dataplane.format.Chunk;
+import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
 import io.ephemeral.cvmfs.dataplane.http.HttpServer;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;

@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.common.format.SignedDocument;
+import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
-import io.ephemeral.cvmfs.dataplane.testsupport.CliRunner;
 import io.ephemeral.cvmfs.dataplane.testsupport.CliRunner.Result;
+import io.ephemeral.cvmfs.dataplane.testsupport.CliRunner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

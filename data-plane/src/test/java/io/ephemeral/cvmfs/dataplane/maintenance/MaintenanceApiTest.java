@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.ephemeral.cvmfs.common.maintenance.WhitelistSigner;
-import io.ephemeral.cvmfs.dataplane.api.JsonResponses;
 import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.common.format.KeyGenerator;
 import io.ephemeral.cvmfs.common.format.Pem;
+import io.ephemeral.cvmfs.common.maintenance.WhitelistSigner;
+import io.ephemeral.cvmfs.dataplane.api.JsonResponses;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;

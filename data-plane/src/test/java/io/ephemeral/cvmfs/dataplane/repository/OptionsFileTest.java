@@ -3,8 +3,8 @@ package io.ephemeral.cvmfs.dataplane.repository;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.ephemeral.cvmfs.dataplane.format.ChunkingParameters;
 import io.ephemeral.cvmfs.common.format.HashAlgorithm;
+import io.ephemeral.cvmfs.dataplane.format.ChunkingParameters;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,8 @@
 package io.ephemeral.cvmfs.dataplane.testsupport;
 
+import com.github.luben.zstd.ZstdOutputStream;
 import io.ephemeral.cvmfs.dataplane.publish.source.SourceEntry;
 import io.ephemeral.cvmfs.dataplane.publish.source.TreeSource;
-
-import com.github.luben.zstd.ZstdOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -2,8 +2,8 @@ package io.ephemeral.cvmfs.operator.cli;
 
 import io.ephemeral.cvmfs.common.observability.LogFormat;
 import io.ephemeral.cvmfs.common.observability.LogSetup;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** Entry point of the operator jar: the operator itself, and the maintenance job its CronJobs run. */
 @Command(

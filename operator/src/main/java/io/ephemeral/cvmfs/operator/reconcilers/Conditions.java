@@ -1,7 +1,7 @@
 package io.ephemeral.cvmfs.operator.reconcilers;
 
-import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.Condition.Status;
+import io.ephemeral.cvmfs.operator.api.Condition;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;

@@ -2,8 +2,8 @@ package io.ephemeral.cvmfs.operator.reconcilers;
 
 import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublication;
-import io.ephemeral.cvmfs.operator.api.CvmfsPublicationStatus;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublicationStatus.Phase;
+import io.ephemeral.cvmfs.operator.api.CvmfsPublicationStatus;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneClient;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneException;

@@ -266,36 +266,72 @@ class KustomizeTest {
   }
 
   @Test
-  void tektonTaskStreamsWithTheTokenOrCreatesAnOwnedPublication() {
+  void tektonTaskPushesWithTheClientOrCreatesAnOwnedPublication() {
     List<HasMetadata> objects = DeployFiles.parse(kustomize("config/samples/tekton"));
     assertEquals(List.of("Task/cvmfs-publish"), DeployFiles.describe(objects));
     JsonNode task = DeployFiles.tree(objects.get(0));
     assertEquals("tekton.dev/v1", task.path("apiVersion").asText());
     assertEquals(DEMO, task.path("metadata").path("namespace").asText());
     assertEquals("source", task.path("spec").path("workspaces").get(0).path("name").asText());
+    assertTrue(step(task.path("spec").path("params"), "image").path("default").asText()
+        .startsWith("ghcr.io/cvmfs-ephemeral/data-plane:"), "the client comes with the data-plane image");
+    assertRestricted(task.path("spec").path("stepTemplate").path("securityContext"));
+    assertEquals(65532, task.path("spec").path("stepTemplate").path("securityContext").path("runAsUser").asInt());
+
     JsonNode publish = step(task.path("spec").path("steps"), "publish");
+    assertEquals("$(params.image)", publish.path("image").asText());
     assertTokenFromSecret(publish.path("env"), "$(params.repository)-token");
     String script = publish.path("script").asText();
-    assertTrue(script.contains("curl -fsS -T out.tar.zst -H \"Authorization: Bearer $TOKEN\""), script);
-    assertTrue(script.contains("http://$(params.repository).$NAMESPACE.svc/api/v1/repos/$(params.fqrn)"), script);
-    assertTrue(script.contains("$api/paths/$path?ttl=$(params.ttl)"), script);
-    assertTrue(script.contains("\"ownerReferences\"") && script.contains("\"kind\": \"CvmfsPublication\""), script);
-    assertTrue(step(task.path("spec").path("steps"), "archive").path("script").asText().contains("tar -C"));
+    assertTrue(script.contains("-jar /opt/cvmfs-ephemeral/cvmfs-ephemeral-data-plane.jar"), script);
+    assertTrue(script.contains("$client push \"$dir\" --to \"$server/$(params.fqrn)/$path\" --ttl \"$(params.ttl)\""
+        + " --wait-visible"), script);
+    assertTrue(script.contains("server=\"http://$(params.repository).$(context.taskRun.namespace).svc\""), script);
+    assertTrue(script.contains("push \"$dir\" --stage --to \"$server/$(params.fqrn)\" > /scratch/upload"), script);
+
+    String publication = step(task.path("spec").path("steps"), "publication").path("script").asText();
+    assertTrue(publication.contains("\"ownerReferences\"") && publication.contains("\"kind\": \"CvmfsPublication\"")
+        && publication.contains("kubectl create -f -"), publication);
+    for (JsonNode step : task.path("spec").path("steps")) {
+      String text = step.toString();
+      assertFalse(text.contains("apk ") || text.contains("curl ") || text.contains("alpine"), text);
+      assertFalse(step.has("securityContext"), "every step has the template's restricted context");
+    }
   }
 
   @Test
-  void argoWorkflowTemplateStreamsWithTheTokenOrCreatesAnOwnedPublication() {
+  void argoWorkflowTemplatePushesWithTheClientOrCreatesAnOwnedPublication() {
     List<HasMetadata> objects = DeployFiles.parse(kustomize("config/samples/argo"));
     assertEquals(List.of("WorkflowTemplate/cvmfs-publish"), DeployFiles.describe(objects));
     JsonNode spec = DeployFiles.tree(objects.get(0)).path("spec");
     assertEquals("cvmfs-publisher", spec.path("serviceAccountName").asText());
+    JsonNode pod = spec.path("securityContext");
+    assertTrue(pod.path("runAsNonRoot").asBoolean(), pod.toString());
+    assertEquals(65532, pod.path("runAsUser").asInt());
+    assertEquals(65532, pod.path("fsGroup").asInt());
+    assertEquals("RuntimeDefault", pod.path("seccompProfile").path("type").asText());
+    assertTrue(step(spec.path("arguments").path("parameters"), "image").path("value").asText()
+        .startsWith("ghcr.io/cvmfs-ephemeral/data-plane:"));
 
-    JsonNode stream = step(spec.path("templates"), "stream").path("script");
+    JsonNode stream = step(spec.path("templates"), "stream").path("container");
+    assertEquals("{{workflow.parameters.image}}", stream.path("image").asText());
     assertTokenFromSecret(stream.path("env"), "{{inputs.parameters.repository}}-token");
-    String source = stream.path("source").asText();
-    assertTrue(source.contains("curl -fsS -T out.tar.zst -H \"Authorization: Bearer $TOKEN\""), source);
-    assertTrue(source.contains("http://{{inputs.parameters.repository}}.{{workflow.namespace}}.svc/api/v1/repos/"
-        + "{{inputs.parameters.fqrn}}/paths/{{inputs.parameters.path}}?ttl={{inputs.parameters.ttl}}"), source);
+    assertEquals(List.of("java", "-XX:TieredStopAtLevel=1", "-jar", "/opt/cvmfs-ephemeral/cvmfs-ephemeral-data-plane.jar"),
+        strings(stream.path("command")));
+    assertEquals(List.of("push", "{{inputs.parameters.directory}}", "--to",
+        "http://{{inputs.parameters.repository}}.{{workflow.namespace}}.svc/{{inputs.parameters.fqrn}}/"
+            + "{{inputs.parameters.path}}", "--ttl", "{{inputs.parameters.ttl}}", "--wait-visible"),
+        strings(stream.path("args")));
+    assertRestricted(stream.path("securityContext"));
+
+    JsonNode stage = step(spec.path("templates"), "stage").path("script");
+    assertTokenFromSecret(stage.path("env"), "{{inputs.parameters.repository}}-token");
+    assertTrue(stage.path("source").asText().contains("--stage"), stage.toString());
+    assertRestricted(stage.path("securityContext"));
+    assertRestricted(step(spec.path("templates"), "build").path("script").path("securityContext"));
+    for (JsonNode template : spec.path("templates")) {
+      String text = template.toString();
+      assertFalse(text.contains("apk ") || text.contains("curl ") || text.contains("zstd"), text);
+    }
 
     JsonNode resource = step(spec.path("templates"), "publication").path("resource");
     assertTrue(resource.path("setOwnerReference").asBoolean(), "the publication is owned by the Workflow");
@@ -304,9 +340,26 @@ class KustomizeTest {
     assertEquals("CvmfsPublication", manifest.path("kind").asText());
     assertEquals("cvmfs.ephemeral.io/v1alpha1", manifest.path("apiVersion").asText());
     assertTrue(manifest.path("spec").path("source").has("upload"));
+    assertEquals("tar", manifest.path("spec").path("format").asText(), "push --stage sends a tar");
     for (String field : List.of("repository", "path", "ttl", "format")) {
       assertTrue(manifest.path("spec").has(field), "the publication names " + field);
     }
+  }
+
+  /** A container's securityContext of Pod Security "restricted": no escalation, no capabilities. */
+  private static void assertRestricted(JsonNode context) {
+    assertFalse(context.path("allowPrivilegeEscalation").asBoolean(true), context.toString());
+    assertEquals(List.of("ALL"), strings(context.path("capabilities").path("drop")), context.toString());
+    if (context.has("runAsNonRoot")) {
+      assertTrue(context.path("runAsNonRoot").asBoolean(), context.toString());
+      assertEquals("RuntimeDefault", context.path("seccompProfile").path("type").asText(), context.toString());
+    }
+  }
+
+  private static List<String> strings(JsonNode array) {
+    List<String> values = new java.util.ArrayList<>();
+    array.forEach(value -> values.add(value.asText()));
+    return values;
   }
 
   private static JsonNode step(JsonNode list, String name) {
@@ -319,9 +372,9 @@ class KustomizeTest {
   }
 
   private static void assertTokenFromSecret(JsonNode env, String secret) {
-    JsonNode token = step(env, "TOKEN").path("valueFrom").path("secretKeyRef");
+    JsonNode token = step(env, "CVMFS_EPHEMERAL_TOKEN").path("valueFrom").path("secretKeyRef");
     assertEquals(secret, token.path("name").asText());
     assertEquals("token", token.path("key").asText());
-    assertFalse(step(env, "TOKEN").has("value"), "the token comes from the Secret only");
+    assertFalse(step(env, "CVMFS_EPHEMERAL_TOKEN").has("value"), "the token comes from the Secret only");
   }
 }

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.Condition.Status;
+import io.ephemeral.cvmfs.operator.api.Condition;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.io.InputStream;

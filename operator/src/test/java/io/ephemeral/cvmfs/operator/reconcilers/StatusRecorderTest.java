@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublication;
-import io.ephemeral.cvmfs.operator.api.CvmfsPublicationStatus;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublicationStatus.Phase;
+import io.ephemeral.cvmfs.operator.api.CvmfsPublicationStatus;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositoryStatus;

@@ -1,6 +1,5 @@
 package io.ephemeral.cvmfs.dataplane.publish.source;
 
-import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import static io.ephemeral.cvmfs.dataplane.testsupport.Tars.GID;
 import static io.ephemeral.cvmfs.dataplane.testsupport.Tars.MTIME;
 import static io.ephemeral.cvmfs.dataplane.testsupport.Tars.UID;
@@ -21,6 +20,7 @@ import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource.Limits;
 import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource.SpecialFiles;
 import io.ephemeral.cvmfs.dataplane.publish.source.SourceEntry.EntryType;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars.Seen;
+import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,6 +1,5 @@
 package io.ephemeral.cvmfs.dataplane.publish.source;
 
-import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import static io.ephemeral.cvmfs.dataplane.testsupport.Tars.walk;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -10,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ephemeral.cvmfs.dataplane.publish.source.SourceEntry.EntryType;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars.Seen;
+import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

@@ -10,8 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource.Limits;
 import io.ephemeral.cvmfs.dataplane.testsupport.RawTar;
-import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars.Seen;
+import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;

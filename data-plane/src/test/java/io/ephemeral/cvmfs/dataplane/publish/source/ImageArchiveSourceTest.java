@@ -1,6 +1,5 @@
 package io.ephemeral.cvmfs.dataplane.publish.source;
 
-import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import static io.ephemeral.cvmfs.dataplane.publish.source.Images.OCI_INDEX;
 import static io.ephemeral.cvmfs.dataplane.publish.source.Images.dockerLayers;
 import static io.ephemeral.cvmfs.dataplane.publish.source.Images.dockerManifest;
@@ -20,6 +19,7 @@ import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource.Limits;
 import io.ephemeral.cvmfs.dataplane.publish.source.Images.Oci;
 import io.ephemeral.cvmfs.dataplane.publish.source.SourceEntry.EntryType;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars.Seen;
+import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

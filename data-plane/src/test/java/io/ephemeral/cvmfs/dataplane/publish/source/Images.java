@@ -1,9 +1,9 @@
 package io.ephemeral.cvmfs.dataplane.publish.source;
 
-import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
