@@ -8,19 +8,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
-import io.ephemeral.cvmfs.dataplane.testsupport.ApiRequests;
 import io.ephemeral.cvmfs.dataplane.testsupport.LocalRegistry;
+import io.ephemeral.cvmfs.dataplane.testsupport.RepositoryApi;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;
 import io.ephemeral.cvmfs.dataplane.verify.RepositoryReader;
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -51,7 +49,7 @@ class RegistryImageTest {
   Path data;
 
   private DataPlane dataPlane;
-  private String token;
+  private RepositoryApi api;
 
   @BeforeAll
   static void startRegistries() throws Exception {
@@ -82,7 +80,7 @@ class RegistryImageTest {
   @BeforeEach
   void start() throws IOException {
     dataPlane = DataPlane.start(DataPlaneConfig.local(data, List.of(REPO)));
-    token = Files.readString(data.resolve("keys").resolve(REPO + ".token")).strip();
+    api = new RepositoryApi(() -> dataPlane, data, REPO);
   }
 
   @AfterEach
@@ -100,12 +98,12 @@ class RegistryImageTest {
       assertEquals(0700, reader.lookup("/images/app/etc").orElseThrow().mode() & 07777);
       assertEquals(0755, reader.lookup("/images/app/usr/bin/tool").orElseThrow().mode() & 07777);
     }
-    JsonNode publication = json(send("GET", "/api/v1/repos/" + REPO + "/paths/images/app", null));
+    JsonNode publication = json(api.send("GET", "/paths/images/app", null));
     assertTrue(publication.path("source").isMissingNode() || publication.path("source").isNull(), publication::toString);
     assertScratchEmpty();
 
     // By digest, the tag only informative; and answered early when asked.
-    HttpResponse<String> byDigest = send(HttpRequest.newBuilder(uri("/api/v1/repos/" + REPO + "/paths/images/pinned"))
+    HttpResponse<String> byDigest = api.send(HttpRequest.newBuilder(api.uri("/api/v1/repos/" + REPO + "/paths/images/pinned"))
         .header("Prefer", "respond-async")
         .POST(HttpRequest.BodyPublishers.ofString(body(open.host() + "/team/app:whatever@" + single.digest()).toString())));
     assertEquals(202, byDigest.statusCode(), byDigest.body());
@@ -223,7 +221,7 @@ class RegistryImageTest {
     HttpResponse<String> byDigest = publish("images/spoiled", body(open.host() + "/team/spoiled@" + lying));
     assertTrue(byDigest.statusCode() == 422 || byDigest.statusCode() == 400, byDigest.body());
     assertEquals(revision, revision());
-    assertTrue(json(send("GET", "/api/v1/repos/" + REPO + "/paths", null)).path("publications").isEmpty());
+    assertTrue(json(api.send("GET", "/paths", null)).path("publications").isEmpty());
     assertScratchEmpty();
   }
 
@@ -246,12 +244,12 @@ class RegistryImageTest {
   }
 
   private HttpResponse<String> publish(String path, ObjectNode body) throws Exception {
-    return send("POST", "/api/v1/repos/" + REPO + "/paths/" + path, body.toString());
+    return api.send("POST", "/paths/" + path, body.toString());
   }
 
   private JsonNode awaitOperation(String location) throws Exception {
     for (int i = 0; i < 600; i++) {
-      JsonNode state = json(send("GET", location, null));
+      JsonNode state = json(api.send(HttpRequest.newBuilder(api.uri(location)).GET()));
       if (!state.path("state").asText().equals("running")) {
         return state;
       }
@@ -269,28 +267,15 @@ class RegistryImageTest {
     }
   }
 
-  private HttpResponse<String> send(String method, String path, String json) throws Exception {
-    return send(HttpRequest.newBuilder(uri(path)).method(method, json == null ? HttpRequest.BodyPublishers.noBody()
-        : HttpRequest.BodyPublishers.ofString(json)));
-  }
-
-  private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
-    return ApiRequests.send(request.timeout(Duration.ofSeconds(60)), token);
-  }
-
   private long revision() throws Exception {
-    return json(send("GET", "/api/v1/repos/" + REPO, null)).path("revision").asLong();
+    return json(api.send("GET", "", null)).path("revision").asLong();
   }
 
   private RepositoryReader reader() throws IOException {
-    return RepositoryReader.open(new RemoteRepository(uri("/cvmfs/" + REPO)));
-  }
-
-  private URI uri(String path) {
-    return URI.create("http://127.0.0.1:" + dataPlane.port() + path);
+    return RepositoryReader.open(new RemoteRepository(api.served()));
   }
 
   private static JsonNode json(HttpResponse<String> response) throws IOException {
-    return JsonResponses.JSON.readTree(response.body());
+    return RepositoryApi.json(response);
   }
 }
