@@ -1,9 +1,9 @@
 package io.ephemeral.cvmfs.dataplane.api;
 
 import io.ephemeral.cvmfs.dataplane.publish.PublishException;
-import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;
 import io.ephemeral.cvmfs.dataplane.publish.source.LimitExceededException;
+import io.ephemeral.cvmfs.dataplane.publish.source.SourceUnavailableException;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,7 +40,7 @@ public record ApiError(HttpResponseStatus status, String code, String detail) {
     if (cause instanceof LimitExceededException) {
       return of(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "too_large", message);
     }
-    if (cause instanceof PublishService.SourceUnavailableException) {
+    if (cause instanceof SourceUnavailableException) {
       return of(HttpResponseStatus.UNPROCESSABLE_ENTITY, "source_unavailable", message);
     }
     if (cause instanceof InvalidSourceException) {

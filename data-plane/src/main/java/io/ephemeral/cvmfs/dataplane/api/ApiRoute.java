@@ -16,6 +16,7 @@ import static io.netty.handler.codec.http.HttpMethod.PUT;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ephemeral.cvmfs.common.publish.ImageReference;
 import io.ephemeral.cvmfs.dataplane.api.InvalidParameterException.Location;
 import io.ephemeral.cvmfs.dataplane.api.QueryParameters.Parameter;
 import io.ephemeral.cvmfs.dataplane.http.WriteAuthorizer;
@@ -60,6 +61,8 @@ public final class ApiRoute {
   static final String RESPOND_ASYNC = "respond-async";
   /** A SHA-256 in hex, as a client declares the digest of a body. */
   static final Parameter<String> SHA256 = QueryParameters.of("sha256", "sha256", ApiRoute::sha256Hex);
+  private static final java.util.regex.Pattern PLATFORM =
+      java.util.regex.Pattern.compile("[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?");
   static final Parameter<PublishFormat> FORMAT = QueryParameters.of("format", "format", PublishFormat::fromQuery);
 
   private final PublishService service;
@@ -131,16 +134,21 @@ public final class ApiRoute {
     String upload = text(node, "upload");
     String url = text(node, "url");
     String source = text(node, "source");
-    if ((upload != null ? 1 : 0) + (url != null ? 1 : 0) + (source != null ? 1 : 0) != 1) {
+    String image = text(node, "image");
+    if ((upload != null ? 1 : 0) + (url != null ? 1 : 0) + (source != null ? 1 : 0) + (image != null ? 1 : 0) != 1) {
       call.error(ApiError.of(HttpResponseStatus.BAD_REQUEST, "invalid_request",
-          "the body needs exactly one of \"upload\", \"url\" and \"source\""));
+          "the body needs exactly one of \"upload\", \"url\", \"source\" and \"image\""));
       return;
     }
     String known = source == null ? null : sourceDigest(source, Location.BODY);
+    PublishService.ImageSource pull = image == null ? null : imageSource(node, image);
     String ttl = text(node, "ttl");
     Publish publish = () -> {
       if (known != null) {
         return service.publishKnown(call.repo(), call.path(), known, ttl, overwrite);
+      }
+      if (pull != null) {
+        return service.publishImage(call.repo(), call.path(), pull, ttl, overwrite);
       }
       return upload != null ? service.publishUpload(call.repo(), call.path(), upload, format, ttl, overwrite)
           : service.publishUrl(call.repo(), call.path(), url, text(node, "sha256"), format, ttl, overwrite);
@@ -150,6 +158,33 @@ public final class ApiRoute {
     } else {
       published(call, publish.run());
     }
+  }
+
+  /** The image, platform and credentials of a body naming an {@code image}, checked before anything is fetched. */
+  static PublishService.ImageSource imageSource(JsonNode node, String image) {
+    ImageReference reference;
+    try {
+      reference = ImageReference.parse(image);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidParameterException(Location.BODY, "image", InvalidParameterException.Problem.MALFORMED,
+          "image reference", e.getMessage());
+    }
+    String platform = text(node, "platform");
+    if (platform != null && !PLATFORM.matcher(platform).matches()) {
+      throw new InvalidParameterException(Location.BODY, "platform", InvalidParameterException.Problem.MALFORMED,
+          "platform", "platform must be os/architecture or os/architecture/variant, e.g. linux/arm64, not '"
+          + platform + "'");
+    }
+    JsonNode credentials = node.get("credentials");
+    if (credentials == null || credentials.isNull()) {
+      return new PublishService.ImageSource(reference, platform, null, null);
+    }
+    String username = credentials.isObject() ? text(credentials, "username") : null;
+    if (username == null) {
+      throw new InvalidParameterException(Location.BODY, "credentials", InvalidParameterException.Problem.MALFORMED,
+          "credentials", "credentials must be an object with username and password");
+    }
+    return new PublishService.ImageSource(reference, platform, username, text(credentials, "password"));
   }
 
   /** A publish, run now or after the answer. */

@@ -1,10 +1,13 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
+import io.ephemeral.cvmfs.common.publish.ImageReference;
 import io.ephemeral.cvmfs.dataplane.publish.source.ArchiveSource;
 import io.ephemeral.cvmfs.dataplane.publish.source.ImageArchiveSource;
 import io.ephemeral.cvmfs.dataplane.publish.source.ImageFormat;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;
 import io.ephemeral.cvmfs.dataplane.publish.source.LimitExceededException;
+import io.ephemeral.cvmfs.dataplane.publish.source.RegistryImageSource;
+import io.ephemeral.cvmfs.dataplane.publish.source.SourceUnavailableException;
 import io.ephemeral.cvmfs.dataplane.publish.source.TreeSource;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
@@ -32,6 +35,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
+import java.util.function.LongSupplier;
 
 /**
  * What the publish API can do to the repositories of one data plane: publish streams, staged
@@ -48,6 +52,7 @@ public final class PublishService {
   private final Map<String, StagedUploads> uploads;
   private final PublicationPolicy policy;
   private final Clock clock;
+  private volatile Duration registryBackoff = Duration.ofMillis(500);
   private final List<BiConsumer<String, String>> failureListeners = new CopyOnWriteArrayList<>();
   private final HttpClient http = HttpClient.newBuilder()
       .followRedirects(HttpClient.Redirect.NORMAL)
@@ -112,17 +117,17 @@ public final class PublishService {
    */
   private PublishResult publishBody(String fqrn, String path, InputStream body, PublishFormat format, String ttl,
       boolean overwrite, String source) throws IOException {
-    Publisher publisher = publisher(fqrn);
-    String normalized = RepositoryPath.normalize(path);
-    Instant expiresAt = clock.instant().plus(policy.ttl(ttl));
-    refuseTakenPath(publisher, normalized, overwrite);
+    Target target = target(fqrn, path, ttl, overwrite);
+    Publisher publisher = target.publisher();
+    String normalized = target.path();
+    Instant expiresAt = target.expiresAt();
     // Every format: bytes that are no content (padding, huge headers, zeros past the end) count too.
     CountingInputStream received = new CountingInputStream(body, policy.maxUploadBytes(), "the request body");
     if (format == PublishFormat.FILE) {
       CountingInputStream limited = new CountingInputStream(received, policy.maxFileSize(), "the file");
       return publisher.publishFile(normalized, limited, -1, expiresAt, overwrite, source);
     }
-    ArchiveSource.Limits limits = new ArchiveSource.Limits(policy.maxEntries(), policy.maxFileSize(), policy.maxTotalBytes());
+    ArchiveSource.Limits limits = limits();
     if (format == PublishFormat.DOCKER_ARCHIVE || format == PublishFormat.OCI_ARCHIVE) {
       // The image is spooled whole before its layers are read; bound it as a staged upload is bounded.
       CountingInputStream image = new CountingInputStream(received, policy.maxTotalBytes(), "the image archive");
@@ -130,13 +135,13 @@ public final class PublishService {
           format == PublishFormat.DOCKER_ARCHIVE ? ImageFormat.DOCKER_ARCHIVE : ImageFormat.OCI_ARCHIVE,
           publisher.repository().scratch(), limits);
       imageSource.boundSpool(received::count, policy.maxExpansionRatio());
-      PublishResult result = publisher.publish(normalized, readToEnd(boundExpansion(imageSource, received), received),
+      PublishResult result = publisher.publish(normalized, readToEnd(boundExpansion(imageSource, received::count), received),
           expiresAt, overwrite, source);
       return result.withSkippedSpecialFiles(imageSource.skippedSpecialFiles());
     }
     ArchiveSource archive = ArchiveSource.open(new BufferedInputStream(received, 1 << 16),
         format == null ? null : format.archive(), limits);
-    return publisher.publish(normalized, readToEnd(boundExpansion(archive, received), received), expiresAt, overwrite,
+    return publisher.publish(normalized, readToEnd(boundExpansion(archive, received::count), received), expiresAt, overwrite,
         source);
   }
 
@@ -156,13 +161,10 @@ public final class PublishService {
   public PublishResult publishKnown(String fqrn, String path, String source, String ttl, boolean overwrite)
       throws IOException {
     return reportingFailures(fqrn, () -> {
-      Publisher publisher = publisher(fqrn);
-      String normalized = RepositoryPath.normalize(path);
-      Instant expiresAt = clock.instant().plus(policy.ttl(ttl));
-      refuseTakenPath(publisher, normalized, overwrite);
+      Target target = target(fqrn, path, ttl, overwrite);
       Publication from = withSource(fqrn, source).stream().findFirst().orElseThrow(() -> new PublishException(
           PublishException.Reason.NOT_FOUND, "no live publication was published from " + source));
-      return publisher.copy(from, normalized, expiresAt, overwrite);
+      return target.publisher().copy(from, target.path(), target.expiresAt(), overwrite);
     });
   }
 
@@ -240,6 +242,36 @@ public final class PublishService {
     } finally {
       downloads.delete(upload.id());
     }
+  }
+
+  /** An image in a registry, as a publish names it. */
+  public record ImageSource(ImageReference image, String platform, String username, String password) {}
+
+  /**
+   * Pulls an image from a registry and publishes its flattened root file system. Its layers are
+   * held to the bytes an image archive may have, the tree to the publication limits. No source
+   * digest is recorded: the publication's {@code source} names uploaded bytes, which there are none of.
+   */
+  public PublishResult publishImage(String fqrn, String path, ImageSource image, String ttl, boolean overwrite)
+      throws IOException {
+    return reportingFailures(fqrn, () -> {
+      Target target = target(fqrn, path, ttl, overwrite);
+      RegistryImageSource source = new RegistryImageSource(image.image(), image.platform(), image.username(),
+          image.password(), target.publisher().repository().scratch(), limits(),
+          maxBodyBytes(PublishFormat.DOCKER_ARCHIVE)).withBackoff(registryBackoff);
+      PublishResult result = target.publisher().publish(target.path(), boundExpansion(source, source::received),
+          target.expiresAt(), overwrite, null);
+      return result.withSkippedSpecialFiles(source.skippedSpecialFiles());
+    });
+  }
+
+  /** The pause before the first retry of a registry request that failed transiently; tests shorten it. */
+  public void registryBackoff(Duration backoff) {
+    this.registryBackoff = backoff;
+  }
+
+  private ArchiveSource.Limits limits() {
+    return new ArchiveSource.Limits(policy.maxEntries(), policy.maxFileSize(), policy.maxTotalBytes());
   }
 
   /**
@@ -358,6 +390,18 @@ public final class PublishService {
     return removed;
   }
 
+  /** Where a publish goes: its repository's publisher, the normalised path, and when it expires. */
+  private record Target(Publisher publisher, String path, Instant expiresAt) {}
+
+  /** The target of a publish, refused when the path is taken (unless {@code overwrite}), before anything is read. */
+  private Target target(String fqrn, String path, String ttl, boolean overwrite) throws PublishException {
+    Publisher publisher = publisher(fqrn);
+    String normalized = RepositoryPath.normalize(path);
+    Instant expiresAt = clock.instant().plus(policy.ttl(ttl));
+    refuseTakenPath(publisher, normalized, overwrite);
+    return new Target(publisher, normalized, expiresAt);
+  }
+
   private static void refuseTakenPath(Publisher publisher, String path, boolean overwrite) throws PublishException {
     if (overwrite) {
       return;
@@ -371,7 +415,7 @@ public final class PublishService {
   }
 
   // Content that grows far beyond the bytes received is an archive bomb: checked while reading.
-  private TreeSource boundExpansion(TreeSource source, CountingInputStream received) {
+  private TreeSource boundExpansion(TreeSource source, LongSupplier received) {
     return visitor -> {
       long[] expanded = {0};
       source.walk((entry, content) -> {
@@ -406,18 +450,11 @@ public final class PublishService {
     };
   }
 
-  private void checkExpansion(long expanded, CountingInputStream received) throws LimitExceededException {
-    long in = Math.max(received.count(), 1);
+  private void checkExpansion(long expanded, LongSupplier received) throws LimitExceededException {
+    long in = Math.max(received.getAsLong(), 1);
     if (expanded > EXPANSION_SLACK && (expanded - 1) / Math.max(policy.maxExpansionRatio(), 1) >= in) {
       throw new LimitExceededException("archive expands past the max expansion ratio of " + policy.maxExpansionRatio()
-          + " times its size (" + expanded + " bytes from " + received.count() + ")");
-    }
-  }
-
-  /** A remote source could not be fetched. */
-  public static final class SourceUnavailableException extends InvalidSourceException {
-    public SourceUnavailableException(String message) {
-      super(message);
+          + " times its size (" + expanded + " bytes from " + received.getAsLong() + ")");
     }
   }
 }

@@ -42,6 +42,15 @@ public final class Patterns {
 
   public static final String HTTP_URL = "^https?://.+$";
 
+  /**
+   * An image reference, roughly: an optional http:// or https://, then names, an optional tag and
+   * an optional digest; the data plane checks it exactly.
+   */
+  public static final String IMAGE = "^(https?://)?[A-Za-z0-9][A-Za-z0-9._:/\\[\\]-]*(@sha256:[a-f0-9]{64})?$";
+
+  /** os/architecture or os/architecture/variant, e.g. linux/arm64. */
+  public static final String PLATFORM = "^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$";
+
   /** Five cron fields, or a macro such as @daily. */
   public static final String CRON = "^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\\S+\\s+){4}\\S+)$";
 

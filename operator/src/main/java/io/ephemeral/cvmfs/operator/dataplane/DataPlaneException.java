@@ -37,9 +37,10 @@ public final class DataPlaneException extends Exception {
   }
 
   /**
-   * Whether the data plane could not fetch a URL source for a reason that may pass: the
-   * source's server answered 5xx, 408 or 429, or could not be reached in time ({@code 422
-   * source_unavailable} saying {@code cannot fetch}). A 404 or 403 from the source is not.
+   * Whether the data plane could not fetch a URL or image source for a reason that may pass: the
+   * source's server (or registry) answered 5xx, 408 or 429, or could not be reached in time
+   * ({@code 422 source_unavailable} saying {@code cannot fetch}). A 404 or 403 from the source is
+   * not, nor are credentials a registry refused.
    */
   public boolean isTransientSourceFailure() {
     if (status != 422 || !"source_unavailable".equals(code) || getMessage() == null) {

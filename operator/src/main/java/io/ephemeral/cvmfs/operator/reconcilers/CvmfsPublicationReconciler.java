@@ -1,23 +1,27 @@
 package io.ephemeral.cvmfs.operator.reconcilers;
 
+import io.ephemeral.cvmfs.common.publish.ImageReference;
 import io.ephemeral.cvmfs.common.publish.Ttl;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublication;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublicationSpec;
-import io.ephemeral.cvmfs.operator.api.CvmfsPublicationStatus.Phase;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublicationStatus;
+import io.ephemeral.cvmfs.operator.api.CvmfsPublicationStatus.Phase;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
+import io.ephemeral.cvmfs.operator.api.PublicationSource;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneClient;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneException;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneLocator;
 import io.ephemeral.cvmfs.operator.dataplane.PublicationInfo;
 import io.ephemeral.cvmfs.operator.dataplane.PublishOperation;
 import io.ephemeral.cvmfs.operator.dataplane.PublishRequest;
+import io.ephemeral.cvmfs.operator.dataplane.PublishRequest.RegistryCredentials;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
 import io.ephemeral.cvmfs.operator.events.EventRecorder;
 import io.ephemeral.cvmfs.operator.keys.SecretFiles;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -198,7 +202,7 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       // Publish again for what is left of the original lifetime, not a new one.
       long remaining = Math.max(1, Duration.between(now, expiresAt).toSeconds());
       events.normal(publication, "Republishing", "the data plane lost /" + spec.path() + "; publishing "
-          + spec.source().url() + " again for " + remaining + "s");
+          + spec.source().remote() + " again for " + remaining + "s");
       return publish(publication, context, target, Long.toString(remaining), true);
     }
     PublicationInfo info = served.get();
@@ -212,6 +216,27 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
   private UpdateControl<CvmfsPublication> publish(CvmfsPublication publication, Context<CvmfsPublication> context,
       Target target, String ttl, boolean overwrite) throws DataPlaneException {
     CvmfsPublicationSpec spec = publication.getSpec();
+    PublicationSource source = spec.source();
+    RegistryCredentials credentials = null;
+    if (source.image() != null && source.pullSecret() != null) {
+      String namespace = publication.getMetadata().getNamespace();
+      Secret secret;
+      try {
+        secret = context.getClient().secrets().inNamespace(namespace).withName(source.pullSecret()).get();
+      } catch (KubernetesClientException e) {
+        return waiting(publication, SOURCE_UNAVAILABLE, "cannot read the pull Secret " + source.pullSecret() + ": "
+            + e.getMessage());
+      }
+      if (secret == null) {
+        return waiting(publication, SOURCE_UNAVAILABLE, "the pull Secret " + source.pullSecret()
+            + " does not exist in namespace " + namespace);
+      }
+      try {
+        credentials = PullSecrets.credentials(secret, ImageReference.parse(source.image())).orElse(null);
+      } catch (IllegalArgumentException e) {
+        return fail(publication, "InvalidPullSecret", e.getMessage());
+      }
+    }
     CvmfsPublicationStatus previous = publication.getStatus();
     if (previous == null || previous.phase() != Phase.Publishing) {
       // Only a data plane that answers gets a publication under way: until then it stays as it is.
@@ -221,8 +246,8 @@ public final class CvmfsPublicationReconciler implements Reconciler<CvmfsPublica
       publication = statuses.writeNow(context.getClient(), publication, status(publication, Phase.Publishing,
           "publishing to " + target.fqrn(), PUBLISHED, false, "Publishing"));
     }
-    PublishRequest request = new PublishRequest(spec.source().url(), spec.source().sha256(), spec.source().upload(),
-        ttl, spec.format(), overwrite || spec.overwrite());
+    PublishRequest request = new PublishRequest(source.url(), source.sha256(), source.upload(), ttl, spec.format(),
+        overwrite || spec.overwrite(), source.image(), source.platform(), credentials);
     PublishOperation operation;
     try {
       operation = dataPlane.startPublish(target.base(), target.fqrn(), spec.path(), target.token(), request);

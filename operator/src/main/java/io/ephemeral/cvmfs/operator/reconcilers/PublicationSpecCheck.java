@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.operator.reconcilers;
 
+import io.ephemeral.cvmfs.common.publish.ImageReference;
 import io.ephemeral.cvmfs.common.publish.Ttl;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublicationSpec;
 import io.ephemeral.cvmfs.operator.api.Patterns;
@@ -16,6 +17,7 @@ final class PublicationSpecCheck {
   private static final Pattern PATH = Pattern.compile(Patterns.PATH);
   private static final Pattern DURATION = Pattern.compile(Patterns.DURATION);
   private static final Pattern SHA256 = Pattern.compile(Patterns.SHA256);
+  private static final Pattern PLATFORM = Pattern.compile(Patterns.PLATFORM);
   private static final Pattern URL = Pattern.compile(Patterns.HTTP_URL);
   private static final Pattern TAG = Pattern.compile(Patterns.TAG);
   /** Names cvmfs_server gives its own tags, which the data plane refuses. */
@@ -41,8 +43,25 @@ final class PublicationSpecCheck {
           + Patterns.MAX_PATH_DEPTH + " names of at most " + Patterns.MAX_PATH_NAME + " characters each");
     }
     PublicationSource source = spec.source();
-    if (source == null || (source.upload() == null) == (source.url() == null)) {
-      return Optional.of("source must name exactly one of upload and url");
+    if (source == null || Stream.of(source.upload(), source.url(), source.image()).filter(s -> s != null).count() != 1) {
+      return Optional.of("source must name exactly one of upload, url and image");
+    }
+    if (source.image() != null) {
+      try {
+        ImageReference.parse(source.image());
+      } catch (IllegalArgumentException e) {
+        return Optional.of("source." + e.getMessage());
+      }
+    }
+    if (source.image() == null && (source.pullSecret() != null || source.platform() != null)) {
+      return Optional.of("source.pullSecret and source.platform go with source.image");
+    }
+    if (source.platform() != null && !PLATFORM.matcher(source.platform()).matches()) {
+      return Optional.of("source.platform must be os/architecture or os/architecture/variant, e.g. linux/arm64");
+    }
+    if (source.pullSecret() != null && (source.pullSecret().length() > Patterns.MAX_NAME
+        || !NAME.matcher(source.pullSecret()).matches())) {
+      return Optional.of("source.pullSecret must name a Secret in the same namespace");
     }
     if (source.url() != null && !URL.matcher(source.url()).matches()) {
       return Optional.of("source.url must be an http or https URL");

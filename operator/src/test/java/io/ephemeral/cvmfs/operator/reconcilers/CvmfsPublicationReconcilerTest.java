@@ -16,6 +16,7 @@ import io.ephemeral.cvmfs.dataplane.publish.PublicationPolicy;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
+import io.ephemeral.cvmfs.dataplane.testsupport.LocalRegistry;
 import io.ephemeral.cvmfs.operator.CvmfsOperator;
 import io.ephemeral.cvmfs.operator.MockCluster;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
@@ -171,6 +172,39 @@ class CvmfsPublicationReconcilerTest {
   }
 
   @Test
+  void aPrivateRegistryImageIsPublishedWithItsPullSecret() throws Exception {
+    LocalRegistry.assumeAvailable();
+    try (LocalRegistry registry = LocalRegistry.start(Files.createDirectories(temp.resolve("registry")), "ci", "pw")) {
+      registry.pushImage("team/tool", "1.0", "linux", "amd64", List.of(archive));
+      String auth = Base64.getEncoder().encodeToString("ci:pw".getBytes(StandardCharsets.UTF_8));
+      String config = "{\"auths\":{\"" + registry.host() + "\":{\"auth\":\"" + auth + "\"}}}";
+      client.resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+          .withNewMetadata().withName("registry-pull").withNamespace(NS).endMetadata()
+          .withType("kubernetes.io/dockerconfigjson")
+          .addToData(".dockerconfigjson", Base64.getEncoder().encodeToString(config.getBytes(StandardCharsets.UTF_8)))
+          .build()).create();
+      String image = registry.host() + "/team/tool:1.0";
+      createImage("image-1", "images/tool", image, "registry-pull");
+      CvmfsPublication published = awaitPhase("image-1", Phase.Published);
+      assertEquals(2L, published.getStatus().files());
+      assertEquals(200, get("/api/v1/repos/" + FQRN + "/paths/images/tool").statusCode());
+
+      // Without the Secret the registry refuses, which waiting does not change.
+      createImage("image-2", "images/anonymous", image, null);
+      assertFailed("image-2", CvmfsPublicationReconciler.SOURCE_UNAVAILABLE, "registry refused credentials");
+      assertEquals(404, get("/api/v1/repos/" + FQRN + "/paths/images/anonymous").statusCode());
+    }
+  }
+
+  private void createImage(String name, String path, String image, String pullSecret) {
+    CvmfsPublication publication = new CvmfsPublication();
+    publication.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
+    publication.setSpec(new CvmfsPublicationSpec("artifacts", path,
+        new PublicationSource(null, null, null, image, null, pullSecret), null, "1h", null, null));
+    client.resource(publication).create();
+  }
+
+  @Test
   void deletingThePublicationRemovesThePath() throws Exception {
     create("build-2", "builds/2", url(), null, "1h");
     awaitPhase("build-2", Phase.Published);
@@ -252,7 +286,7 @@ class CvmfsPublicationReconcilerTest {
   private void createTagged(String name, String path, String tag) {
     CvmfsPublication publication = new CvmfsPublication();
     publication.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
-    publication.setSpec(new CvmfsPublicationSpec("artifacts", path, new PublicationSource(null, url(), null), null,
+    publication.setSpec(new CvmfsPublicationSpec("artifacts", path, new PublicationSource(null, url(), null, null, null, null), null,
         "1h", null, tag));
     client.resource(publication).create();
   }
@@ -283,7 +317,7 @@ class CvmfsPublicationReconcilerTest {
     String id = JSON.readTree(staged.body()).get("id").asText();
     CvmfsPublication publication = new CvmfsPublication();
     publication.setMetadata(new ObjectMetaBuilder().withName("staged").withNamespace(NS).build());
-    publication.setSpec(new CvmfsPublicationSpec("artifacts", "staged/x", new PublicationSource(id, null, null), null,
+    publication.setSpec(new CvmfsPublicationSpec("artifacts", "staged/x", new PublicationSource(id, null, null, null, null, null), null,
         null, null, null));
     client.resource(publication).create();
     assertEquals(2L, awaitPhase("staged", Phase.Published).getStatus().files());
@@ -316,7 +350,7 @@ class CvmfsPublicationReconcilerTest {
     create("broken-url", "bad/url", "http://127.0.0.1:" + sources.getAddress().getPort() + "/missing.tar.gz", null, "1h");
     CvmfsPublication orphan = new CvmfsPublication();
     orphan.setMetadata(new ObjectMetaBuilder().withName("orphan").withNamespace(NS).build());
-    orphan.setSpec(new CvmfsPublicationSpec("nowhere", "x", new PublicationSource(null, url(), null), null, "1h", null,
+    orphan.setSpec(new CvmfsPublicationSpec("nowhere", "x", new PublicationSource(null, url(), null, null, null, null), null, "1h", null,
         null));
     client.resource(orphan).create();
 
@@ -428,7 +462,7 @@ class CvmfsPublicationReconcilerTest {
     try {
       CvmfsPublication early = new CvmfsPublication();
       early.setMetadata(new ObjectMetaBuilder().withName("early").withNamespace(NS).build());
-      early.setSpec(new CvmfsPublicationSpec("late", "x", new PublicationSource(null, url(), null), null, "1h", null,
+      early.setSpec(new CvmfsPublicationSpec("late", "x", new PublicationSource(null, url(), null, null, null, null), null, "1h", null,
           null));
       client.resource(early).create();
       awaitStatus("early", s -> s.conditions().stream().anyMatch(c -> "RepositoryNotFound".equals(c.reason())));
@@ -483,7 +517,7 @@ class CvmfsPublicationReconcilerTest {
   private void create(String name, String path, String url, String sha256, String ttl) {
     CvmfsPublication publication = new CvmfsPublication();
     publication.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
-    publication.setSpec(new CvmfsPublicationSpec("artifacts", path, new PublicationSource(null, url, sha256), null, ttl,
+    publication.setSpec(new CvmfsPublicationSpec("artifacts", path, new PublicationSource(null, url, sha256, null, null, null), null, ttl,
         null, null));
     client.resource(publication).create();
   }

@@ -39,7 +39,7 @@ class PublicationEventSourcesTest {
     CvmfsPublication publication = new CvmfsPublication();
     publication.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
     publication.setSpec(new CvmfsPublicationSpec(repository, "p/" + name,
-        new PublicationSource(null, "http://example.org/x.tar.gz", null), null, "1h", null, null));
+        new PublicationSource(null, "http://example.org/x.tar.gz", null, null, null, null), null, "1h", null, null));
     return publication;
   }
 

@@ -2,7 +2,6 @@ package io.ephemeral.cvmfs.dataplane.publish.source;
 
 import static io.ephemeral.cvmfs.dataplane.publish.source.EntryPaths.quote;
 import static io.ephemeral.cvmfs.dataplane.publish.source.ImageManifests.DOCKER_MANIFEST;
-import static io.ephemeral.cvmfs.dataplane.publish.source.ImageManifests.MAX_INDEX_DEPTH;
 import static io.ephemeral.cvmfs.dataplane.publish.source.ImageManifests.OCI_INDEX;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,14 +10,11 @@ import io.ephemeral.cvmfs.dataplane.publish.source.ImageMembers.Blob;
 import io.ephemeral.cvmfs.dataplane.publish.source.LayerFlattening.Layer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.LongSupplier;
-import java.util.stream.Stream;
 
 /**
  * Reads a container image archive and hands out the root file system of the image: its layers
@@ -56,16 +52,12 @@ import java.util.stream.Stream;
  * <p>The stages: {@link ImageMembers} spools the archive, {@link ImageManifests} reads which layers
  * make up the image, and {@link LayerFlattening} applies them.
  */
-public final class ImageArchiveSource implements TreeSource {
+public final class ImageArchiveSource extends FlattenedImageSource {
 
   private final InputStream in;
   private final ImageFormat format;
-  private final Path scratch;
-  private final Limits limits;
   private LongSupplier received = () -> Long.MAX_VALUE;
   private long maxExpansionRatio = Long.MAX_VALUE;
-  private long skippedSpecialFiles;
-  private boolean walked;
 
   /** {@link #ImageArchiveSource(InputStream, ImageFormat, Path, Limits)} with {@link Limits#DEFAULT}. */
   public ImageArchiveSource(InputStream in, ImageFormat format, Path scratch) {
@@ -82,10 +74,9 @@ public final class ImageArchiveSource implements TreeSource {
    *     with room for the whole image
    */
   public ImageArchiveSource(InputStream in, ImageFormat format, Path scratch, Limits limits) {
+    super(scratch, limits, "an image archive");
     this.in = Objects.requireNonNull(in, "in");
     this.format = format;
-    this.scratch = Objects.requireNonNull(scratch, "scratch");
-    this.limits = Objects.requireNonNull(limits, "limits");
   }
 
   /**
@@ -97,43 +88,13 @@ public final class ImageArchiveSource implements TreeSource {
     this.maxExpansionRatio = maxExpansionRatio;
   }
 
-  /**
-   * How many devices and FIFOs of the flattened tree were left out; those that upper layers hide
-   * do not count. Complete once {@link #walk} returned.
-   */
-  public long skippedSpecialFiles() {
-    return skippedSpecialFiles;
-  }
-
   @Override
-  public void walk(TreeVisitor visitor) throws IOException {
-    Objects.requireNonNull(visitor, "visitor");
-    if (walked) {
-      throw new IllegalStateException("an image archive can only be walked once");
-    }
-    walked = true;
-    Path spool = Files.createTempDirectory(scratch, "image-");
-    try {
-      ImageMembers members = ImageMembers.spool(in, spool, limits, received, maxExpansionRatio);
-      List<Layer> layers = switch (ImageManifests.chooseFormat(format, path -> members.find(path) != null)) {
-        case DOCKER_ARCHIVE -> dockerLayers(members);
-        case OCI_ARCHIVE -> ociLayers(members);
-      };
-      LayerFlattening flattening = new LayerFlattening(visitor, limits);
-      try {
-        flattening.run(layers);
-      } finally {
-        skippedSpecialFiles = flattening.skippedSpecialFiles();
-      }
-    } catch (Throwable failure) {
-      try {
-        deleteTree(spool);
-      } catch (IOException e) {
-        failure.addSuppressed(e);
-      }
-      throw failure;
-    }
-    deleteTree(spool);
+  List<Layer> spool(Path spool) throws IOException {
+    ImageMembers members = ImageMembers.spool(in, spool, limits(), received, maxExpansionRatio);
+    return switch (ImageManifests.chooseFormat(format, path -> members.find(path) != null)) {
+      case DOCKER_ARCHIVE -> dockerLayers(members);
+      case OCI_ARCHIVE -> ociLayers(members);
+    };
   }
 
   private static List<Layer> dockerLayers(ImageMembers members) throws IOException {
@@ -156,36 +117,22 @@ public final class ImageArchiveSource implements TreeSource {
       throw ImageManifests.noOciIndex(members.find(DOCKER_MANIFEST) != null);
     }
     ImageManifests.Presence presence = (descriptor, what) -> members.findBlob(descriptor, what) != null;
+    ImageManifests.Blobs blobs = new ImageManifests.Blobs() {
+      @Override
+      public JsonNode document(JsonNode descriptor, String name) throws IOException {
+        Blob blob = members.blob(descriptor, name);
+        return ImageManifests.read(blob.file(), blob.size(), name);
+      }
+
+      @Override
+      public Path layer(JsonNode descriptor, String name) throws IOException {
+        return members.blob(descriptor, name).file();
+      }
+    };
     JsonNode index = ImageManifests.read(indexBlob.file(), indexBlob.size(), OCI_INDEX);
     JsonNode descriptor = ImageManifests.chooseImage(index, presence);
-    for (int depth = 0; ; depth++) {
-      if (depth == MAX_INDEX_DEPTH) {
-        throw new InvalidSourceException("image indexes nest more than " + MAX_INDEX_DEPTH + " deep");
-      }
-      String name = "manifest " + ImageManifests.digestOf(descriptor, "a manifest descriptor");
-      Blob blob = members.blob(descriptor, name);
-      JsonNode manifest = ImageManifests.read(blob.file(), blob.size(), name);
-      if (ImageManifests.isIndex(descriptor, manifest)) {
-        descriptor = ImageManifests.choosePlatform(manifest, name, presence);
-        continue;
-      }
-      List<Layer> layers = new ArrayList<>();
-      for (JsonNode layer : ImageManifests.layersOf(manifest, name)) {
-        String digest = ImageManifests.digestOf(layer, "a layer descriptor of " + name);
-        layers.add(new Layer(digest, members.blob(layer, "layer " + digest).file()));
-      }
-      return layers;
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    }
+    String name = "manifest " + ImageManifests.digestOf(descriptor, "a manifest descriptor");
+    return ImageManifests.layers(descriptor, blobs.document(descriptor, name), name, blobs,
+        (nested, nestedName) -> ImageManifests.choosePlatform(nested, nestedName, presence));
   }
 }

@@ -5,20 +5,26 @@ import static io.ephemeral.cvmfs.dataplane.publish.source.EntryPaths.quote;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ephemeral.cvmfs.dataplane.publish.source.LayerFlattening.Layer;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
- * What the documents of an image archive say: which format it is in, which image of an index is
+ * What the documents of an image say: which format an archive is in, which image of an index is
  * the one to publish and which layers make it up. These are functions over parsed JSON; whether a
- * blob is in the archive is asked of the caller, through {@link Presence}.
+ * blob is in the archive is asked of the caller, through {@link Presence}, and documents and
+ * layers are fetched by the caller, through {@link Blobs}: from an archive's spool or a registry.
  */
 final class ImageManifests {
 
   static final String DOCKER_MANIFEST = "manifest.json";
   static final String OCI_INDEX = "index.json";
   static final int MAX_INDEX_DEPTH = 8;
+  /** The platform taken from a multi-platform index when none is asked for. */
+  static final String DEFAULT_PLATFORM = "linux/amd64";
   /** Bound on the JSON documents read: manifests and indexes are a few kilobytes. */
   static final long MAX_JSON_BYTES = 4L << 20;
 
@@ -39,7 +45,47 @@ final class ImageManifests {
     boolean holds(JsonNode descriptor, String what) throws InvalidSourceException;
   }
 
+  /** Where the documents and layers descriptors name come from; each is checked against its descriptor. */
+  interface Blobs {
+    /** The JSON document (manifest or index) a descriptor names, called {@code name} in messages. */
+    JsonNode document(JsonNode descriptor, String name) throws IOException;
+
+    /** The file holding the layer a descriptor names, called {@code name} in messages. */
+    Path layer(JsonNode descriptor, String name) throws IOException;
+  }
+
+  /** Which image of a multi-platform index to take, the index called {@code name} in messages. */
+  @FunctionalInterface
+  interface VariantChoice {
+    JsonNode choose(JsonNode index, String name) throws IOException;
+  }
+
   private ImageManifests() {}
+
+  /**
+   * The layers, lowest first, of the image {@code document} describes, fetched through {@code
+   * blobs}: an image manifest lists them; an index leads, through the variant {@code choice}
+   * takes, to another document, at most {@link #MAX_INDEX_DEPTH} deep.
+   *
+   * @param descriptor what led to {@code document} (its media type counts), or an empty object
+   */
+  static List<Layer> layers(JsonNode descriptor, JsonNode document, String name, Blobs blobs, VariantChoice choice)
+      throws IOException {
+    for (int depth = 0; isIndex(descriptor, document); depth++) {
+      if (depth == MAX_INDEX_DEPTH) {
+        throw new InvalidSourceException("image indexes nest more than " + MAX_INDEX_DEPTH + " deep");
+      }
+      descriptor = choice.choose(document, name);
+      name = "manifest " + digestOf(descriptor, "a manifest descriptor of " + name);
+      document = blobs.document(descriptor, name);
+    }
+    List<Layer> layers = new ArrayList<>();
+    for (JsonNode layer : layersOf(document, name)) {
+      String digest = digestOf(layer, "a layer descriptor of " + name);
+      layers.add(new Layer(digest, blobs.layer(layer, "layer " + digest)));
+    }
+    return layers;
+  }
 
   /**
    * The format to read the archive in: {@code requested} when given, else docker save when the
@@ -124,15 +170,50 @@ final class ImageManifests {
   static JsonNode choosePlatform(JsonNode index, String name, Presence presence) throws InvalidSourceException {
     JsonNode manifests = manifestsOf(index, name);
     for (JsonNode descriptor : manifests) {
-      String reference = descriptor.path("annotations").path("vnd.docker.reference.type").asText();
-      boolean attestation = reference.equals("attestation-manifest")
-          || descriptor.path("platform").path("os").asText().equals("unknown");
-      if (!attestation && presence.holds(descriptor, "a manifest descriptor of " + name)) {
+      if (!isAttestation(descriptor) && presence.holds(descriptor, "a manifest descriptor of " + name)) {
         return descriptor;
       }
     }
     throw new InvalidSourceException("none of the " + manifests.size() + " manifests listed by " + name
         + " is in the archive");
+  }
+
+  /**
+   * The variant of a multi-platform index for {@code platform} ({@code os/architecture} or
+   * {@code os/architecture/variant}); when {@code null}, the one for {@link #DEFAULT_PLATFORM},
+   * or else the only image the index lists. Attestations are no images.
+   */
+  static JsonNode choosePlatform(JsonNode index, String name, String platform) throws InvalidSourceException {
+    List<JsonNode> images = new ArrayList<>();
+    for (JsonNode descriptor : manifestsOf(index, name)) {
+      if (!isAttestation(descriptor)) {
+        images.add(descriptor);
+      }
+    }
+    String wanted = platform != null ? platform : DEFAULT_PLATFORM;
+    for (JsonNode descriptor : images) {
+      if (platformOf(descriptor).equals(wanted) || platformOf(descriptor).startsWith(wanted + "/")) {
+        return descriptor;
+      }
+    }
+    if (platform == null && images.size() == 1) {
+      return images.get(0);
+    }
+    throw new SourceUnavailableException("the image has no variant for " + wanted + "; " + name + " lists "
+        + String.join(", ", images.stream().map(ImageManifests::platformOf).toList()));
+  }
+
+  /** {@code os/architecture}, with {@code /variant} when the descriptor names one. */
+  private static String platformOf(JsonNode descriptor) {
+    JsonNode platform = descriptor.path("platform");
+    String variant = platform.path("variant").asText();
+    return platform.path("os").asText() + "/" + platform.path("architecture").asText()
+        + (variant.isEmpty() ? "" : "/" + variant);
+  }
+
+  private static boolean isAttestation(JsonNode descriptor) {
+    String reference = descriptor.path("annotations").path("vnd.docker.reference.type").asText();
+    return reference.equals("attestation-manifest") || descriptor.path("platform").path("os").asText().equals("unknown");
   }
 
   /** Whether the document a descriptor led to is an index rather than an image manifest. */

@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * Applies the layers of an image as one tree, in one pass over them from the uppermost to the
@@ -34,6 +36,46 @@ final class LayerFlattening {
 
   /** A layer to apply: how messages name it, and the file its tar is spooled to. */
   record Layer(String name, Path file) {}
+
+  /** Fetches an image's layers into a spool directory of its own and lists them, lowest first. */
+  @FunctionalInterface
+  interface Spooler {
+    List<Layer> spool(Path spool) throws IOException;
+  }
+
+  /**
+   * Spools an image below {@code scratch} with {@code spooler}, hands out its flattened tree and
+   * removes the spool, however the walk ends.
+   *
+   * @return how many devices and FIFOs of the tree were left out
+   */
+  static long flatten(Path scratch, Spooler spooler, TreeVisitor visitor, Limits limits) throws IOException {
+    Path spool = Files.createTempDirectory(scratch, "image-");
+    try {
+      LayerFlattening flattening = new LayerFlattening(visitor, limits);
+      flattening.run(spooler.spool(spool));
+      deleteTree(spool);
+      return flattening.skippedSpecialFiles();
+    } catch (Throwable failure) {
+      try {
+        deleteTree(spool);
+      } catch (IOException e) {
+        failure.addSuppressed(e);
+      }
+      throw failure;
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
+  }
 
   /** What the layers above decided about a path. */
   private enum Decision {

@@ -190,6 +190,23 @@ class ImageManifestsTest {
   }
 
   @Test
+  void aRegistryIndexChoosesTheAskedPlatformOrTheDefault() throws Exception {
+    String name = "image r/app:1";
+    JsonNode multi = ImageManifests.parse(
+        index(attestation(ATTESTATION), descriptor(ARM64, "linux", "arm64"), descriptor(AMD64, "linux", "amd64")), name);
+    assertEquals(AMD64, ImageManifests.digestOf(ImageManifests.choosePlatform(multi, name, (String) null), "x"));
+    assertEquals(ARM64, ImageManifests.digestOf(ImageManifests.choosePlatform(multi, name, "linux/arm64"), "x"));
+    assertMessage("the image has no variant for linux/s390x; " + name + " lists linux/arm64, linux/amd64",
+        () -> ImageManifests.choosePlatform(multi, name, "linux/s390x"));
+    // Without the default platform, the only image there is; with two, none is guessed.
+    JsonNode onlyArm = ImageManifests.parse(index(attestation(ATTESTATION), descriptor(ARM64, "linux", "arm64")), name);
+    assertEquals(ARM64, ImageManifests.digestOf(ImageManifests.choosePlatform(onlyArm, name, (String) null), "x"));
+    JsonNode noAmd = ImageManifests.parse(index(descriptor(ARM64, "linux", "arm64"), descriptor(ONLY, "linux", "ppc64le")),
+        name);
+    assertThrows(SourceUnavailableException.class, () -> ImageManifests.choosePlatform(noAmd, name, (String) null));
+  }
+
+  @Test
   void aNestedIndexChoosesAPlatformTheSameWay() throws Exception {
     String nestedName = "manifest " + ONLY;
     JsonNode nested = ImageManifests.parse(
