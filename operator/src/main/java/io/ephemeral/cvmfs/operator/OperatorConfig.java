@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.operator;
 
+import io.ephemeral.cvmfs.common.observability.LogFormat;
 import java.time.Duration;
 import java.util.Set;
 
@@ -18,6 +19,8 @@ import java.util.Set;
  * @param clusterDomain the cluster's DNS domain, in the Service names clients are given
  * @param leaseNamespace where the leader-election Lease lives; empty: no leader election, for a
  *     single operator outside a cluster
+ * @param logFormat how the operator logs, and so the data-plane and relay pods it makes, so that
+ *     one collector reads them all
  */
 public record OperatorConfig(
     Set<String> namespaces,
@@ -28,7 +31,8 @@ public record OperatorConfig(
     Duration publicationCheckInterval,
     Duration retryInterval,
     String clusterDomain,
-    String leaseNamespace) {
+    String leaseNamespace,
+    LogFormat logFormat) {
 
   public static final String DEFAULT_DATA_PLANE_IMAGE = "ghcr.io/cvmfs-ephemeral/data-plane:0.1.0";
   public static final String DEFAULT_OPERATOR_IMAGE = "ghcr.io/cvmfs-ephemeral/operator:0.1.0";
@@ -39,6 +43,7 @@ public record OperatorConfig(
   public OperatorConfig {
     namespaces = Set.copyOf(namespaces);
     leaseNamespace = leaseNamespace == null ? "" : leaseNamespace.trim();
+    logFormat = logFormat == null ? LogFormat.TEXT : logFormat;
     if (healthPort < -1 || healthPort > 65535) {
       throw new IllegalArgumentException("the health port must be -1 to 65535");
     }
@@ -55,12 +60,12 @@ public record OperatorConfig(
   /** The same configuration with leader election through a Lease in {@code namespace}. */
   public OperatorConfig withLeaseNamespace(String namespace) {
     return new OperatorConfig(namespaces, dataPlaneImage, operatorImage, healthPort, statusInterval,
-        publicationCheckInterval, retryInterval, clusterDomain, namespace);
+        publicationCheckInterval, retryInterval, clusterDomain, namespace, logFormat);
   }
 
   /** Defaults for tests and embedding: all namespaces, no health port, short intervals. */
   public static OperatorConfig local() {
     return new OperatorConfig(Set.of(), DEFAULT_DATA_PLANE_IMAGE, DEFAULT_OPERATOR_IMAGE, -1,
-        Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(1), DEFAULT_CLUSTER_DOMAIN, "");
+        Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(1), DEFAULT_CLUSTER_DOMAIN, "", LogFormat.TEXT);
   }
 }

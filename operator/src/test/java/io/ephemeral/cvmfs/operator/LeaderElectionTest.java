@@ -2,6 +2,7 @@ package io.ephemeral.cvmfs.operator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.ephemeral.cvmfs.common.observability.LogFormat;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneLocator;
@@ -30,7 +31,8 @@ class LeaderElectionTest {
   private static OperatorConfig replica(String image) {
     OperatorConfig local = OperatorConfig.local();
     return new OperatorConfig(local.namespaces(), image, local.operatorImage(), -1, local.statusInterval(),
-        local.publicationCheckInterval(), local.retryInterval(), local.clusterDomain(), LEASE_NAMESPACE);
+        local.publicationCheckInterval(), local.retryInterval(), local.clusterDomain(), LEASE_NAMESPACE,
+        LogFormat.TEXT);
   }
 
   @Test

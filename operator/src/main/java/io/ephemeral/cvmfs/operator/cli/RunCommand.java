@@ -122,12 +122,13 @@ final class RunCommand implements Callable<Integer> {
             "CVMFS_OPERATOR_PUBLICATION_CHECK_INTERVAL", DEFAULT_PUBLICATION_CHECK_INTERVAL),
         duration("--retry-interval", retryInterval, env, "CVMFS_OPERATOR_RETRY_INTERVAL", DEFAULT_RETRY_INTERVAL),
         value(clusterDomain, env, "CVMFS_OPERATOR_CLUSTER_DOMAIN", OperatorConfig.DEFAULT_CLUSTER_DOMAIN),
-        value(leaseNamespace, env, "CVMFS_OPERATOR_LEADER_ELECTION_NAMESPACE", ""));
+        value(leaseNamespace, env, "CVMFS_OPERATOR_LEADER_ELECTION_NAMESPACE", ""),
+        logFormat(env));
   }
 
   /**
-   * The log format from the flag, falling back to {@code env}, then to text. Apart from {@link
-   * OperatorConfig}: logging is the process's, set up before the operator is made.
+   * The log format from the flag, falling back to {@code env}, then to text: the operator's, and
+   * the one its data-plane and relay pods are given.
    */
   LogFormat logFormat(Map<String, String> env) {
     String name = value(logFormat, env, "CVMFS_LOG_FORMAT", DEFAULT_LOG_FORMAT);
@@ -161,14 +162,12 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     OperatorConfig config;
-    LogFormat format;
     try {
       config = config(System.getenv());
-      format = logFormat(System.getenv());
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }
-    LogSetup.configure(format);
+    LogSetup.configure(config.logFormat());
     AtomicReference<CvmfsOperator> running = new AtomicReference<>();
     OperatorMetrics metrics = new OperatorMetrics();
     HealthServer health = null;

@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.operator.dependents;
 
+import io.ephemeral.cvmfs.common.observability.LogFormat;
 import io.ephemeral.cvmfs.common.publish.Ttl;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
@@ -94,7 +95,7 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
         .withName("data-plane")
         .withImage(config.dataPlaneImage())
         .withArgs("serve")
-        .withEnv(environment(repository, config.clusterDomain()))
+        .withEnv(environment(repository, config.clusterDomain(), config.logFormat()))
         .addNewPort().withName("http").withContainerPort(RepositoryResources.DATA_PLANE_PORT).endPort()
         .addNewPort().withName("notifications").withContainerPort(RepositoryResources.NOTIFICATION_PORT).endPort()
         .withReadinessProbe(RestrictedPods.httpProbe("/readyz", "http", 5))
@@ -107,7 +108,7 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
         .build();
   }
 
-  private static List<EnvVar> environment(CvmfsRepository repository, String clusterDomain) {
+  private static List<EnvVar> environment(CvmfsRepository repository, String clusterDomain, LogFormat logFormat) {
     CvmfsRepositorySpec spec = repository.getSpec();
     List<EnvVar> env = new ArrayList<>();
     env.add(env("CVMFS_EPHEMERAL_REPOSITORIES", repository.fqrn()));
@@ -118,6 +119,7 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
         .withName(RepositoryResources.tokenSecret(repository)).withKey(RepositoryResources.TOKEN_KEY)
         .endSecretKeyRef().endValueFrom().build());
     env.add(env("CVMFS_EPHEMERAL_PUBLIC_URL", RepositoryResources.publicUrl(repository, clusterDomain)));
+    env.add(env("CVMFS_LOG_FORMAT", logFormat.toString()));
     env.add(env("CVMFS_EPHEMERAL_HASH", spec.hashAlgorithm().flag()));
     env.add(env("CVMFS_EPHEMERAL_COMPRESSION", spec.compression().flag()));
     env.add(env("CVMFS_EPHEMERAL_CHUNK_MIN", spec.chunking().minSize()));

@@ -61,6 +61,7 @@ public final class NotificationRelayDeployment extends OwnedResource<Deployment>
             new EnvVar("CVMFS_EPHEMERAL_NOTIFICATION_PORT", Integer.toString(RepositoryResources.NOTIFICATION_PORT), null),
             // Inside the cluster a retry costs little: follow a restarted data plane within a second.
             new EnvVar("CVMFS_EPHEMERAL_BACKOFF_MAX", "1000", null),
+            new EnvVar("CVMFS_LOG_FORMAT", config.logFormat().toString(), null),
             new EnvVar("JDK_JAVA_OPTIONS", "-XX:MaxRAMPercentage=75", null))
         .addNewPort().withName("notifications").withContainerPort(RepositoryResources.NOTIFICATION_PORT).endPort()
         .withReadinessProbe(RestrictedPods.httpProbe("/readyz", "notifications", 5))

@@ -74,7 +74,7 @@ class MainTest {
     OperatorConfig config = parse().config(Map.of());
     assertEquals(new OperatorConfig(Set.of(), OperatorConfig.DEFAULT_DATA_PLANE_IMAGE,
         OperatorConfig.DEFAULT_OPERATOR_IMAGE, 8081, Duration.ofSeconds(60), Duration.ofSeconds(30),
-        Duration.ofSeconds(15), "cluster.local", ""), config);
+        Duration.ofSeconds(15), "cluster.local", "", LogFormat.TEXT), config);
   }
 
   @Test
@@ -88,15 +88,18 @@ class MainTest {
         "CVMFS_OPERATOR_PUBLICATION_CHECK_INTERVAL", "45",
         "CVMFS_OPERATOR_RETRY_INTERVAL", "1h",
         "CVMFS_OPERATOR_CLUSTER_DOMAIN", "corp.example",
-        "CVMFS_OPERATOR_LEADER_ELECTION_NAMESPACE", "ops");
+        "CVMFS_OPERATOR_LEADER_ELECTION_NAMESPACE", "ops",
+        "CVMFS_LOG_FORMAT", "json");
     assertEquals(new OperatorConfig(Set.of("ci", "builds"), "registry.local/data-plane:1", "registry.local/operator:1",
-        9000, Duration.ofMinutes(2), Duration.ofSeconds(45), Duration.ofHours(1), "corp.example", "ops"), parse().config(env));
+        9000, Duration.ofMinutes(2), Duration.ofSeconds(45), Duration.ofHours(1), "corp.example", "ops",
+        LogFormat.JSON), parse().config(env));
 
     OperatorConfig flagged = parse("--namespaces", "other", "--operator-image", "flag/operator:2", "--health-port", "-1",
-        "--status-interval", "5s", "--retry-interval", "3s", "--cluster-domain", "k8s.internal",
+        "--status-interval", "5s", "--retry-interval", "3s", "--cluster-domain", "k8s.internal", "--log-format", "text",
         "--leader-election-namespace", "").config(env);
     assertEquals(new OperatorConfig(Set.of("other"), "registry.local/data-plane:1", "flag/operator:2", -1,
-        Duration.ofSeconds(5), Duration.ofSeconds(45), Duration.ofSeconds(3), "k8s.internal", ""), flagged);
+        Duration.ofSeconds(5), Duration.ofSeconds(45), Duration.ofSeconds(3), "k8s.internal", "", LogFormat.TEXT),
+        flagged);
     assertThrows(IllegalArgumentException.class, () -> parse("--cluster-domain", "Not A Domain").config(Map.of()));
   }
 

@@ -3,6 +3,7 @@ package io.ephemeral.cvmfs.operator.dependents;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ephemeral.cvmfs.common.observability.LogFormat;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
@@ -17,6 +18,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -115,6 +117,21 @@ class DesiredDependentsTest {
     Map<String, String> otherPods = new DataPlaneDeployment(CONFIG).desired(other, null)
         .getSpec().getTemplate().getMetadata().getLabels();
     assertTrue(!selects(new DataPlaneService().desired(one, null).getSpec().getSelector(), otherPods));
+  }
+
+  @ParameterizedTest
+  @EnumSource(LogFormat.class)
+  void thePodsLogAsTheOperatorDoes(LogFormat format) {
+    OperatorConfig config = new OperatorConfig(CONFIG.namespaces(), CONFIG.dataPlaneImage(), CONFIG.operatorImage(),
+        CONFIG.healthPort(), CONFIG.statusInterval(), CONFIG.publicationCheckInterval(), CONFIG.retryInterval(),
+        CONFIG.clusterDomain(), CONFIG.leaseNamespace(), format);
+    CvmfsRepository repository = repository("builds");
+    for (Deployment deployment : List.of(new DataPlaneDeployment(config).desired(repository, null),
+        new NotificationRelayDeployment(config).desired(repository, null))) {
+      assertEquals(List.of(format.toString()), deployment.getSpec().getTemplate().getSpec().getContainers().get(0)
+          .getEnv().stream().filter(e -> e.getName().equals("CVMFS_LOG_FORMAT")).map(e -> e.getValue()).toList(),
+          deployment.getMetadata().getName());
+    }
   }
 
   private static void assertSelects(Map<String, String> selector, Map<String, String> labels) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ephemeral.cvmfs.common.observability.LogFormat;
 import io.ephemeral.cvmfs.operator.CvmfsOperator;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.api.Condition;
@@ -200,7 +201,7 @@ class RealClusterOperatorTest {
     // Elected through a Lease in the operator's namespace, as installed: its RBAC must allow that too.
     return new OperatorConfig(Set.of(namespace), local.dataPlaneImage(), local.operatorImage(), -1,
         local.statusInterval(), local.publicationCheckInterval(), local.retryInterval(), local.clusterDomain(),
-        "cvmfs-ephemeral-system");
+        "cvmfs-ephemeral-system", LogFormat.TEXT);
   }
 
   private static CvmfsRepository awaitReadyCondition(CvmfsRepository repository) throws InterruptedException {
