@@ -14,7 +14,6 @@ import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryLockedException;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryPath;
 import java.io.BufferedInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -35,7 +34,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
-import java.util.function.LongSupplier;
 
 /**
  * What the publish API can do to the repositories of one data plane: publish streams, staged
@@ -44,13 +42,13 @@ import java.util.function.LongSupplier;
  */
 public final class PublishService {
 
-  private static final long EXPANSION_SLACK = 1 << 20;
   /** How a publication's source digest is written: {@code sha256:} and the lower-case hex. */
   public static final String SOURCE_PREFIX = "sha256:";
 
   private final Map<String, Publisher> publishers;
   private final Map<String, StagedUploads> uploads;
   private final PublicationPolicy policy;
+  private final ExpansionBound expansion;
   private final Clock clock;
   private volatile Duration registryBackoff = Duration.ofMillis(500);
   private final List<BiConsumer<String, String>> failureListeners = new CopyOnWriteArrayList<>();
@@ -62,6 +60,7 @@ public final class PublishService {
   public PublishService(Map<String, Publisher> publishers, PublicationPolicy policy, Clock clock) throws IOException {
     this.publishers = Map.copyOf(publishers);
     this.policy = policy;
+    this.expansion = new ExpansionBound(policy.maxExpansionRatio());
     this.clock = clock;
     Map<String, StagedUploads> staged = new LinkedHashMap<>();
     for (Map.Entry<String, Publisher> entry : publishers.entrySet()) {
@@ -135,13 +134,13 @@ public final class PublishService {
           format == PublishFormat.DOCKER_ARCHIVE ? ImageFormat.DOCKER_ARCHIVE : ImageFormat.OCI_ARCHIVE,
           publisher.repository().scratch(), limits);
       imageSource.boundSpool(received::count, policy.maxExpansionRatio());
-      PublishResult result = publisher.publish(normalized, readToEnd(boundExpansion(imageSource, received::count), received),
+      PublishResult result = publisher.publish(normalized, readToEnd(expansion.bound(imageSource, received::count), received),
           expiresAt, overwrite, source);
       return result.withSkippedSpecialFiles(imageSource.skippedSpecialFiles());
     }
     ArchiveSource archive = ArchiveSource.open(new BufferedInputStream(received, 1 << 16),
         format == null ? null : format.archive(), limits);
-    return publisher.publish(normalized, readToEnd(boundExpansion(archive, received::count), received), expiresAt, overwrite,
+    return publisher.publish(normalized, readToEnd(expansion.bound(archive, received::count), received), expiresAt, overwrite,
         source);
   }
 
@@ -259,7 +258,7 @@ public final class PublishService {
       RegistryImageSource source = new RegistryImageSource(image.image(), image.platform(), image.username(),
           image.password(), target.publisher().repository().scratch(), limits(),
           maxBodyBytes(PublishFormat.DOCKER_ARCHIVE)).withBackoff(registryBackoff);
-      PublishResult result = target.publisher().publish(target.path(), boundExpansion(source, source::received),
+      PublishResult result = target.publisher().publish(target.path(), expansion.bound(source, source::received),
           target.expiresAt(), overwrite, null);
       return result.withSkippedSpecialFiles(source.skippedSpecialFiles());
     });
@@ -411,50 +410,6 @@ public final class PublishService {
         throw new PublishException(PublishException.Reason.CONFLICT, existing.path().equals(path)
             ? path + " is already published" : path + " overlaps the publication at " + existing.path());
       }
-    }
-  }
-
-  // Content that grows far beyond the bytes received is an archive bomb: checked while reading.
-  private TreeSource boundExpansion(TreeSource source, LongSupplier received) {
-    return visitor -> {
-      long[] expanded = {0};
-      source.walk((entry, content) -> {
-        // Links produce bytes too: a hard link one more copy of its file, a symlink its target.
-        long linked = switch (entry.type()) {
-          case HARDLINK -> entry.size();
-          case SYMLINK -> entry.linkTarget().length();
-          default -> 0;
-        };
-        if (linked > 0) {
-          expanded[0] += linked;
-          checkExpansion(expanded[0], received);
-        }
-        visitor.visit(entry, content == null ? null : new FilterInputStream(content) {
-        @Override
-        public int read() throws IOException {
-          byte[] one = new byte[1];
-          return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
-        }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) throws IOException {
-          int n = super.read(buffer, offset, length);
-          if (n > 0) {
-            expanded[0] += n;
-            checkExpansion(expanded[0], received);
-          }
-          return n;
-        }
-      });
-      });
-    };
-  }
-
-  private void checkExpansion(long expanded, LongSupplier received) throws LimitExceededException {
-    long in = Math.max(received.getAsLong(), 1);
-    if (expanded > EXPANSION_SLACK && (expanded - 1) / Math.max(policy.maxExpansionRatio(), 1) >= in) {
-      throw new LimitExceededException("archive expands past the max expansion ratio of " + policy.maxExpansionRatio()
-          + " times its size (" + expanded + " bytes from " + received.getAsLong() + ")");
     }
   }
 }
