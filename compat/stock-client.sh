@@ -537,6 +537,8 @@ tags() {  # tags PORT
   check "$fqrn-publish-p2" curl -sS -f -T "$WORK/trees/p2.tar" -H "$auth" "$api/paths/p2?ttl=2h"
   check "$fqrn-manifest-names-history" sh -c "curl -sf '$url/.cvmfspublished' | sed -n '/^--\$/q; /^H/p' | grep ."
   check "$fqrn-check-http" cvmfs_swissknife check -c -r "$url" -k "$key" -N "$fqrn" -t "$dir/tmp"
+  check "$fqrn-swissknife-tag-list" sh -c "cvmfs_swissknife tag_list -w '$url' -t '$dir/tmp' -p '$key' -f '$fqrn' -x \
+      | tee /dev/stderr | grep -q '^release-1 '"
   if check "$fqrn-mount-tag" cvmfs2 -o "config=$dir/tag/client.conf,fsname=cvmfs2,allow_other" "$fqrn" "$dir/mnt-tag"; then
     check "$fqrn-tag-compare-p1" python3 "$WORK/compare.py" "$WORK/trees/p1" "$dir/mnt-tag/p1"
     check "$fqrn-tag-without-p2" test ! -e "$dir/mnt-tag/p2"
