@@ -1,6 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.bench;
 
 import io.ephemeral.cvmfs.dataplane.http.HttpServer;
+import io.ephemeral.cvmfs.dataplane.http.ConnectionLimits;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.notify.NotificationHub;
 import io.ephemeral.cvmfs.dataplane.notify.RevisionAnnouncer;
@@ -37,6 +38,9 @@ public final class NotifyBenchServer {
 
   private NotifyBenchServer() {}
 
+  /** More subscriptions than any count the benchmark measures. */
+  private static final int MAX_SUBSCRIBERS = 65_536;
+
   public static void main(String[] args) throws Exception {
     Path data = Path.of(args[0]);
     String fqrn = args[1];
@@ -47,7 +51,13 @@ public final class NotifyBenchServer {
       publisher.committer().onRevision(head -> swappedAt.set(NotifyLatencyBench.epochMicros(Instant.now())));
       NotificationHub hub = new NotificationHub();
       new RevisionAnnouncer(hub, List.of(publisher.repository()), Clock.systemUTC()).follow(publisher.committer());
-      HttpServer server = HttpServer.builder(HttpServerConfig.defaults().withAddress("127.0.0.1", 0))
+      // Every subscriber connects from 127.0.0.1 here, where a real fleet comes from thousands of
+      // addresses: the per-address and per-server caps are raised to the count measured.
+      ConnectionLimits defaults = ConnectionLimits.DEFAULT;
+      ConnectionLimits oneAddress = new ConnectionLimits(defaults.headerTimeout(), defaults.idleTimeout(),
+          MAX_SUBSCRIBERS, MAX_SUBSCRIBERS, defaults.writeTimeout());
+      HttpServer server = HttpServer.builder(HttpServerConfig.defaults().withAddress("127.0.0.1", 0)
+              .withConnectionLimits(oneAddress))
           .route(() -> new SubscribeRoute(hub))
           .build();
       System.out.println("port " + server.start());
