@@ -2,7 +2,6 @@ package io.ephemeral.cvmfs.dataplane.publish;
 
 import io.ephemeral.cvmfs.dataplane.publish.source.LimitExceededException;
 import io.ephemeral.cvmfs.dataplane.publish.source.TreeSource;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.util.function.LongSupplier;
 
@@ -35,21 +34,11 @@ final class ExpansionBound {
           expanded[0] += linked;
           check(expanded[0], received);
         }
-        visitor.visit(entry, content == null ? null : new FilterInputStream(content) {
+        visitor.visit(entry, content == null ? null : new ObservedInputStream(content) {
           @Override
-          public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
-          }
-
-          @Override
-          public int read(byte[] buffer, int offset, int length) throws IOException {
-            int n = super.read(buffer, offset, length);
-            if (n > 0) {
-              expanded[0] += n;
-              check(expanded[0], received);
-            }
-            return n;
+          protected void onRead(byte[] buffer, int offset, int n) throws IOException {
+            expanded[0] += n;
+            check(expanded[0], received);
           }
         });
       });
