@@ -5,8 +5,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -27,6 +29,7 @@ public final class StagedUploads {
   private static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
   /** Beside each upload, its SHA-256 in hex. */
   private static final String DIGEST_SUFFIX = ".sha256";
+  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
 
   private final Path directory;
 
@@ -56,9 +59,10 @@ public final class StagedUploads {
       Files.deleteIfExists(temp);
       throw new IllegalArgumentException("sha256 mismatch: expected " + expectedSha256 + ", got " + digest);
     }
-    // The digest first: an upload that can be found always has it.
-    Files.writeString(directory.resolve(id + DIGEST_SUFFIX), digest, StandardCharsets.US_ASCII);
     Files.move(temp, directory.resolve(id));
+    // After the upload, and removed before it: a crash in between leaves an upload without a
+    // digest (it is published all the same, only not found by its digest), never a digest alone.
+    Files.writeString(directory.resolve(id + DIGEST_SUFFIX), digest, StandardCharsets.US_ASCII);
     return new Upload(id, bytes, digest);
   }
 
@@ -77,15 +81,19 @@ public final class StagedUploads {
       return Optional.empty();
     }
     Path digest = directory.resolve(id + DIGEST_SUFFIX);
-    return Files.exists(digest) ? Optional.of(Files.readString(digest, StandardCharsets.US_ASCII).strip())
-        : Optional.empty();
+    if (!Files.exists(digest)) {
+      return Optional.empty();
+    }
+    // One cut short by a crash is no digest.
+    String hex = Files.readString(digest, StandardCharsets.US_ASCII).strip();
+    return SHA256_HEX.matcher(hex).matches() ? Optional.of(hex) : Optional.empty();
   }
 
   public void delete(String id) throws IOException {
     Optional<Path> file = find(id);
     if (file.isPresent()) {
-      Files.deleteIfExists(file.get());
       Files.deleteIfExists(directory.resolve(id + DIGEST_SUFFIX));
+      Files.deleteIfExists(file.get());
     }
   }
 
@@ -97,7 +105,25 @@ public final class StagedUploads {
       files = listing.toList();
     }
     for (Path file : files) {
-      if (Files.getLastModifiedTime(file).toInstant().plus(age).isBefore(now) && Files.deleteIfExists(file)) {
+      String name = file.getFileName().toString();
+      FileTime modified;
+      try {
+        modified = Files.getLastModifiedTime(file);
+      } catch (NoSuchFileException gone) {
+        // Claimed meanwhile, or a digest this loop already removed with its upload.
+        continue;
+      }
+      if (!modified.toInstant().plus(age).isBefore(now)) {
+        continue;
+      }
+      if (ID.matcher(name).matches()) {
+        // The digest before its upload, as delete does.
+        Files.deleteIfExists(directory.resolve(name + DIGEST_SUFFIX));
+      } else if (name.endsWith(DIGEST_SUFFIX) && Files.exists(directory.resolve(name.substring(0,
+          name.length() - DIGEST_SUFFIX.length())))) {
+        continue;
+      }
+      if (Files.deleteIfExists(file)) {
         removed++;
       }
     }

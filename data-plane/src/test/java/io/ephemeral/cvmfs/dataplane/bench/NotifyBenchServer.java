@@ -1,7 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.bench;
 
-import io.ephemeral.cvmfs.dataplane.http.HttpServer;
 import io.ephemeral.cvmfs.dataplane.http.ConnectionLimits;
+import io.ephemeral.cvmfs.dataplane.http.HttpServer;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
 import io.ephemeral.cvmfs.dataplane.notify.NotificationHub;
 import io.ephemeral.cvmfs.dataplane.notify.RevisionAnnouncer;
