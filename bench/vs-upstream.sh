@@ -14,8 +14,9 @@
 # The upstream tool: UPSTREAM_SWISSKNIFE, or a build made here from CVMFS_SRC (kept in
 # UPSTREAM_BUILD and reused by later runs). A stock build cannot be used: it is compiled with
 # NDEBUG, which drops the registration of the tar format in `ingest` (its calls sit inside
-# assert(), so ingest fails with "No formats registered"), and its `ingest` does not list -Z
-# among its options, so the compression given is ignored and zlib is always written. With
+# assert(), so ingest fails with "No formats registered"), and its `ingest` reads -Z but does
+# not list it among its options, so getopt refuses it ("invalid option -- 'Z'"; `cvmfs_server
+# ingest` passes none, and always writes zlib). With
 # neither UPSTREAM_SWISSKNIFE nor CVMFS_SRC, the script says "skipped: ..." and exits 0.
 #
 # Environment:
@@ -64,8 +65,8 @@ build_upstream() {
       || die "checkout of $commit failed (a mirror lacking objects: run compat/stock-client.sh and set CVMFS_SRC to its checkout, /var/tmp/cvmfs-compat/cvmfs-src)"
   fi
   # The -Z patch: `ingest` reads the compression algorithm from its argument 'Z'
-  # (swissknife_ingest.cc), but only options in its GetParams() list are parsed and passed on,
-  # and 'Z' is not among them, so -Z was dropped. Add it after the 'T' (tar file) option.
+  # (swissknife_ingest.cc), but only the options in its GetParams() list reach getopt, and 'Z'
+  # is not among them, so -Z is refused. Add it after the 'T' (tar file) option.
   python3 - "$src/cvmfs/swissknife_ingest.h" <<'EOF' || die "cannot apply the -Z patch"
 import sys
 path = sys.argv[1]
@@ -195,7 +196,7 @@ check_compression() {
   if [[ $compression == zlib ]]; then
     (( z == n )) || die "$who, zlib: only $z of $n data objects are zlib streams"
   else
-    (( z < n )) || die "$who, none: all $n data objects sampled are zlib streams (is -Z ignored? see the -Z patch)"
+    (( z < n )) || die "$who, none: all $n data objects sampled are zlib streams"
   fi
 }
 
@@ -248,7 +249,11 @@ upstream() {
     -o "$scratch/manifest" -K "$PUBKEY" -N "$FQRN" -U "$(id -u)" -G "$(id -g)" \
     -T "$tar" -B big -Z "$compression" > "$WORK/ingest-$key.log" 2>&1 \
     || { tail -n 20 "$WORK/ingest-$key.log" >&2
-         die "cvmfs_swissknife ingest failed for $key (\"No formats registered\" means a build with NDEBUG)"; }
+         grep -q "invalid option -- 'Z'" "$WORK/ingest-$key.log" \
+           && die "$SWISSKNIFE does not take -Z: a build without the -Z patch"
+         grep -q "No formats registered" "$WORK/ingest-$key.log" \
+           && die "$SWISSKNIFE cannot read tars: a build with NDEBUG"
+         die "cvmfs_swissknife ingest failed for $key"; }
   WALL_MS[upstream-$key]=$(( $(now_ms) - t0 ))
   grep -q '^C[0-9a-f]\{40\}$' "$scratch/manifest" || die "ingest wrote no manifest for $key"
   ! grep -qx "C$BASE_HASH" "$scratch/manifest" || die "ingest left the root catalog unchanged for $key"
