@@ -24,7 +24,7 @@
 #   UPSTREAM_SWISSKNIFE  a cvmfs_swissknife built without NDEBUG and with -Z in ingest's options
 #   CVMFS_SRC            otherwise: a checked-out CernVM-FS source tree (such as the one
 #                        compat/stock-client.sh leaves in /var/tmp/cvmfs-compat/cvmfs-src; its
-#                        built externals are copied along and reused) or a git clone/mirror
+#                        built externals are copied along and reused) or a git clone
 #                        (CVMFS_REF selects the ref, default the newest cvmfs-2.12.* tag)
 #   UPSTREAM_BUILD       where that build lives (default /var/tmp/cvmfs-bench-upstream); a
 #                        cvmfs_swissknife found there is reused, REBUILD=1 builds it again
@@ -61,8 +61,12 @@ build_upstream() {
     git clone -q --no-checkout "$CVMFS_SRC" "$src" || die "cannot clone $CVMFS_SRC"
     ref=${CVMFS_REF:-$(git -C "$src" tag -l 'cvmfs-2.12.*' | sort -V | tail -n 1)}
     commit=$(git -C "$src" rev-parse --verify "${ref:-HEAD}^{commit}") || die "no such ref $ref"
-    git -C "$src" -c advice.detachedHead=false checkout -q "$commit" \
-      || die "checkout of $commit failed (a mirror lacking objects: run compat/stock-client.sh and set CVMFS_SRC to its checkout, /var/tmp/cvmfs-compat/cvmfs-src)"
+    git -C "$src" -c advice.detachedHead=false checkout -q "$commit" || die "checkout of $commit failed"
+    # A mirror may lack its largest files, and git checks out the rest without failing; the
+    # build cannot do without the SQLite amalgamation. compat/stock-client.sh knows how to
+    # stand in for it.
+    [[ -f $src/externals/sqlite3/src/sqlite3.c ]] \
+      || die "$CVMFS_SRC lacks externals/sqlite3/src/sqlite3.c: run CVMFS_SRC=$CVMFS_SRC compat/stock-client.sh, then set CVMFS_SRC to its checkout (/var/tmp/cvmfs-compat/cvmfs-src)"
   fi
   # The -Z patch: `ingest` reads the compression algorithm from its argument 'Z'
   # (swissknife_ingest.cc), but only the options in its GetParams() list reach getopt, and 'Z'
