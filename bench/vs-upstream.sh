@@ -44,6 +44,7 @@ SMALL_GOAL=10
 LARGE_ZLIB_WITHDRAWN_GOAL=3
 require_integers SMALL_FILES STEP_TIMEOUT
 (( SMALL_FILES >= 1 )) || die "BENCH_SMALL_FILES must be at least 1"
+usr_input_size
 
 # --- The upstream cvmfs_swissknife ----------------------------------------------------------
 
@@ -115,6 +116,7 @@ elif [[ -n ${CVMFS_SRC:-} ]]; then
   need make make
   need g++ g++
   need python3 python3
+  require_jar   # before a build of some minutes, not after
   SWISSKNIFE=$(build_upstream)
 else
   echo "$BENCH_NAME: skipped: no upstream cvmfs_swissknife (set UPSTREAM_SWISSKNIFE to one built without NDEBUG and with -Z in ingest's options, or CVMFS_SRC to CernVM-FS sources to build one in $UPSTREAM_BUILD)"
@@ -126,7 +128,6 @@ need timeout coreutils
 need curl curl
 need tar tar
 require_jar
-usr_input_size
 
 make_work
 # the large files and their tar for a moment, one repository at a time of those, the five
