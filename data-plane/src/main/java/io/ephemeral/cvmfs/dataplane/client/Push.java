@@ -2,6 +2,7 @@ package io.ephemeral.cvmfs.dataplane.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.dataplane.api.JsonResponses;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,7 +12,6 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -97,12 +97,7 @@ public final class Push {
 
   /** The SHA-256 of the body, read once for it (with its progress shown). */
   private String sha256(Request request) throws ClientFailure {
-    MessageDigest digest;
-    try {
-      digest = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    MessageDigest digest = HashAlgorithm.jdkDigest("SHA-256");
     try {
       UploadBody opened = request.source().open();
       try (CountingStream body = new CountingStream(opened.stream())) {

@@ -1,9 +1,9 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;
 import java.io.InputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
@@ -19,11 +19,7 @@ final class Sha256CheckingInputStream extends ObservedInputStream {
   Sha256CheckingInputStream(InputStream in, String expectedHex) {
     super(in);
     this.expected = expectedHex;
-    try {
-      this.digest = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    this.digest = HashAlgorithm.jdkDigest("SHA-256");
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
+import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,7 +12,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -44,7 +44,7 @@ public final class StagedUploads {
   public Upload store(InputStream content, long maxBytes, String expectedSha256) throws IOException {
     String id = UUID.randomUUID().toString().replace("-", "");
     Path temp = directory.resolve(id + ".part");
-    MessageDigest sha256 = sha256();
+    MessageDigest sha256 = HashAlgorithm.jdkDigest("SHA-256");
     long bytes;
     try (OutputStream out = new DigestOutputStream(Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW), sha256)) {
       CountingInputStream counted = new CountingInputStream(content, maxBytes, "the upload");
@@ -128,13 +128,5 @@ public final class StagedUploads {
       }
     }
     return removed;
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
