@@ -53,7 +53,6 @@ public final class StateStore implements AutoCloseable {
         statement.execute("CREATE TABLE IF NOT EXISTS publications (" + PUBLICATION_SCHEMA.replaceFirst("path TEXT",
             "path TEXT PRIMARY KEY") + ")");
         addSourceColumn(statement);
-        statement.execute("CREATE INDEX IF NOT EXISTS publications_by_source ON publications (source)");
         // A tag keeps the publications of its revision, to roll back to; the history object lists the tags.
         statement.execute("CREATE TABLE IF NOT EXISTS tags (name TEXT PRIMARY KEY, revision INTEGER NOT NULL,"
             + " root_catalog TEXT NOT NULL, catalog_size INTEGER NOT NULL, timestamp INTEGER NOT NULL, description TEXT)");
