@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ephemeral.cvmfs.dataplane.publish.PublishOperation;
 import io.ephemeral.cvmfs.dataplane.publish.PublishResult;
@@ -62,6 +63,12 @@ public final class ApiJson {
         .put("createdAt", instant(publication.createdAt()))
         .put("expiresAt", instant(publication.expiresAt()))
         .put("source", publication.source());
+  }
+
+  /** A field of a request body as text, or null when absent or JSON null. */
+  static String text(JsonNode node, String field) {
+    JsonNode value = node.get(field);
+    return value == null || value.isNull() ? null : value.asText();
   }
 
   static String instant(Instant instant) {

@@ -129,12 +129,12 @@ public final class ApiRoute {
 
   private void publishFrom(ApiCall call) throws Exception {
     JsonNode node = call.json();
-    PublishFormat format = PublishFormat.fromQuery(text(node, "format"));
+    PublishFormat format = PublishFormat.fromQuery(ApiJson.text(node, "format"));
     boolean overwrite = flag(node, OVERWRITE);
-    String upload = text(node, "upload");
-    String url = text(node, "url");
-    String source = text(node, "source");
-    String image = text(node, "image");
+    String upload = ApiJson.text(node, "upload");
+    String url = ApiJson.text(node, "url");
+    String source = ApiJson.text(node, "source");
+    String image = ApiJson.text(node, "image");
     if ((upload != null ? 1 : 0) + (url != null ? 1 : 0) + (source != null ? 1 : 0) + (image != null ? 1 : 0) != 1) {
       call.error(ApiError.of(HttpResponseStatus.BAD_REQUEST, "invalid_request",
           "the body needs exactly one of \"upload\", \"url\", \"source\" and \"image\""));
@@ -142,7 +142,7 @@ public final class ApiRoute {
     }
     String known = source == null ? null : sourceDigest(source, Location.BODY);
     PublishService.ImageSource pull = image == null ? null : imageSource(node, image);
-    String ttl = text(node, "ttl");
+    String ttl = ApiJson.text(node, "ttl");
     Publish publish = () -> {
       if (known != null) {
         return service.publishKnown(call.repo(), call.path(), known, ttl, overwrite);
@@ -151,7 +151,7 @@ public final class ApiRoute {
         return service.publishImage(call.repo(), call.path(), pull, ttl, overwrite);
       }
       return upload != null ? service.publishUpload(call.repo(), call.path(), upload, format, ttl, overwrite)
-          : service.publishUrl(call.repo(), call.path(), url, text(node, "sha256"), format, ttl, overwrite);
+          : service.publishUrl(call.repo(), call.path(), url, ApiJson.text(node, "sha256"), format, ttl, overwrite);
     };
     if (prefersAsync(call.request().headers())) {
       publishAsync(call, publish);
@@ -169,7 +169,7 @@ public final class ApiRoute {
       throw new InvalidParameterException(Location.BODY, "image", InvalidParameterException.Problem.MALFORMED,
           "image reference", e.getMessage());
     }
-    String platform = text(node, "platform");
+    String platform = ApiJson.text(node, "platform");
     if (platform != null && !PLATFORM.matcher(platform).matches()) {
       throw new InvalidParameterException(Location.BODY, "platform", InvalidParameterException.Problem.MALFORMED,
           "platform", "platform must be os/architecture or os/architecture/variant, e.g. linux/arm64, not '"
@@ -179,12 +179,12 @@ public final class ApiRoute {
     if (credentials == null || credentials.isNull()) {
       return new PublishService.ImageSource(reference, platform, null, null);
     }
-    String username = credentials.isObject() ? text(credentials, "username") : null;
+    String username = credentials.isObject() ? ApiJson.text(credentials, "username") : null;
     if (username == null) {
       throw new InvalidParameterException(Location.BODY, "credentials", InvalidParameterException.Problem.MALFORMED,
           "credentials", "credentials must be an object with username and password");
     }
-    return new PublishService.ImageSource(reference, platform, username, text(credentials, "password"));
+    return new PublishService.ImageSource(reference, platform, username, ApiJson.text(credentials, "password"));
   }
 
   /** A publish, run now or after the answer. */
@@ -278,7 +278,7 @@ public final class ApiRoute {
   }
 
   private void changeTtl(ApiCall call) throws Exception {
-    Publication updated = service.setTtl(call.repo(), call.path(), text(call.json(), "ttl"));
+    Publication updated = service.setTtl(call.repo(), call.path(), ApiJson.text(call.json(), "ttl"));
     call.revision(updated.revision());
     call.send(HttpResponseStatus.OK, ApiJson.publication(updated));
   }
@@ -294,11 +294,6 @@ public final class ApiRoute {
     StagedUploads.Upload upload = service.stage(call.repo(), call.body());
     call.send(HttpResponseStatus.CREATED, JsonResponses.JSON.createObjectNode()
         .put("id", upload.id()).put("bytes", upload.bytes()).put("sha256", upload.sha256()));
-  }
-
-  private static String text(JsonNode node, String field) {
-    JsonNode value = node.get(field);
-    return value == null || value.isNull() ? null : value.asText();
   }
 
   // A JSON boolean, or the spellings a query flag accepts.

@@ -32,7 +32,7 @@ public final class TagRoute {
 
   void create(ApiCall call) throws Exception {
     JsonNode body = call.json();
-    Tag tag = tags.tag(call.repo(), text(body, "name"), text(body, "description"));
+    Tag tag = tags.tag(call.repo(), ApiJson.text(body, "name"), ApiJson.text(body, "description"));
     call.revision(tag.revision());
     call.send(HttpResponseStatus.CREATED, json(tag));
   }
@@ -60,10 +60,5 @@ public final class TagRoute {
         .put("createdAt", Instant.ofEpochSecond(tag.timestamp()).toString())
         .put("description", tag.description())
         .put("publications", tag.publications().size());
-  }
-
-  private static String text(JsonNode node, String field) {
-    JsonNode value = node.get(field);
-    return value == null || value.isNull() ? null : value.asText();
   }
 }
