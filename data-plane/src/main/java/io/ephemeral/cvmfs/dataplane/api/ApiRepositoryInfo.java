@@ -9,16 +9,12 @@ import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 
 /**
  * The summary of a repository for {@code GET /api/v1/repos/{fqrn}}. The bytes stored are
@@ -52,33 +48,20 @@ public final class ApiRepositoryInfo {
         .put("publications", publications.size())
         .put("files", publications.stream().mapToLong(Publication::files).sum())
         .put("bytes", publications.stream().mapToLong(Publication::bytes).sum())
-        .put("bytesStored", storedBytes(fqrn, repository.served().resolve("data")));
+        .put("bytesStored", storedBytes(fqrn, repository));
     node.put("whitelistExpiresAt", repository.servedWhitelist().map(Whitelist::clientExpiry).map(Instant::toString).orElse(null));
     return node;
   }
 
-  private long storedBytes(String fqrn, Path data) {
+  private long storedBytes(String fqrn, Repository repository) throws IOException {
     Instant now = clock.instant();
     Measurement cached = stored.get(fqrn);
     if (cached != null && cached.at.plus(STORED_BYTES_CACHE).isAfter(now)) {
       return cached.bytes;
     }
-    long bytes;
-    try (Stream<Path> files = Files.walk(data)) {
-      bytes = files.filter(Files::isRegularFile).mapToLong(ApiRepositoryInfo::size).sum();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    long bytes = repository.objects().storedBytes();
     stored.put(fqrn, new Measurement(now, bytes));
     return bytes;
-  }
-
-  private static long size(Path file) {
-    try {
-      return Files.size(file);
-    } catch (IOException e) {
-      return 0; // removed while walking
-    }
   }
 
   private record Measurement(Instant at, long bytes) {}

@@ -2,8 +2,8 @@ package io.ephemeral.cvmfs.dataplane.cli;
 
 import io.ephemeral.cvmfs.common.observability.LogFormat;
 import io.ephemeral.cvmfs.common.observability.LogSetup;
-import picocli.CommandLine.Command;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
 /** Entry point of the data-plane jar. */
 @Command(

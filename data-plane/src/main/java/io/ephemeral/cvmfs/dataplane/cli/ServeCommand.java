@@ -25,6 +25,9 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin
   LoggingOptions logging;
 
+  @Mixin
+  StorageOptions storage;
+
   @Option(names = "--repository", split = ",", defaultValue = "${env:CVMFS_EPHEMERAL_REPOSITORIES:-demo.example.org}",
       description = "Repository to serve; repeat or separate with commas (env CVMFS_EPHEMERAL_REPOSITORIES; default ${DEFAULT-VALUE}).")
   List<String> fqrns;
@@ -156,7 +159,7 @@ final class ServeCommand implements Callable<Integer> {
             whitelistFile, Ttl.parse(whitelistPollInterval), whitelistMinDays), objectCache,
         new ConnectionLimits(duration(headerTimeout), duration(idleTimeout), maxConnections, maxConnectionsPerClient,
             duration(writeTimeout)),
-        duration(shutdownGrace));
+        duration(shutdownGrace), storage.config());
   }
 
   private static Duration duration(String text) {

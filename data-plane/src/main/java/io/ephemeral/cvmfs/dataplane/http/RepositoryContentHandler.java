@@ -1,11 +1,14 @@
 package io.ephemeral.cvmfs.dataplane.http;
 
+import static io.netty.handler.codec.http.HttpResponseStatus.BAD_GATEWAY;
 import static io.netty.handler.codec.http.HttpResponseStatus.OK;
 import static io.netty.handler.codec.http.HttpResponseStatus.PARTIAL_CONTENT;
 import static io.netty.handler.codec.http.HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
 import static io.netty.handler.codec.http.HttpVersion.HTTP_1_1;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -18,6 +21,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -29,6 +33,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Answers {@code GET} and {@code HEAD} for the files of the served repositories,
@@ -59,6 +65,9 @@ public final class RepositoryContentHandler extends RouteHandler {
           + "|data/[0-9a-f]{2}/[0-9a-f]{38}(?:-rmd160|-shake128)?[CHPXM]?)");
   private static final Pattern META_FILE =
       Pattern.compile("/cvmfs-meta/((" + FQRN + ")\\.(?:pub|crt|conf))");
+
+  private static final Logger LOG = LoggerFactory.getLogger(RepositoryContentHandler.class);
+  private static final int STREAM_BLOCK = 256 * 1024;
 
   private final ServedRepositories repositories;
   private final ContentHeaders manifests;
@@ -98,6 +107,10 @@ public final class RepositoryContentHandler extends RouteHandler {
       }
       String name = m.group(2);
       boolean object = name.startsWith("data/");
+      Optional<RemoteObjects> remote = object ? repositories.remoteObjects(m.group(1)) : Optional.empty();
+      if (remote.isPresent()) {
+        return serveRemote(ctx, request, head, remote.get(), name, cache != null ? path : null);
+      }
       return serveFile(ctx, request, head, root.get().resolve(name),
           object ? OBJECT_TYPE : CVMFS_TYPE, object ? objects : manifests, object && cache != null ? path : null);
     }
@@ -161,6 +174,64 @@ public final class RepositoryContentHandler extends RouteHandler {
     }
     ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
     return true;
+  }
+
+  /**
+   * Serves an object from object storage: a small one read whole (and cached under {@code
+   * cacheKey}), a large one passed on as it arrives, never more than the channel takes at a time.
+   */
+  private boolean serveRemote(ChannelHandlerContext ctx, HttpRequest request, boolean head, RemoteObjects remote,
+      String name, String cacheKey) {
+    Optional<RemoteObjects.Opened> opened;
+    try {
+      opened = remote.open(name);
+    } catch (IOException e) {
+      LOG.warn("cannot read {} from object storage: {}", name, e.getMessage());
+      ctx.writeAndFlush(new DefaultFullHttpResponse(HTTP_1_1, BAD_GATEWAY, Unpooled.EMPTY_BUFFER))
+          .addListener(ChannelFutureListener.CLOSE);
+      return true;
+    }
+    if (opened.isEmpty()) {
+      return false;
+    }
+    try (RemoteObjects.Opened object = opened.get()) {
+      if (cacheKey != null && cache.admits(object.size())) {
+        byte[] content = object.content().readNBytes((int) object.size());
+        cache.put(cacheKey, content);
+        serveBytes(ctx, request, head, content, OBJECT_TYPE, objects);
+        return true;
+      }
+      ByteRange range = writeHead(ctx, request, object.size(), OBJECT_TYPE, objects);
+      if (range == null) {
+        return true;
+      }
+      if (!head) {
+        streamRange(ctx, object.content(), range);
+      }
+      ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    } catch (IOException e) {
+      // The head is out: all that is left is to cut the response short.
+      LOG.warn("reading {} from object storage failed midway: {}", name, e.getMessage());
+      ctx.close();
+    }
+    return true;
+  }
+
+  private static void streamRange(ChannelHandlerContext ctx, InputStream content, ByteRange range) throws IOException {
+    content.skipNBytes(range.first());
+    long left = range.length();
+    while (left > 0) {
+      byte[] block = content.readNBytes((int) Math.min(STREAM_BLOCK, left));
+      if (block.length == 0) {
+        throw new IOException("object shorter than its size");
+      }
+      left -= block.length;
+      ChannelFuture written = ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(block)));
+      // Routes run off the event loop, so waiting here holds back only this response.
+      if (!ctx.channel().isWritable() && !written.awaitUninterruptibly().isSuccess()) {
+        throw new IOException("the client went away");
+      }
+    }
   }
 
   private static void serveBytes(ChannelHandlerContext ctx, HttpRequest request, boolean head,

@@ -6,7 +6,7 @@ import java.util.Optional;
 /**
  * The repositories the HTTP server may serve, provided by the rest of the data plane.
  *
- * <p>Both methods are called for every matching request, concurrently, on the server's file
+ * <p>The methods are called for every matching request, concurrently, on the server's file
  * threads: they may block briefly (for example to read a key file) but should be cheap.
  */
 public interface ServedRepositories {
@@ -16,6 +16,14 @@ public interface ServedRepositories {
    * {@code data/}. Empty when the repository is not served.
    */
   Optional<Path> root(String fqrn);
+
+  /**
+   * Where the objects of {@code fqrn} are when they are not files under {@link #root}: in object
+   * storage. Empty for a repository kept on this machine's disk.
+   */
+  default Optional<RemoteObjects> remoteObjects(String fqrn) {
+    return Optional.empty();
+  }
 
   /**
    * A file under {@code /cvmfs-meta/}: {@code name} is {@code <fqrn>.pub}, {@code <fqrn>.crt} or

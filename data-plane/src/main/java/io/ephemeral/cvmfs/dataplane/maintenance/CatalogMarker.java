@@ -2,7 +2,7 @@ package io.ephemeral.cvmfs.dataplane.maintenance;
 
 import io.ephemeral.cvmfs.common.format.ContentHash;
 import io.ephemeral.cvmfs.common.format.ObjectKind;
-import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
+import io.ephemeral.cvmfs.dataplane.storage.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -72,7 +72,7 @@ final class CatalogMarker {
   private boolean markCatalog(ContentHash catalog, Deque<ContentHash> pending) throws IOException {
     Path file = scratch.resolve("gc-" + UUID.randomUUID() + ".db");
     try {
-      try (InputStream in = new InflaterInputStream(Files.newInputStream(store.pathOf(catalog, ObjectKind.CATALOG)))) {
+      try (InputStream in = new InflaterInputStream(store.open(catalog, ObjectKind.CATALOG))) {
         Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
       } catch (NoSuchFileException e) {
         return false;

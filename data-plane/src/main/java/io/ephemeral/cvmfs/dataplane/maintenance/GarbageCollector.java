@@ -4,9 +4,8 @@ import io.ephemeral.cvmfs.common.format.ContentHash;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.repository.Tag;
+import io.ephemeral.cvmfs.dataplane.storage.ObjectStore;
 import java.io.IOException;
-import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -89,18 +88,18 @@ public final class GarbageCollector {
     PreservedRevisions revisions = PreservedRevisions.select(head.rootCatalog(), repository.reflogCatalogs(), cutoff,
         repository.tags().stream().map(Tag::rootCatalog).collect(Collectors.toSet()));
 
-    Path data = repository.served().resolve("data");
-    DigestBloomFilter keep = DigestBloomFilter.forExpected(Math.max(1 << 20, 2 * ObjectSweeper.estimateObjects(data)));
+    ObjectStore objects = repository.objects();
+    DigestBloomFilter keep = DigestBloomFilter.forExpected(Math.max(1 << 20, 2 * objects.estimateObjects()));
     keep.add(repository.certificateObject().digest());
     repository.history().ifPresent(history -> keep.add(history.digest()));
-    CatalogMarker marker = new CatalogMarker(repository.objects(), repository.scratch(), keep);
+    CatalogMarker marker = new CatalogMarker(objects, repository.scratch(), keep);
     for (ContentHash root : revisions.preserved()) {
       boolean present = marker.markTree(root);
       if (!present && root.equals(head.rootCatalog())) {
         throw new IOException("the current root catalog " + root + " is missing; not collecting " + repository.fqrn());
       }
     }
-    ObjectSweeper.Totals totals = new ObjectSweeper(repository.objects(), keep, FileTime.from(fence), dryRun).sweep();
+    ObjectStore.SweepTotals totals = objects.sweep(keep::mightContain, fence, dryRun);
     if (!dryRun && !revisions.condemned().isEmpty()) {
       repository.forgetCatalogs(revisions.condemned());
     }

@@ -18,16 +18,31 @@ import java.util.Arrays;
 public final class WhitelistInstaller {
 
   private final Path served;
+  private final Writer writer;
   private final WhitelistCheck check;
 
+  /** How a checked whitelist replaces the served one. */
+  @FunctionalInterface
+  public interface Writer {
+    void write(byte[] whitelist) throws IOException;
+  }
+
+  /** Installs into a repository not opened yet: the served file alone. */
   public WhitelistInstaller(Path servedWhitelist, WhitelistCheck check) {
+    this(servedWhitelist, content -> AtomicFiles.write(servedWhitelist, content), check);
+  }
+
+  private WhitelistInstaller(Path servedWhitelist, Writer writer, WhitelistCheck check) {
     this.served = servedWhitelist;
+    this.writer = writer;
     this.check = check;
   }
 
+  /** Installs into an open repository, and so into its storage too. */
   public static WhitelistInstaller of(Repository repository) {
-    return new WhitelistInstaller(repository.served().resolve(Repository.WHITELIST), new WhitelistCheck(repository.fqrn(),
-        repository.keys().masterPublicKey(), repository.keys().certificate()));
+    return new WhitelistInstaller(repository.served().resolve(Repository.WHITELIST),
+        content -> repository.writeServed(Repository.WHITELIST, content),
+        new WhitelistCheck(repository.fqrn(), repository.keys().masterPublicKey(), repository.keys().certificate()));
   }
 
   /**
@@ -40,7 +55,7 @@ public final class WhitelistInstaller {
     if (Files.exists(served) && Arrays.equals(Files.readAllBytes(served), file)) {
       return false;
     }
-    AtomicFiles.write(served, file);
+    writer.write(file);
     return true;
   }
 

@@ -7,10 +7,10 @@ import io.ephemeral.cvmfs.dataplane.format.CatalogReader;
 import io.ephemeral.cvmfs.dataplane.format.CatalogWriter;
 import io.ephemeral.cvmfs.dataplane.format.Chunk;
 import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
-import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
-import io.ephemeral.cvmfs.dataplane.format.StoredObject;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import io.ephemeral.cvmfs.dataplane.storage.ObjectStore;
+import io.ephemeral.cvmfs.dataplane.storage.StoredObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -46,8 +46,7 @@ final class PublicationCopy {
     Path rewritten = repository.scratch().resolve("catalog-" + UUID.randomUUID() + ".db");
     try {
       ObjectStore objects = repository.objects();
-      Path stored = objects.pathOf(from.catalog(), ObjectKind.CATALOG);
-      try (InputStream in = new InflaterInputStream(Files.newInputStream(stored))) {
+      try (InputStream in = new InflaterInputStream(objects.open(from.catalog(), ObjectKind.CATALOG))) {
         Files.copy(in, original);
       }
       long reused = 0;

@@ -4,13 +4,11 @@ import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.Chunk;
 import io.ephemeral.cvmfs.dataplane.format.Compression;
 import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
-import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
+import io.ephemeral.cvmfs.dataplane.storage.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Enumeration;
 import java.util.Iterator;
 import java.util.zip.Inflater;
@@ -27,7 +25,7 @@ public final class PublishedFile {
    */
   public static InputStream open(ObjectStore store, DirectoryEntry entry) throws IOException {
     if (!entry.isChunked()) {
-      return decode(entry, store.pathOf(entry.hash(), ObjectKind.FILE));
+      return decode(entry, store.open(entry.hash(), ObjectKind.FILE));
     }
     Iterator<Chunk> chunks = entry.chunks().iterator();
     return new SequenceInputStream(new Enumeration<InputStream>() {
@@ -39,7 +37,7 @@ public final class PublishedFile {
       @Override
       public InputStream nextElement() {
         try {
-          return decode(entry, store.pathOf(chunks.next().hash(), ObjectKind.CHUNK));
+          return decode(entry, store.open(chunks.next().hash(), ObjectKind.CHUNK));
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
@@ -47,8 +45,7 @@ public final class PublishedFile {
     });
   }
 
-  private static InputStream decode(DirectoryEntry entry, Path object) throws IOException {
-    InputStream stored = Files.newInputStream(object);
+  private static InputStream decode(DirectoryEntry entry, InputStream stored) {
     if (entry.compression() != Compression.ZLIB) {
       return stored;
     }

@@ -1,11 +1,11 @@
 package io.ephemeral.cvmfs.dataplane.publish;
 
 import io.ephemeral.cvmfs.common.format.ObjectKind;
-import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.repository.Tag;
+import io.ephemeral.cvmfs.dataplane.storage.ObjectStore;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;

@@ -9,8 +9,10 @@ import io.ephemeral.cvmfs.dataplane.format.Compression;
 import io.ephemeral.cvmfs.dataplane.format.HistoryDatabase;
 import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.dataplane.format.ObjectEncoder;
-import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import io.ephemeral.cvmfs.dataplane.format.Reflog;
+import io.ephemeral.cvmfs.dataplane.storage.ObjectStore;
+import io.ephemeral.cvmfs.dataplane.storage.RepositoryStorage;
+import io.ephemeral.cvmfs.dataplane.storage.StorageBackend;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -29,9 +31,12 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * One repository on disk, opened by exactly one process at a time (a lock file under its state
- * directory). It owns the keys, the object store, the state database and the files at the top
- * of the served tree; revisions are committed through {@link #recordRevision}.
+ * One repository, opened by exactly one process at a time (a lock file under its state
+ * directory, and the storage's own writer lease). It owns the keys, the object store, the state
+ * database and the files at the top of the served tree; revisions are committed through {@link
+ * #recordRevision}. The process works in its data directory; a remote {@link RepositoryStorage}
+ * is restored from at open and saved to at every change, so that the directory holds nothing
+ * another process could not rebuild from it.
  */
 public final class Repository implements AutoCloseable {
 
@@ -48,6 +53,7 @@ public final class Repository implements AutoCloseable {
   private final RepositoryOptions options;
   private final RepositoryKeys keys;
   private final boolean freshKeys;
+  private final RepositoryStorage storage;
   private final ObjectStore objects;
   private final StateStore state;
   private final Reflog reflog;
@@ -59,7 +65,7 @@ public final class Repository implements AutoCloseable {
   private final ActiveWrites activeWrites = new ActiveWrites();
 
   private Repository(Builder b, FileChannel lockChannel, FileLock lock, RepositoryOptions options, RepositoryKeys keys,
-      boolean freshKeys, ObjectStore objects, StateStore state, Reflog reflog, ContentHash certificateObject) {
+      boolean freshKeys, RepositoryStorage storage, StateStore state, Reflog reflog, ContentHash certificateObject) {
     this.fqrn = b.fqrn;
     this.layout = b.layout;
     this.clock = b.clock;
@@ -69,7 +75,8 @@ public final class Repository implements AutoCloseable {
     this.options = options;
     this.keys = keys;
     this.freshKeys = freshKeys;
-    this.objects = objects;
+    this.storage = storage;
+    this.objects = storage.objects();
     this.state = state;
     this.reflog = reflog;
     this.certificateObject = certificateObject;
@@ -106,6 +113,11 @@ public final class Repository implements AutoCloseable {
 
   public ObjectStore objects() {
     return objects;
+  }
+
+  /** Where the repository is kept, for messages. */
+  public String storageDescription() {
+    return storage.describe();
   }
 
   public Clock clock() {
@@ -188,6 +200,7 @@ public final class Repository implements AutoCloseable {
       throw new IOException("root catalog " + head.rootCatalog() + " is not stored");
     }
     state.commit(head, upserts, removals);
+    saveState();
     publishManifest(head);
   }
 
@@ -218,6 +231,7 @@ public final class Repository implements AutoCloseable {
         description, state.publications());
     tags.add(tag);
     state.changeTags(tag, null, storeHistory(tags));
+    saveState();
     publishManifest(head);
     return tag;
   }
@@ -229,6 +243,7 @@ public final class Repository implements AutoCloseable {
       return false;
     }
     state.changeTags(null, name, tags.isEmpty() ? null : storeHistory(tags));
+    saveState();
     Optional<Head> head = state.head();
     if (head.isPresent()) {
       publishManifest(head.get());
@@ -254,6 +269,30 @@ public final class Repository implements AutoCloseable {
   public synchronized void updatePublication(Publication publication) throws IOException {
     Head head = state.head().orElseThrow(() -> new IOException("repository " + fqrn + " has no revision yet"));
     state.commit(head, List.of(publication), List.of());
+    saveState();
+  }
+
+  /** Hands a copy of the state database to a remote storage; the local transaction is already durable. */
+  private void saveState() throws IOException {
+    if (!storage.isRemote()) {
+      return;
+    }
+    Path snapshot = scratch().resolve("state-" + UUID.randomUUID() + ".db");
+    try {
+      state.snapshotTo(snapshot);
+      storage.saveState("state.db", snapshot);
+    } finally {
+      Files.deleteIfExists(snapshot);
+    }
+  }
+
+  /**
+   * Replaces the top-level served file {@code name} (the manifest, whitelist, reflog): atomically
+   * in the working directory, then in the storage.
+   */
+  public void writeServed(String name, byte[] content) throws IOException {
+    AtomicFiles.write(served().resolve(name), content);
+    storage.saveServed(name, content);
   }
 
   private void publishManifest(Head head) throws IOException {
@@ -261,11 +300,11 @@ public final class Repository implements AutoCloseable {
     reflog.add(certificateObject, Reflog.RefType.CERTIFICATE, head.timestamp());
     // Read once: the bytes served are the bytes the manifest's Y names.
     byte[] reflogBytes = Files.readAllBytes(reflogFile());
-    AtomicFiles.write(served().resolve(REFLOG), reflogBytes);
+    writeServed(REFLOG, reflogBytes);
     ContentHash reflogDigest = options.hash().hash(reflogBytes);
     Manifest manifest = new Manifest(head.rootCatalog(), head.catalogSize(), options.manifestTtl(), head.revision(), true,
         fqrn, certificateObject, state.history().orElse(null), head.timestamp(), null, reflogDigest);
-    AtomicFiles.write(served().resolve(MANIFEST), manifest.sign(Signatures.manifestSigner(keys.repositoryKey())).toBytes());
+    writeServed(MANIFEST, manifest.sign(Signatures.manifestSigner(keys.repositoryKey())).toBytes());
   }
 
   /** The served manifest, parsed, or empty if there is none yet. */
@@ -293,7 +332,7 @@ public final class Repository implements AutoCloseable {
     Instant now = clock.instant();
     Whitelist whitelist = new Whitelist(now, now.plus(validity), fqrn,
         List.of(Whitelist.fingerprint(keys.certificate(), options.hash())));
-    AtomicFiles.write(served().resolve(WHITELIST), whitelist.sign(options.hash(), Signatures.whitelistSigner(masterKey)).toBytes());
+    writeServed(WHITELIST, whitelist.sign(options.hash(), Signatures.whitelistSigner(masterKey)).toBytes());
     return whitelist;
   }
 
@@ -303,7 +342,7 @@ public final class Repository implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    try (lockChannel; state; reflog) {
+    try (lockChannel; storage; state; reflog) {
       lock.release();
     }
   }
@@ -315,6 +354,7 @@ public final class Repository implements AutoCloseable {
     private RepositoryOptions creationOptions = RepositoryOptions.DEFAULT;
     private Clock clock = Clock.systemUTC();
     private long minRevision;
+    private StorageBackend storage = StorageBackend.LOCAL;
 
     private Builder(DataLayout layout, String fqrn) {
       this.layout = layout;
@@ -329,6 +369,12 @@ public final class Repository implements AutoCloseable {
 
     public Builder clock(Clock clock) {
       this.clock = clock;
+      return this;
+    }
+
+    /** Where the repository is kept; the data directory alone by default. */
+    public Builder storage(StorageBackend storage) {
+      this.storage = storage;
       return this;
     }
 
@@ -352,15 +398,24 @@ public final class Repository implements AutoCloseable {
             + stateDirectory.resolve("lock") + "); stop the server or the other publish first");
       }
       try {
-        return openLocked(stateDirectory, lockChannel, lock);
+        RepositoryStorage opened = storage.open(layout, fqrn);
+        try {
+          return openLocked(stateDirectory, lockChannel, lock, opened);
+        } catch (IOException | RuntimeException e) {
+          opened.close();
+          throw e;
+        }
       } catch (IOException | RuntimeException e) {
         lockChannel.close();
         throw e;
       }
     }
 
-    private Repository openLocked(Path stateDirectory, FileChannel lockChannel, FileLock lock) throws IOException {
+    private Repository openLocked(Path stateDirectory, FileChannel lockChannel, FileLock lock, RepositoryStorage storage)
+        throws IOException {
       clearLeftovers(stateDirectory);
+      Path served = Files.createDirectories(layout.served(fqrn));
+      storage.restore(stateDirectory, served);
       Path optionsFile = stateDirectory.resolve("options.json");
       RepositoryOptions options;
       if (OptionsFile.exists(optionsFile)) {
@@ -368,14 +423,11 @@ public final class Repository implements AutoCloseable {
       } else {
         options = creationOptions;
         OptionsFile.write(optionsFile, options);
+        storage.saveState("options.json", optionsFile);
       }
       boolean freshKeys = !RepositoryKeys.anyExist(layout, fqrn);
       RepositoryKeys keys = RepositoryKeys.loadOrCreate(layout, fqrn, clock.instant());
-      Path served = Files.createDirectories(layout.served(fqrn));
-      ObjectStore objects = new ObjectStore(served).initialize();
-      if (!Files.exists(served.resolve(MASTER_REPLICA))) {
-        Files.write(served.resolve(MASTER_REPLICA), new byte[0]);
-      }
+      ObjectStore objects = storage.objects();
       ObjectEncoder encoder = new ObjectEncoder(6);
       ContentHash certificateObject;
       try {
@@ -387,10 +439,16 @@ public final class Repository implements AutoCloseable {
       }
       StateStore state = StateStore.open(stateDirectory.resolve("state.db"));
       Reflog reflog = Reflog.open(stateDirectory.resolve("reflog.db"), fqrn);
-      Repository repository = new Repository(this, lockChannel, lock, options, keys, freshKeys, objects, state, reflog,
+      Repository repository = new Repository(this, lockChannel, lock, options, keys, freshKeys, storage, state, reflog,
           certificateObject);
+      if (!Files.exists(served.resolve(MASTER_REPLICA))) {
+        repository.writeServed(MASTER_REPLICA, new byte[0]);
+      }
       if (!Files.exists(served.resolve(WHITELIST))) {
         repository.resignWhitelist(WHITELIST_VALIDITY);
+      } else if (storage.isRemote()) {
+        // One installed from a file before the repository opened is in the working directory only.
+        repository.writeServed(WHITELIST, Files.readAllBytes(served.resolve(WHITELIST)));
       }
       repository.recover();
       return repository;
@@ -418,6 +476,11 @@ public final class Repository implements AutoCloseable {
       return;
     }
     Optional<Manifest> served = servedManifest();
+    if (served.isPresent() && !served.get().certificate().equals(certificateObject)) {
+      throw new IOException(storage.describe() + " serves a manifest signed with another certificate ("
+          + served.get().certificate() + ", these keys make " + certificateObject + "): it holds another repository,"
+          + " or keys other than the ones it was created with; refusing to overwrite it");
+    }
     if (served.isEmpty() || !served.get().rootCatalog().equals(head.get().rootCatalog())
         || served.get().revision() != head.get().revision()) {
       publishManifest(head.get());

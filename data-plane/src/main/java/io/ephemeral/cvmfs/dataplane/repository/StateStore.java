@@ -279,6 +279,22 @@ public final class StateStore implements AutoCloseable {
     return new IOException("state database: cannot " + what + ": " + e.getMessage(), e);
   }
 
+  /** Writes a consistent copy of the database to {@code target}, which must not exist. */
+  public synchronized void snapshotTo(Path target) throws IOException {
+    // VACUUM cannot run inside a transaction, and with auto-commit off the driver always holds one.
+    try {
+      connection.setAutoCommit(true);
+      try (PreparedStatement vacuum = connection.prepareStatement("VACUUM INTO ?")) {
+        vacuum.setString(1, target.toString());
+        vacuum.execute();
+      } finally {
+        connection.setAutoCommit(false);
+      }
+    } catch (SQLException e) {
+      throw failure("copy the state to " + target, e);
+    }
+  }
+
   @Override
   public synchronized void close() throws IOException {
     try {

@@ -33,6 +33,7 @@ import io.ephemeral.cvmfs.dataplane.publish.PublishOperations;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
 import io.ephemeral.cvmfs.dataplane.publish.RepositoryTags;
+import io.ephemeral.cvmfs.dataplane.storage.StorageBackend;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -79,6 +80,7 @@ public final class DataPlane implements AutoCloseable {
   private int notificationPort = -1;
   private volatile String publicUrl;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private StorageBackend storage;
 
   private DataPlane(DataPlaneConfig config) {
     this.config = config;
@@ -91,8 +93,9 @@ public final class DataPlane implements AutoCloseable {
   }
 
   private DataPlane open() throws IOException {
+    storage = config.storage().connect();
     for (String fqrn : config.repositories()) {
-      served.put(fqrn, ServedRepository.open(config, fqrn, pipeline));
+      served.put(fqrn, ServedRepository.open(config, fqrn, pipeline, storage));
     }
     for (ServedRepository repository : served.values()) {
       repository.reportTo(metrics);
@@ -293,6 +296,13 @@ public final class DataPlane implements AutoCloseable {
         repository.close();
       } catch (IOException e) {
         LOG.warn("while closing {}: {}", repository.fqrn(), e.getMessage());
+      }
+    }
+    if (storage != null) {
+      try {
+        storage.close();
+      } catch (IOException e) {
+        LOG.warn("while closing the storage: {}", e.getMessage());
       }
     }
     pipeline.close();

@@ -6,6 +6,7 @@ import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
 import io.ephemeral.cvmfs.dataplane.publish.PublicationPolicy;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
+import io.ephemeral.cvmfs.dataplane.storage.StorageConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -26,6 +27,7 @@ import java.util.Objects;
  * @param objectCacheBytes memory for small objects served without touching the disk; 0 for none
  * @param connections header and idle timeouts and connection limits, of each port
  * @param shutdownGrace how long a shutdown waits for requests in flight before it cuts them; zero cuts at once
+ * @param storage where the repositories are kept: the data directory, or object storage
  */
 public record DataPlaneConfig(
     Path dataDirectory,
@@ -45,7 +47,8 @@ public record DataPlaneConfig(
     MaintenanceSettings maintenance,
     long objectCacheBytes,
     ConnectionLimits connections,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    StorageConfig storage) {
 
   /**
    * Fits Kubernetes' default terminationGracePeriodSeconds (30) with room for what follows the
@@ -56,6 +59,7 @@ public record DataPlaneConfig(
   public DataPlaneConfig {
     Objects.requireNonNull(connections, "connections");
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+    Objects.requireNonNull(storage, "storage");
     if (shutdownGrace.isNegative()) {
       throw new IllegalArgumentException("the shutdown grace must not be negative");
     }
@@ -82,7 +86,7 @@ public record DataPlaneConfig(
       ConnectionLimits connections) {
     this(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
         publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes,
-        connections, DEFAULT_SHUTDOWN_GRACE);
+        connections, DEFAULT_SHUTDOWN_GRACE, StorageConfig.LOCAL);
   }
 
   /** With the default timeouts, connection limits and shutdown grace. */
@@ -109,37 +113,43 @@ public record DataPlaneConfig(
 
   public DataPlaneConfig withKeysDirectory(Path keys) {
     return new DataPlaneConfig(dataDirectory, keys, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections, shutdownGrace);
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections, shutdownGrace, storage);
   }
 
   public DataPlaneConfig withHousekeepingInterval(Duration interval) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, interval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections, shutdownGrace);
+        publicUrl, tokenFile, token, policy, interval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections, shutdownGrace, storage);
   }
 
   public DataPlaneConfig withPolicy(PublicationPolicy newPolicy) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, newPolicy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections, shutdownGrace);
+        publicUrl, tokenFile, token, newPolicy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections, shutdownGrace, storage);
   }
 
   public DataPlaneConfig withMaintenance(MaintenanceSettings settings) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, settings, objectCacheBytes, connections, shutdownGrace);
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, settings, objectCacheBytes, connections, shutdownGrace, storage);
   }
 
   public DataPlaneConfig withConnections(ConnectionLimits limits) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, limits, shutdownGrace);
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, limits, shutdownGrace, storage);
   }
 
   public DataPlaneConfig withLegacyApiWithoutToken(boolean withoutToken) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
-        publicUrl, tokenFile, token, policy, housekeepingInterval, withoutToken, maintenance, objectCacheBytes, connections, shutdownGrace);
+        publicUrl, tokenFile, token, policy, housekeepingInterval, withoutToken, maintenance, objectCacheBytes, connections, shutdownGrace, storage);
   }
 
   public DataPlaneConfig withShutdownGrace(Duration grace) {
     return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
         publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections,
-        grace);
+        grace, storage);
+  }
+
+  public DataPlaneConfig withStorage(StorageConfig newStorage) {
+    return new DataPlaneConfig(dataDirectory, keysDirectory, repositories, creationOptions, minRevision, bindAddress, port, notificationPort,
+        publicUrl, tokenFile, token, policy, housekeepingInterval, legacyApiWithoutToken, maintenance, objectCacheBytes, connections,
+        shutdownGrace, newStorage);
   }
 }

@@ -2,8 +2,10 @@ package io.ephemeral.cvmfs.dataplane.server;
 
 import io.ephemeral.cvmfs.common.repository.ClientConfiguration;
 import io.ephemeral.cvmfs.dataplane.http.MetaFile;
+import io.ephemeral.cvmfs.dataplane.http.RemoteObjects;
 import io.ephemeral.cvmfs.dataplane.http.ServedRepositories;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import io.ephemeral.cvmfs.dataplane.storage.ObjectStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -42,6 +44,16 @@ public final class LocalRepositories implements ServedRepositories {
   @Override
   public Optional<Path> root(String fqrn) {
     return Optional.ofNullable(repositories.get(fqrn)).map(Repository::served);
+  }
+
+  @Override
+  public Optional<RemoteObjects> remoteObjects(String fqrn) {
+    Repository repository = repositories.get(fqrn);
+    if (repository == null || repository.objects().keptOnDisk()) {
+      return Optional.empty();
+    }
+    ObjectStore objects = repository.objects();
+    return Optional.of(name -> objects.read(name).map(read -> new RemoteObjects.Opened(read.size(), read.content())));
   }
 
   @Override

@@ -13,6 +13,7 @@ import io.ephemeral.cvmfs.dataplane.publish.Publisher;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.PublishToken;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import io.ephemeral.cvmfs.dataplane.storage.StorageBackend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,11 +43,12 @@ final class ServedRepository implements AutoCloseable {
   }
 
   /** Opens (or creates) {@code fqrn} as {@code config} says and starts its publisher. */
-  static ServedRepository open(DataPlaneConfig config, String fqrn, ObjectPipeline pipeline) throws IOException {
+  static ServedRepository open(DataPlaneConfig config, String fqrn, ObjectPipeline pipeline, StorageBackend storage)
+      throws IOException {
     DataLayout layout = config.layout();
     installExternalWhitelist(config.maintenance(), layout, fqrn);
     Repository repository = Repository.at(layout, fqrn).creationOptions(config.creationOptions())
-        .minRevision(config.minRevision()).open();
+        .minRevision(config.minRevision()).storage(storage).open();
     Publisher publisher = Closing.onFailure(repository, () -> Publisher.start(repository, pipeline));
     return Closing.onFailure(publisher, () -> {
       Duration grace = config.maintenance().gcGrace() != null ? config.maintenance().gcGrace()

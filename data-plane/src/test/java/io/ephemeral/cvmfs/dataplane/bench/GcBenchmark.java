@@ -8,7 +8,6 @@ import io.ephemeral.cvmfs.dataplane.format.CatalogWriter;
 import io.ephemeral.cvmfs.dataplane.format.Compression;
 import io.ephemeral.cvmfs.dataplane.format.DirectoryEntry;
 import io.ephemeral.cvmfs.dataplane.format.EntryFlags;
-import io.ephemeral.cvmfs.dataplane.format.StoredObject;
 import io.ephemeral.cvmfs.dataplane.maintenance.GarbageCollector;
 import io.ephemeral.cvmfs.dataplane.maintenance.GcResult;
 import io.ephemeral.cvmfs.dataplane.publish.IngestedPublication;
@@ -17,6 +16,7 @@ import io.ephemeral.cvmfs.dataplane.publish.Publisher;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Publication;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import io.ephemeral.cvmfs.dataplane.storage.StoredObject;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -71,7 +71,7 @@ public final class GcBenchmark {
         random.nextBytes(digest);
         random.nextBytes(content);
         ContentHash hash = new ContentHash(HashAlgorithm.SHA1, digest);
-        Path object = repository.objects().pathOf(hash, ObjectKind.FILE);
+        Path object = repository.served().resolve(hash.objectPath(ObjectKind.FILE));
         Files.write(object, content);
         Files.setLastModifiedTime(object, dayAgo);
         if (i >= referenced) {

@@ -129,7 +129,7 @@ class AdaptiveCompressionTest {
             byte[] expected = Arrays.copyOfRange(plain, (int) piece.chunk.offset(),
                 (int) (piece.chunk.offset() + piece.chunk.size()));
             ContentHash name = piece.chunk.hash();
-            byte[] stored = Files.readAllBytes(repository.objects().pathOf(name, piece.kind));
+            byte[] stored = Files.readAllBytes(repository.served().resolve(name.objectPath(piece.kind)));
             byte[] served = http.send(HttpRequest.newBuilder(URI.create(url + "/" + name.objectPath(piece.kind))).build(),
                 HttpResponse.BodyHandlers.ofByteArray()).body();
             assertArrayEquals(stored, served, path);

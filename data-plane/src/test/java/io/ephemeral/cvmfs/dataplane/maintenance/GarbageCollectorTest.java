@@ -16,6 +16,7 @@ import io.ephemeral.cvmfs.dataplane.publish.Publisher;
 import io.ephemeral.cvmfs.dataplane.publish.source.Sources;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import io.ephemeral.cvmfs.dataplane.storage.LocalObjectStore;
 import io.ephemeral.cvmfs.dataplane.testsupport.FixtureServer;
 import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;
 import io.ephemeral.cvmfs.dataplane.verify.RepositoryReader;
@@ -100,7 +101,7 @@ class GarbageCollectorTest {
     ObjectEncoder encoder = new ObjectEncoder(6);
     try {
       ContentHash hash = encoder.encode(bytes, 0, bytes.length, Compression.ZLIB, HashAlgorithm.SHA1).hash();
-      return repository.objects().pathOf(hash, ObjectKind.FILE);
+      return repository.served().resolve(hash.objectPath(ObjectKind.FILE));
     } finally {
       encoder.close();
     }
@@ -177,12 +178,12 @@ class GarbageCollectorTest {
     FileTime fence = FileTime.from(Instant.now().minus(Duration.ofHours(1)));
     // Renewed after the sweeper listed it as old: it stays.
     Files.setLastModifiedTime(object, FileTime.from(Instant.now()));
-    assertEquals(-1, repository.objects().deleteIfOlderThan(object, fence));
+    assertEquals(-1, ((LocalObjectStore) repository.objects()).deleteIfOlderThan(object, fence));
     assertTrue(Files.exists(object));
     Files.setLastModifiedTime(object, FileTime.from(Instant.now().minus(Duration.ofDays(1))));
-    assertEquals(size, repository.objects().deleteIfOlderThan(object, fence));
+    assertEquals(size, ((LocalObjectStore) repository.objects()).deleteIfOlderThan(object, fence));
     assertFalse(Files.exists(object));
-    assertEquals(-1, repository.objects().deleteIfOlderThan(object, fence));
+    assertEquals(-1, ((LocalObjectStore) repository.objects()).deleteIfOlderThan(object, fence));
   }
 
   @Test

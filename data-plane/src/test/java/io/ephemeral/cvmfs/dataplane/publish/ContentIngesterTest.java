@@ -11,11 +11,11 @@ import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.Chunk;
 import io.ephemeral.cvmfs.dataplane.format.ChunkingParameters;
 import io.ephemeral.cvmfs.dataplane.format.Compression;
-import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import io.ephemeral.cvmfs.dataplane.format.Xor32Chunker;
 import io.ephemeral.cvmfs.dataplane.publish.source.InvalidSourceException;
 import io.ephemeral.cvmfs.dataplane.repository.CompressionPolicy;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
+import io.ephemeral.cvmfs.dataplane.storage.LocalObjectStore;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -48,7 +48,7 @@ class ContentIngesterTest {
     byte[] data = new byte[24 << 20];
     new Random(3).nextBytes(data);
     RepositoryOptions options = new RepositoryOptions(HashAlgorithm.SHA1, compression, SMALL_CHUNKS, 240, 1);
-    ObjectStore store = new ObjectStore(repository).initialize();
+    LocalObjectStore store = new LocalObjectStore(repository).initialize();
     // A budget of a few blocks: the reader waits on the writers and blocks go round many times.
     try (ObjectPipeline pipeline = new ObjectPipeline(3, 1 << 20)) {
       for (long size : new long[] {data.length, -1}) {
@@ -73,7 +73,7 @@ class ContentIngesterTest {
     byte[] data = new byte[SMALL_CHUNKS.max()];
     RepositoryOptions options = new RepositoryOptions(HashAlgorithm.SHA1, CompressionPolicy.NONE, SMALL_CHUNKS, 240, 6);
     try (ObjectPipeline pipeline = new ObjectPipeline(1, 1 << 20)) {
-      ContentIngester ingester = new ContentIngester(new ObjectStore(repository).initialize(), options, pipeline);
+      ContentIngester ingester = new ContentIngester(new LocalObjectStore(repository).initialize(), options, pipeline);
 
       FileContent known = ingester.ingest(new ByteArrayInputStream(data), data.length, "max").get();
       FileContent unknown = ingester.ingest(new ByteArrayInputStream(data), -1, "max").get();
@@ -89,7 +89,7 @@ class ContentIngesterTest {
   void truncatedContentIsRefused() throws Exception {
     RepositoryOptions options = new RepositoryOptions(HashAlgorithm.SHA1, CompressionPolicy.NONE, SMALL_CHUNKS, 240, 6);
     try (ObjectPipeline pipeline = new ObjectPipeline(1, 1 << 20)) {
-      ContentIngester ingester = new ContentIngester(new ObjectStore(repository).initialize(), options, pipeline);
+      ContentIngester ingester = new ContentIngester(new LocalObjectStore(repository).initialize(), options, pipeline);
 
       InvalidSourceException e = assertThrows(InvalidSourceException.class,
           () -> ingester.ingest(new ByteArrayInputStream(new byte[300_000]), 400_000, "short"));

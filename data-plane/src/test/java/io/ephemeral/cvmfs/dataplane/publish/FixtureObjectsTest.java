@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.ephemeral.cvmfs.common.format.ObjectKind;
 import io.ephemeral.cvmfs.dataplane.format.Chunk;
-import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryOptions;
+import io.ephemeral.cvmfs.dataplane.storage.LocalObjectStore;
 import io.ephemeral.cvmfs.dataplane.testsupport.Fixtures;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
@@ -42,7 +42,7 @@ class FixtureObjectsTest {
   }
 
   private FileContent ingest(byte[] data, String name) throws Exception {
-    ObjectStore store = new ObjectStore(repository).initialize();
+    LocalObjectStore store = new LocalObjectStore(repository).initialize();
     ContentIngester ingester = new ContentIngester(store, RepositoryOptions.DEFAULT, pipeline);
     return ingester.ingest(new ByteArrayInputStream(data), data.length, name).get();
   }

@@ -199,7 +199,7 @@ class RootCatalogTest {
     Path plain = Files.createTempFile(repository.scratch(), "check-", ".db");
     try {
       try (InputStream in = new InflaterInputStream(Files.newInputStream(
-          repository.objects().pathOf(head.rootCatalog(), ObjectKind.CATALOG)))) {
+          repository.served().resolve(head.rootCatalog().objectPath(ObjectKind.CATALOG))))) {
         Files.copy(in, plain, StandardCopyOption.REPLACE_EXISTING);
       }
       Map<String, List<String>> tables = new TreeMap<>();

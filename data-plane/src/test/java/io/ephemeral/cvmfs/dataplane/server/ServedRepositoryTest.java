@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.ephemeral.cvmfs.dataplane.publish.ObjectPipeline;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryLockedException;
+import io.ephemeral.cvmfs.dataplane.storage.StorageBackend;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -35,7 +36,7 @@ class ServedRepositoryTest {
   @BeforeAll
   static void generateKeys(@TempDir Path scratch) throws IOException {
     pipeline = ObjectPipeline.forThisMachine();
-    ServedRepository.open(config(scratch, null), REPO, pipeline).close();
+    ServedRepository.open(config(scratch, null), REPO, pipeline, StorageBackend.LOCAL).close();
   }
 
   @AfterAll
@@ -49,13 +50,13 @@ class ServedRepositoryTest {
         local.creationOptions(), local.minRevision(), local.bindAddress(), local.port(), local.notificationPort(),
         local.publicUrl(), tokenFile, local.token(), local.policy(), local.housekeepingInterval(),
         local.legacyApiWithoutToken(), local.maintenance(), local.objectCacheBytes(), local.connections(),
-        local.shutdownGrace());
+        local.shutdownGrace(), local.storage());
   }
 
   @Test
   void holdsTheRepositoryUntilClosed() throws IOException {
     DataPlaneConfig config = config(data, null);
-    try (ServedRepository served = ServedRepository.open(config, REPO, pipeline)) {
+    try (ServedRepository served = ServedRepository.open(config, REPO, pipeline, StorageBackend.LOCAL)) {
       assertEquals(REPO, served.fqrn());
       assertEquals(served.repository(), served.publisher().repository());
       assertThrows(RepositoryLockedException.class, () -> Repository.at(config.layout(), REPO).open());
@@ -67,7 +68,7 @@ class ServedRepositoryTest {
   void aFailedLaterStepClosesTheRepositoryOpenedBefore() throws IOException {
     // The token is read last, after the repository and its publisher are open.
     DataPlaneConfig config = config(data, data.resolve("no-such-token"));
-    assertThrows(NoSuchFileException.class, () -> ServedRepository.open(config, REPO, pipeline));
+    assertThrows(NoSuchFileException.class, () -> ServedRepository.open(config, REPO, pipeline, StorageBackend.LOCAL));
     Repository.at(config.layout(), REPO).open().close();
   }
 }

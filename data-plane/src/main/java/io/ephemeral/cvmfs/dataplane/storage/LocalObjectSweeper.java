@@ -1,6 +1,6 @@
-package io.ephemeral.cvmfs.dataplane.maintenance;
+package io.ephemeral.cvmfs.dataplane.storage;
 
-import io.ephemeral.cvmfs.dataplane.format.ObjectStore;
+import io.ephemeral.cvmfs.dataplane.storage.ObjectStore.SweepTotals;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.DirectoryStream;
@@ -18,43 +18,34 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 /**
  * The sweep phase: walks {@code data/00} .. {@code data/ff} and deletes each object that is
  * neither in the keep set nor modified since the fence. Publications renew the objects they
- * reuse; {@link ObjectStore#deleteIfOlderThan} makes renewal and deletion exclude each other, so
+ * reuse; {@link LocalObjectStore#deleteIfOlderThan} makes renewal and deletion exclude each other, so
  * one unlink per object suffices. The 256 directories are swept by several threads per core:
  * the work is almost all file-system calls, and an unlink mostly waits for the file system's
  * metadata I/O (measured on ext4: 8 threads unlink twice as fast as 2 on 2 cores).
  */
-final class ObjectSweeper {
+final class LocalObjectSweeper {
 
   private static final HexFormat HEX = HexFormat.of();
   private static final int DIGEST_HEX = 40;
   private static final int SHARDS = 256;
 
-  private final ObjectStore store;
+  private final LocalObjectStore store;
   private final Path data;
-  private final DigestBloomFilter keep;
+  private final Predicate<byte[]> keep;
   private final FileTime fence;
   private final boolean dryRun;
 
-  ObjectSweeper(ObjectStore store, DigestBloomFilter keep, FileTime fence, boolean dryRun) {
+  LocalObjectSweeper(LocalObjectStore store, Predicate<byte[]> keep, FileTime fence, boolean dryRun) {
     this.store = store;
     this.data = store.root().resolve("data");
     this.keep = keep;
     this.fence = fence;
     this.dryRun = dryRun;
-  }
-
-  /** Totals of one sweep. */
-  record Totals(long objectsFreed, long bytesFreed, long objectsKept, long bytesKept) {
-    static final Totals ZERO = new Totals(0, 0, 0, 0);
-
-    Totals plus(Totals other) {
-      return new Totals(objectsFreed + other.objectsFreed, bytesFreed + other.bytesFreed,
-          objectsKept + other.objectsKept, bytesKept + other.bytesKept);
-    }
   }
 
   /** Estimates how many objects the store holds from the size of one of its 256 directories. */
@@ -72,13 +63,13 @@ final class ObjectSweeper {
     return count * 256;
   }
 
-  Totals sweep() throws IOException {
+  SweepTotals sweep() throws IOException {
     int threads = Math.min(16, 4 * Runtime.getRuntime().availableProcessors());
     AtomicInteger nextShard = new AtomicInteger();
-    List<Callable<Totals>> sweepers = new ArrayList<>();
+    List<Callable<SweepTotals>> sweepers = new ArrayList<>();
     for (int i = 0; i < threads; i++) {
       sweepers.add(() -> {
-        Totals totals = Totals.ZERO;
+        SweepTotals totals = SweepTotals.ZERO;
         for (int shard = nextShard.getAndIncrement(); shard < SHARDS; shard = nextShard.getAndIncrement()) {
           totals = totals.plus(sweepShard(HEX.toHexDigits((byte) shard)));
         }
@@ -91,8 +82,8 @@ final class ObjectSweeper {
       return thread;
     });
     try {
-      Totals totals = Totals.ZERO;
-      for (Future<Totals> part : pool.invokeAll(sweepers)) {
+      SweepTotals totals = SweepTotals.ZERO;
+      for (Future<SweepTotals> part : pool.invokeAll(sweepers)) {
         totals = totals.plus(part.get());
       }
       return totals;
@@ -109,10 +100,10 @@ final class ObjectSweeper {
     }
   }
 
-  private Totals sweepShard(String directory) throws IOException {
+  private SweepTotals sweepShard(String directory) throws IOException {
     Path shard = data.resolve(directory);
     if (!Files.isDirectory(shard)) {
-      return Totals.ZERO;
+      return SweepTotals.ZERO;
     }
     long freed = 0;
     long bytesFreed = 0;
@@ -127,7 +118,7 @@ final class ObjectSweeper {
         } catch (NoSuchFileException e) {
           continue;
         }
-        long removed = digest == null || keep.mightContain(digest) || isFresh(attributes) ? -1 : remove(object, attributes);
+        long removed = digest == null || keep.test(digest) || isFresh(attributes) ? -1 : remove(object, attributes);
         if (removed < 0) {
           kept++;
           bytesKept += attributes.size();
@@ -137,7 +128,7 @@ final class ObjectSweeper {
         }
       }
     }
-    return new Totals(freed, bytesFreed, kept, bytesKept);
+    return new SweepTotals(freed, bytesFreed, kept, bytesKept);
   }
 
   private boolean isFresh(BasicFileAttributes attributes) {

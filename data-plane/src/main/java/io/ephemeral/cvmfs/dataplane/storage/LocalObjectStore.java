@@ -1,33 +1,34 @@
-package io.ephemeral.cvmfs.dataplane.format;
+package io.ephemeral.cvmfs.dataplane.storage;
 
 import io.ephemeral.cvmfs.common.format.ContentHash;
 import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.common.format.ObjectKind;
+import io.ephemeral.cvmfs.dataplane.format.ByteSlice;
+import io.ephemeral.cvmfs.dataplane.format.ObjectEncoder;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.zip.Deflater;
-import java.util.zip.DeflaterOutputStream;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
 
 /**
- * The content-addressed store under {@code <repository>/data}: objects are immutable and named by
- * the digest of their stored bytes. Every object is written under a temporary name in {@code
+ * The object store in a local directory, {@code <repository>/data}. Every object is written under a temporary name in {@code
  * data/txn} and renamed into place, so a reader never sees a partial object. Only plain files go
  * into {@code data/txn}: {@code cvmfs_swissknife scrub} skips them there but rejects subdirectories.
  */
-public final class ObjectStore {
+public final class LocalObjectStore implements ObjectStore {
 
   private final Path root;
   private final Path txn;
@@ -38,7 +39,7 @@ public final class ObjectStore {
   private final Object[] nameLocks = new Object[256];
   private DirectFileWriter directWriter;
 
-  public ObjectStore(Path repositoryRoot) {
+  public LocalObjectStore(Path repositoryRoot) {
     this.root = repositoryRoot;
     this.txn = repositoryRoot.resolve("data").resolve("txn");
     for (int i = 0; i < nameLocks.length; i++) {
@@ -47,7 +48,7 @@ public final class ObjectStore {
   }
 
   /** Creates {@code data/00} .. {@code data/ff} and {@code data/txn}, as cvmfs_server does. */
-  public ObjectStore initialize() throws IOException {
+  public LocalObjectStore initialize() throws IOException {
     HexFormat hex = HexFormat.of();
     for (int i = 0; i < 256; i++) {
       Files.createDirectories(root.resolve("data").resolve(hex.toHexDigits((byte) i)));
@@ -64,11 +65,58 @@ public final class ObjectStore {
     return root.resolve(hash.objectPath(kind));
   }
 
+  @Override
   public boolean contains(ContentHash hash, ObjectKind kind) {
     return Files.exists(pathOf(hash, kind));
   }
 
-  /** Stores already encoded bytes under {@code encoded.hash()} unless an object of that name exists. */
+  @Override
+  public InputStream open(ContentHash hash, ObjectKind kind) throws IOException {
+    return Files.newInputStream(pathOf(hash, kind));
+  }
+
+  @Override
+  public boolean keptOnDisk() {
+    return true;
+  }
+
+  @Override
+  public Optional<SizedStream> read(String name) throws IOException {
+    Path file = root.resolve(name);
+    try {
+      InputStream in = Files.newInputStream(file);
+      return Optional.of(new SizedStream(Files.size(file), in));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public long estimateObjects() throws IOException {
+    return LocalObjectSweeper.estimateObjects(root.resolve("data"));
+  }
+
+  @Override
+  public long storedBytes() throws IOException {
+    try (Stream<Path> files = Files.walk(root.resolve("data"))) {
+      return files.filter(Files::isRegularFile).mapToLong(LocalObjectStore::sizeOrZero).sum();
+    }
+  }
+
+  private static long sizeOrZero(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      return 0; // removed while walking
+    }
+  }
+
+  @Override
+  public SweepTotals sweep(Predicate<byte[]> keep, Instant fence, boolean dryRun) throws IOException {
+    return new LocalObjectSweeper(this, keep, FileTime.from(fence), dryRun).sweep();
+  }
+
+  @Override
   public StoredObject put(ObjectEncoder.Encoded encoded, ObjectKind kind, long plainSize) throws IOException {
     Path target = pathOf(encoded.hash(), kind);
     if (refresh(target)) {
@@ -90,41 +138,20 @@ public final class ObjectStore {
     return new StoredObject(encoded.hash(), kind, plainSize, encoded.length(), true);
   }
 
-  /**
-   * Stores the zlib encoding of a file, streamed (catalogs can be large). Used for the kinds
-   * that are always compressed. Always at zlib's default level, whatever the level of file
-   * objects: a client keeps catalogs uncompressed in its cache, and {@code cvmfs_fsck} checks
-   * them by compressing them again at that level and comparing the digest with the name.
-   */
+  @Override
   public StoredObject putCompressedFile(Path plainFile, ObjectKind kind, HashAlgorithm algorithm) throws IOException {
     Path temp = newTempFile();
-    HashAlgorithm.Hasher hasher = algorithm.newHasher();
-    long plainSize = Files.size(plainFile);
-    long storedSize;
-    try (InputStream in = Files.newInputStream(plainFile);
-        HashingOutputStream hashing = new HashingOutputStream(Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW), hasher)) {
-      Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
-      try (DeflaterOutputStream deflating = new DeflaterOutputStream(hashing, deflater, 64 * 1024)) {
-        in.transferTo(deflating);
-      } finally {
-        deflater.end();
-      }
-      storedSize = hashing.count;
-    } catch (IOException e) {
-      Files.deleteIfExists(temp);
-      throw e;
-    }
-    ContentHash hash = new ContentHash(algorithm, hasher.digest());
-    Path target = pathOf(hash, kind);
+    CompressedFile encoded = CompressedFile.write(plainFile, temp, algorithm);
+    Path target = pathOf(encoded.hash(), kind);
     if (refresh(target)) {
       Files.delete(temp);
-      return new StoredObject(hash, kind, plainSize, storedSize, false);
+      return new StoredObject(encoded.hash(), kind, encoded.plainSize(), encoded.storedSize(), false);
     }
     moveIntoPlace(temp, target);
-    return new StoredObject(hash, kind, plainSize, storedSize, true);
+    return new StoredObject(encoded.hash(), kind, encoded.plainSize(), encoded.storedSize(), true);
   }
 
-  /** Whether the object exists, renewing it as {@link #put} renews an object it finds (see {@link #refresh}). */
+  @Override
   public boolean renew(ContentHash hash, ObjectKind kind) {
     return refresh(pathOf(hash, kind));
   }
@@ -186,34 +213,6 @@ public final class ObjectStore {
     } catch (FileAlreadyExistsException | NoSuchFileException e) {
       // Another writer stored the same content meanwhile: identical bytes, nothing to do.
       Files.deleteIfExists(temp);
-    }
-  }
-
-  private static final class HashingOutputStream extends OutputStream {
-    private final OutputStream out;
-    private final HashAlgorithm.Hasher hasher;
-    private long count;
-
-    HashingOutputStream(OutputStream out, HashAlgorithm.Hasher hasher) {
-      this.out = out;
-      this.hasher = hasher;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      hasher.update(b, off, len);
-      out.write(b, off, len);
-      count += len;
-    }
-
-    @Override
-    public void close() throws IOException {
-      out.close();
     }
   }
 }

@@ -1,6 +1,7 @@
-package io.ephemeral.cvmfs.dataplane.format;
+package io.ephemeral.cvmfs.dataplane.storage;
 
 import com.sun.nio.file.ExtendedOpenOption;
+import io.ephemeral.cvmfs.dataplane.format.ByteSlice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,4 +1,4 @@
-package io.ephemeral.cvmfs.dataplane.format;
+package io.ephemeral.cvmfs.dataplane.storage;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.common.format.ObjectKind;
+import io.ephemeral.cvmfs.dataplane.format.ByteSlice;
+import io.ephemeral.cvmfs.dataplane.format.Compression;
+import io.ephemeral.cvmfs.dataplane.format.ObjectEncoder;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class ObjectStoreTest {
+class LocalObjectStoreTest {
 
   @TempDir
   Path root;
@@ -29,7 +32,7 @@ class ObjectStoreTest {
   @ParameterizedTest
   @ValueSource(ints = {(1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 4097, 5 * (1 << 20) - 1})
   void largeObjectsAreStoredByteForByte(int size) throws Exception {
-    ObjectStore store = new ObjectStore(root).initialize();
+    LocalObjectStore store = new LocalObjectStore(root).initialize();
     byte[] data = new byte[size + 10];
     new Random(size).nextBytes(data);
     // An offset into the array, as chunks of a larger read buffer arrive.
@@ -52,7 +55,7 @@ class ObjectStoreTest {
    */
   @Test
   void catalogsAreNamedByTheirCompressionAtZlibsDefaultLevel() throws Exception {
-    ObjectStore store = new ObjectStore(root).initialize();
+    LocalObjectStore store = new LocalObjectStore(root).initialize();
     Path plain = root.resolve("catalog.db");
     byte[] data = new byte[300_000];
     Random random = new Random(3);

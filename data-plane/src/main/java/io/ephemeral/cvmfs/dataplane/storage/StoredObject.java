@@ -1,4 +1,4 @@
-package io.ephemeral.cvmfs.dataplane.format;
+package io.ephemeral.cvmfs.dataplane.storage;
 
 import io.ephemeral.cvmfs.common.format.ContentHash;
 import io.ephemeral.cvmfs.common.format.ObjectKind;

@@ -1,0 +1,154 @@
+package io.ephemeral.cvmfs.dataplane.storage;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ephemeral.cvmfs.dataplane.repository.RepositoryLockedException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The right to write one repository, held as a small object in the bucket: who holds it and
+ * until when. It is taken with a conditional write (absent, or unchanged since it was seen to
+ * lapse), so two processes never both take it, and renewed the same way a third of its term
+ * before it would lapse. A renewal that fails marks it lost; the writes it guards then fail.
+ */
+final class WriterLease implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WriterLease.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final S3Bucket bucket;
+  private final String key;
+  private final String holder;
+  private final Duration term;
+  private final Clock clock;
+  private final ScheduledExecutorService renewals;
+  private volatile String etag;
+  private volatile boolean lost;
+
+  private WriterLease(S3Bucket bucket, String key, String holder, Duration term, Clock clock, String etag) {
+    this.bucket = bucket;
+    this.key = key;
+    this.holder = holder;
+    this.term = term;
+    this.clock = clock;
+    this.etag = etag;
+    this.renewals = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "writer-lease");
+      thread.setDaemon(true);
+      return thread;
+    });
+    long period = Math.max(1, term.toMillis() / 3);
+    renewals.scheduleWithFixedDelay(this::renewQuietly, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Takes the lease at {@code key}.
+   *
+   * @throws RepositoryLockedException if another process holds it and it has not lapsed
+   */
+  static WriterLease acquire(S3Bucket bucket, String key, String holder, Duration term, Clock clock) throws IOException {
+    Optional<S3Bucket.Versioned> current = bucket.getVersioned(key);
+    S3Bucket.Precondition precondition = S3Bucket.Precondition.ABSENT;
+    if (current.isPresent()) {
+      JsonNode lease = parse(current.get().content());
+      Instant until = Instant.parse(lease.path("until").asText(Instant.EPOCH.toString()));
+      if (until.isAfter(clock.instant())) {
+        throw new RepositoryLockedException("s3://" + bucket.settings().bucket() + "/" + key + " says "
+            + lease.path("holder").asText("another process") + " writes this repository until " + until
+            + "; a second writer would fork its history. Stop that one, or wait for its lease to lapse.");
+      }
+      precondition = S3Bucket.Precondition.unchanged(current.get().etag());
+    }
+    try {
+      String etag = bucket.put(key, bytes(holder, clock.instant().plus(term)), S3Bucket.Exposure.PRIVATE, precondition);
+      LOG.info("took the writer lease {} for {}", key, term);
+      return new WriterLease(bucket, key, holder, term, clock, etag);
+    } catch (S3Bucket.PreconditionFailedException e) {
+      throw new RepositoryLockedException("another process took the writer lease s3://" + bucket.settings().bucket()
+          + "/" + key + " at the same moment; it is the writer");
+    }
+  }
+
+  /**
+   * Renews the lease now.
+   *
+   * @throws WriterLostException if it was lost
+   */
+  void check() throws IOException {
+    if (lost) {
+      throw lostException();
+    }
+    renew();
+  }
+
+  void markLost() {
+    lost = true;
+  }
+
+  private synchronized void renew() throws IOException {
+    if (lost) {
+      throw lostException();
+    }
+    try {
+      etag = bucket.put(key, bytes(holder, clock.instant().plus(term)), S3Bucket.Exposure.PRIVATE,
+          S3Bucket.Precondition.unchanged(etag));
+    } catch (S3Bucket.PreconditionFailedException e) {
+      lost = true;
+      throw lostException();
+    }
+  }
+
+  private void renewQuietly() {
+    try {
+      renew();
+    } catch (WriterLostException e) {
+      LOG.error("{}", e.getMessage());
+      renewals.shutdown();
+    } catch (IOException | RuntimeException e) {
+      // The store may be briefly out of reach; the next renewal, well within the term, tries again.
+      LOG.warn("cannot renew the writer lease {}: {}", key, e.getMessage());
+    }
+  }
+
+  private WriterLostException lostException() {
+    return new WriterLostException("this process lost the writer lease s3://" + bucket.settings().bucket() + "/" + key
+        + " to another process; it writes nothing more");
+  }
+
+  /** Gives the lease up, unless it was lost: the next writer need not wait for it to lapse. */
+  @Override
+  public synchronized void close() {
+    renewals.shutdownNow();
+    if (lost) {
+      return;
+    }
+    try {
+      bucket.deleteIfMatch(key, etag);
+    } catch (IOException e) {
+      LOG.warn("cannot give up the writer lease {}: {}; it lapses in {}", key, e.getMessage(), term);
+    }
+  }
+
+  private static byte[] bytes(String holder, Instant until) {
+    return JSON.createObjectNode().put("holder", holder).put("until", until.toString()).toString()
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static JsonNode parse(byte[] content) throws IOException {
+    try {
+      return JSON.readTree(content);
+    } catch (IOException e) {
+      throw new IOException("the writer lease is not JSON: " + e.getMessage(), e);
+    }
+  }
+}
