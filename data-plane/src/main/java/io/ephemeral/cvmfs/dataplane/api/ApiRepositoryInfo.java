@@ -49,6 +49,9 @@ public final class ApiRepositoryInfo {
         .put("files", publications.stream().mapToLong(Publication::files).sum())
         .put("bytes", publications.stream().mapToLong(Publication::bytes).sum())
         .put("bytesStored", storedBytes(fqrn, repository));
+    node.put("storage", repository.storageDescription());
+    node.put("role", "writer");
+    node.put("writer", repository.writer().orElse(null));
     node.put("whitelistExpiresAt", repository.servedWhitelist().map(Whitelist::clientExpiry).map(Instant::toString).orElse(null));
     return node;
   }

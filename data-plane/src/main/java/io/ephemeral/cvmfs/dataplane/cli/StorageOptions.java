@@ -42,10 +42,17 @@ final class StorageOptions {
           + " writer died (env CVMFS_EPHEMERAL_S3_LEASE_TERM; default ${DEFAULT-VALUE}).")
   String leaseTerm;
 
+  @Option(names = "--advertise-url", paramLabel = "URL", defaultValue = "${env:CVMFS_EPHEMERAL_ADVERTISE_URL}",
+      description = "Where the other data planes on the same bucket reach this one's API: they answer writes for the"
+          + " repositories this one writes with a redirect there, e.g. http://$(POD_IP):8080"
+          + " (env CVMFS_EPHEMERAL_ADVERTISE_URL; default http://HOSTNAME:PORT).")
+  String advertiseUrl;
+
   StorageConfig config() {
     if (storage == null || storage.strip().equals("local")) {
       return StorageConfig.LOCAL;
     }
-    return new StorageConfig(S3Settings.parse(storage.strip(), endpoint, region, pathStyle, publicRead), Ttl.parse(leaseTerm));
+    return new StorageConfig(S3Settings.parse(storage.strip(), endpoint, region, pathStyle, publicRead), Ttl.parse(leaseTerm),
+        advertiseUrl);
   }
 }

@@ -8,8 +8,10 @@ import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.dataplane.publish.Committer;
 import io.ephemeral.cvmfs.dataplane.repository.Head;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
+import io.ephemeral.cvmfs.dataplane.repository.RepositoryKeys;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,10 +69,19 @@ public final class RevisionAnnouncer {
 
   /** Announces the manifest {@code repository} serves now. */
   public NotificationHub.Outcome announceServed(Repository repository) throws IOException, NotificationException {
-    byte[] bytes = Files.readAllBytes(repository.served().resolve(Repository.MANIFEST));
+    return announceServed(repository.fqrn(), repository.served(), repository.keys());
+  }
+
+  /**
+   * Announces the manifest served from {@code served} for {@code fqrn}, a repository this process
+   * may only follow: its keys are all it needs to check the whitelist.
+   */
+  public NotificationHub.Outcome announceServed(String fqrn, Path served, RepositoryKeys keys)
+      throws IOException, NotificationException {
+    byte[] bytes = Files.readAllBytes(served.resolve(Repository.MANIFEST));
     Manifest manifest = Manifest.parse(SignedDocument.parse(bytes));
-    requireAnnounceableWhitelist(repository);
-    return hub.announce(ActivityMessage.of(repository.fqrn(), bytes, Instant.ofEpochSecond(manifest.timestamp())),
+    requireAnnounceableWhitelist(fqrn, served, keys);
+    return hub.announce(ActivityMessage.of(fqrn, bytes, Instant.ofEpochSecond(manifest.timestamp())),
         manifest.revision());
   }
 
@@ -90,7 +101,7 @@ public final class RevisionAnnouncer {
     if (manifest.revision() < current) {
       throw stale(manifest.revision(), current);
     }
-    requireAnnounceableWhitelist(repository);
+    requireAnnounceableWhitelist(repository.fqrn(), repository.served(), repository.keys());
     NotificationHub.Outcome outcome = hub.announce(message, manifest.revision());
     if (outcome == NotificationHub.Outcome.STALE) {
       throw stale(manifest.revision(), hub.revision(repository.fqrn()).orElse(current));
@@ -118,14 +129,15 @@ public final class RevisionAnnouncer {
   }
 
   // Clients verify the whitelist with every notification: announce only while it holds, with a margin.
-  private void requireAnnounceableWhitelist(Repository repository) throws IOException, NotificationException {
-    byte[] file = Files.readAllBytes(repository.served().resolve(Repository.WHITELIST));
+  private void requireAnnounceableWhitelist(String fqrn, Path served, RepositoryKeys keys)
+      throws IOException, NotificationException {
+    byte[] file = Files.readAllBytes(served.resolve(Repository.WHITELIST));
     try {
-      new WhitelistCheck(repository.fqrn(), repository.keys().masterPublicKey(), repository.keys().certificate())
+      new WhitelistCheck(fqrn, keys.masterPublicKey(), keys.certificate())
           .check(file, clock.instant().plus(WHITELIST_MARGIN));
     } catch (InvalidWhitelistException e) {
       throw new NotificationException(503, "whitelist_not_valid",
-          "clients would reject a notification for " + repository.fqrn() + ": " + e.getMessage());
+          "clients would reject a notification for " + fqrn + ": " + e.getMessage());
     }
   }
 

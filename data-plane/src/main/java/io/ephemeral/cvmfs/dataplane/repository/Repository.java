@@ -120,6 +120,11 @@ public final class Repository implements AutoCloseable {
     return storage.describe();
   }
 
+  /** The name this process writes the repository under, where other processes may follow it. */
+  public Optional<String> writer() {
+    return storage.writer();
+  }
+
   public Clock clock() {
     return clock;
   }
@@ -398,6 +403,8 @@ public final class Repository implements AutoCloseable {
             + stateDirectory.resolve("lock") + "); stop the server or the other publish first");
       }
       try {
+        // Before the storage opens: the local one makes its scratch folders afresh.
+        clearLeftovers(stateDirectory);
         RepositoryStorage opened = storage.open(layout, fqrn);
         try {
           return openLocked(stateDirectory, lockChannel, lock, opened);
@@ -413,7 +420,6 @@ public final class Repository implements AutoCloseable {
 
     private Repository openLocked(Path stateDirectory, FileChannel lockChannel, FileLock lock, RepositoryStorage storage)
         throws IOException {
-      clearLeftovers(stateDirectory);
       Path served = Files.createDirectories(layout.served(fqrn));
       storage.restore(stateDirectory, served);
       Path optionsFile = stateDirectory.resolve("options.json");

@@ -8,6 +8,7 @@ import io.ephemeral.cvmfs.dataplane.api.MaintenanceRoute;
 import io.ephemeral.cvmfs.dataplane.api.RouteTable;
 import io.ephemeral.cvmfs.dataplane.api.TableRoute;
 import io.ephemeral.cvmfs.dataplane.api.TagRoute;
+import io.ephemeral.cvmfs.dataplane.api.WriterRedirectRoute;
 import io.ephemeral.cvmfs.dataplane.http.CompletedRequest;
 import io.ephemeral.cvmfs.dataplane.http.HttpServer;
 import io.ephemeral.cvmfs.dataplane.http.HttpServerConfig;
@@ -19,6 +20,7 @@ import io.ephemeral.cvmfs.dataplane.maintenance.Housekeeper;
 import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistInstaller;
 import io.ephemeral.cvmfs.dataplane.maintenance.WhitelistWatcher;
+import io.ephemeral.cvmfs.dataplane.notify.NotificationException;
 import io.ephemeral.cvmfs.dataplane.notify.NotificationHub;
 import io.ephemeral.cvmfs.dataplane.notify.PublishRoute;
 import io.ephemeral.cvmfs.dataplane.notify.RevisionAnnouncer;
@@ -33,8 +35,13 @@ import io.ephemeral.cvmfs.dataplane.publish.PublishOperations;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import io.ephemeral.cvmfs.dataplane.publish.Publisher;
 import io.ephemeral.cvmfs.dataplane.publish.RepositoryTags;
+import io.ephemeral.cvmfs.dataplane.storage.S3Backend;
 import io.ephemeral.cvmfs.dataplane.storage.StorageBackend;
+import io.ephemeral.cvmfs.dataplane.storage.WriterLeaseHeldException;
 import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -43,6 +50,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -81,6 +90,8 @@ public final class DataPlane implements AutoCloseable {
   private volatile String publicUrl;
   private final AtomicBoolean closed = new AtomicBoolean();
   private StorageBackend storage;
+  private final Map<String, FollowedRepository> followed = new LinkedHashMap<>();
+  private final CompletableFuture<Void> takeover = new CompletableFuture<>();
 
   private DataPlane(DataPlaneConfig config) {
     this.config = config;
@@ -93,13 +104,24 @@ public final class DataPlane implements AutoCloseable {
   }
 
   private DataPlane open() throws IOException {
-    storage = config.storage().connect();
+    storage = config.storage().connect(this::advertisedUrl);
     for (String fqrn : config.repositories()) {
-      served.put(fqrn, ServedRepository.open(config, fqrn, pipeline, storage));
+      try {
+        served.put(fqrn, ServedRepository.open(config, fqrn, pipeline, storage));
+      } catch (WriterLeaseHeldException held) {
+        S3Backend s3 = (S3Backend) storage;
+        FollowedRepository follower =
+            FollowedRepository.open(fqrn, config.layout(), s3.follow(config.layout(), fqrn), held.held());
+        followed.put(fqrn, follower);
+        LOG.info("following {}: {} writes it", fqrn, follower.writer().name());
+      }
     }
     for (ServedRepository repository : served.values()) {
       repository.reportTo(metrics);
       metrics.registerSubscriberGauge(repository.fqrn(), () -> hub.subscribers(repository.fqrn()));
+    }
+    for (String fqrn : followed.keySet()) {
+      metrics.registerSubscriberGauge(fqrn, () -> hub.subscribers(fqrn));
     }
     MaintenanceSettings maintenance = config.maintenance();
     Map<String, GarbageCollector> collectors = each(ServedRepository::collector);
@@ -110,6 +132,11 @@ public final class DataPlane implements AutoCloseable {
     RevisionAnnouncer announcer = new RevisionAnnouncer(hub, each(ServedRepository::repository).values(),
         Clock.systemUTC());
     served.values().forEach(repository -> announcer.follow(repository.publisher().committer()));
+    for (FollowedRepository follower : followed.values()) {
+      Runnable announce = () -> announceFollowed(announcer, follower);
+      announce.run();
+      follower.start(announce, () -> takeover.complete(null));
+    }
     workers = workers();
     ApiRepositoryInfo info = new ApiRepositoryInfo(service, Clock.systemUTC());
     RouteTable api = ApiRoute.table(service, operations, authorizer, info,
@@ -122,10 +149,10 @@ public final class DataPlane implements AutoCloseable {
             .withMaxRequestBodyBytes(config.policy().maxUploadBytes())),
         authorizer, announcer)
         .observer(request -> observe("main", request))
-        .repositories(new LocalRepositories(each(ServedRepository::repository), () -> publicUrl,
-            config.publicUrl() == null))
+        .repositories(new LocalRepositories(contents(), () -> publicUrl, config.publicUrl() == null))
         .route(() -> new MetricsRoute(metrics))
         .route(() -> new HealthRoute(whitelists, Duration.ofDays(maintenance.whitelistMinDays())))
+        .route(() -> new WriterRedirectRoute(this::writerOf))
         .route(() -> new TableRoute(api, workers))
         .route(() -> new TableRoute(legacy, workers))
         .build();
@@ -155,6 +182,61 @@ public final class DataPlane implements AutoCloseable {
       }
     }
     return this;
+  }
+
+  /** What the HTTP server needs of every repository, written or followed here. */
+  private List<LocalRepositories.Content> contents() {
+    List<LocalRepositories.Content> contents = new ArrayList<>();
+    served.values().forEach(repository -> contents.add(LocalRepositories.Content.of(repository.repository())));
+    followed.values().forEach(follower -> contents.add(new LocalRepositories.Content(follower.fqrn(), follower.served(),
+        follower.storage().objects(), follower.layout())));
+    return contents;
+  }
+
+  private Optional<WriterRedirectRoute.Writer> writerOf(String fqrn) {
+    FollowedRepository follower = followed.get(fqrn);
+    return follower == null ? Optional.empty()
+        : Optional.of(new WriterRedirectRoute.Writer(follower.writer().name(), follower.writer().url()));
+  }
+
+  private void announceFollowed(RevisionAnnouncer announcer, FollowedRepository follower) {
+    try {
+      announcer.announceServed(follower.fqrn(), follower.served(), follower.keys());
+    } catch (IOException | NotificationException | RuntimeException e) {
+      // Served all the same; only the announcement is lost (no manifest yet, a lapsing whitelist).
+      LOG.warn("the current revision of {} is not announced: {}", follower.fqrn(), e.getMessage());
+    }
+  }
+
+  /**
+   * Where the others on the same bucket reach this process: as configured, else the bound address
+   * (this host's name when bound to all) at the bound port; {@code null} before the port is bound.
+   */
+  private String advertisedUrl() {
+    if (config.storage().advertiseUrl() != null) {
+      return config.storage().advertiseUrl();
+    }
+    return port == 0 ? null : "http://" + advertisedHost() + ":" + port;
+  }
+
+  private String advertisedHost() {
+    try {
+      InetAddress bound = InetAddress.getByName(config.bindAddress());
+      if (!bound.isAnyLocalAddress()) {
+        return bound instanceof Inet6Address ? "[" + bound.getHostAddress() + "]" : bound.getHostAddress();
+      }
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
+  }
+
+  /**
+   * Completes when a repository this process follows has lost its writer: the process should then
+   * stop and start again, and so take the repository over.
+   */
+  public CompletableFuture<Void> takeoverRequested() {
+    return takeover;
   }
 
   /** One part of every repository served, by name, in the configured order. */
@@ -280,6 +362,7 @@ public final class DataPlane implements AutoCloseable {
     }
     servers.forEach(HttpServer::stopListening);
     hub.close();
+    followed.values().forEach(FollowedRepository::close);
     for (int i = resources.size() - 1; i >= 0; i--) {
       try {
         resources.get(i).close();

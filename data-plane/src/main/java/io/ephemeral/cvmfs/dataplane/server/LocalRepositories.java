@@ -4,6 +4,7 @@ import io.ephemeral.cvmfs.common.repository.ClientConfiguration;
 import io.ephemeral.cvmfs.dataplane.http.MetaFile;
 import io.ephemeral.cvmfs.dataplane.http.RemoteObjects;
 import io.ephemeral.cvmfs.dataplane.http.ServedRepositories;
+import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
 import io.ephemeral.cvmfs.dataplane.storage.ObjectStore;
 import java.io.IOException;
@@ -11,16 +12,19 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /** The repositories this process has open, as the HTTP server sees them. */
 public final class LocalRepositories implements ServedRepositories {
 
   private static final String PEM = "application/x-pem-file";
 
-  private final Map<String, Repository> repositories;
+  private final Map<String, Content> repositories;
   private final Supplier<String> publicUrl;
   private final boolean requestHostFirst;
 
@@ -36,19 +40,31 @@ public final class LocalRepositories implements ServedRepositories {
    * a client fetching it from another machine then gets one that works there.
    */
   public LocalRepositories(Map<String, Repository> repositories, Supplier<String> publicUrl, boolean requestHostFirst) {
-    this.repositories = Map.copyOf(repositories);
+    this(repositories.values().stream().map(Content::of).toList(), publicUrl, requestHostFirst);
+  }
+
+  /** Serves {@code repositories}, whether this process writes them or follows them. */
+  LocalRepositories(Collection<Content> repositories, Supplier<String> publicUrl, boolean requestHostFirst) {
+    this.repositories = repositories.stream().collect(Collectors.toUnmodifiableMap(Content::fqrn, Function.identity()));
     this.publicUrl = publicUrl;
     this.requestHostFirst = requestHostFirst;
   }
 
+  /** What serving one repository takes: its working directory's served files, its objects, its key files. */
+  record Content(String fqrn, Path served, ObjectStore objects, DataLayout layout) {
+    static Content of(Repository repository) {
+      return new Content(repository.fqrn(), repository.served(), repository.objects(), repository.layout());
+    }
+  }
+
   @Override
   public Optional<Path> root(String fqrn) {
-    return Optional.ofNullable(repositories.get(fqrn)).map(Repository::served);
+    return Optional.ofNullable(repositories.get(fqrn)).map(Content::served);
   }
 
   @Override
   public Optional<RemoteObjects> remoteObjects(String fqrn) {
-    Repository repository = repositories.get(fqrn);
+    Content repository = repositories.get(fqrn);
     if (repository == null || repository.objects().keptOnDisk()) {
       return Optional.empty();
     }
@@ -63,7 +79,7 @@ public final class LocalRepositories implements ServedRepositories {
 
   @Override
   public Optional<MetaFile> meta(String fqrn, String name, String requestBaseUrl) {
-    Repository repository = repositories.get(fqrn);
+    Content repository = repositories.get(fqrn);
     if (repository == null) {
       return Optional.empty();
     }

@@ -1,6 +1,7 @@
 package io.ephemeral.cvmfs.dataplane.storage;
 
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** A repository kept in the working directory alone: nothing to restore or save elsewhere. */
 record LocalStorage(ObjectStore objects, String describe) implements RepositoryStorage {
@@ -18,6 +19,11 @@ record LocalStorage(ObjectStore objects, String describe) implements RepositoryS
 
   @Override
   public void saveState(String name, Path snapshot) {}
+
+  @Override
+  public Optional<String> writer() {
+    return Optional.empty();
+  }
 
   @Override
   public void close() {}

@@ -2,6 +2,7 @@ package io.ephemeral.cvmfs.dataplane.storage;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Where one repository is kept. The process always works in a local directory (its state
@@ -26,6 +27,9 @@ public interface RepositoryStorage extends AutoCloseable {
 
   /** Saves {@code snapshot}, a consistent copy of the state file {@code name}. */
   void saveState(String name, Path snapshot) throws IOException;
+
+  /** The name this process writes under where others may follow it (its lease); empty for a directory. */
+  Optional<String> writer();
 
   /** Where this is, for messages: a directory or an {@code s3://} URL. */
   String describe();

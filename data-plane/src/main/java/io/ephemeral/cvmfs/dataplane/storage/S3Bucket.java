@@ -130,6 +130,15 @@ public final class S3Bucket implements AutoCloseable {
     return new ObjectStore.SizedStream(in.response().contentLength(), in);
   }
 
+  /** The object's entity tag, or empty if there is none. */
+  public Optional<String> etag(String key) throws IOException {
+    try {
+      return Optional.of(call("look up", key, () -> client.headObject(b -> b.bucket(settings.bucket()).key(key))).eTag());
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+
   /** The object's size, or empty if there is none. */
   public Optional<Long> size(String key) throws IOException {
     try {

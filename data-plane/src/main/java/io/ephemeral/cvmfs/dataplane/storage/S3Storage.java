@@ -125,6 +125,11 @@ final class S3Storage implements RepositoryStorage {
   }
 
   @Override
+  public Optional<String> writer() {
+    return Optional.of(lease.holderName());
+  }
+
+  @Override
   public String describe() {
     return "s3://" + bucket.settings().bucket() + "/" + served;
   }

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,22 +21,23 @@ import org.slf4j.LoggerFactory;
  * until when. It is taken with a conditional write (absent, or unchanged since it was seen to
  * lapse), so two processes never both take it, and renewed the same way a third of its term
  * before it would lapse. A renewal that fails marks it lost; the writes it guards then fail.
+ * The holder is asked for at every write, so the URL it gives followers can appear once known.
  */
-final class WriterLease implements AutoCloseable {
+public final class WriterLease implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(WriterLease.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final S3Bucket bucket;
   private final String key;
-  private final String holder;
+  private final Supplier<Holder> holder;
   private final Duration term;
   private final Clock clock;
   private final ScheduledExecutorService renewals;
   private volatile String etag;
   private volatile boolean lost;
 
-  private WriterLease(S3Bucket bucket, String key, String holder, Duration term, Clock clock, String etag) {
+  private WriterLease(S3Bucket bucket, String key, Supplier<Holder> holder, Duration term, Clock clock, String etag) {
     this.bucket = bucket;
     this.key = key;
     this.holder = holder;
@@ -56,21 +58,21 @@ final class WriterLease implements AutoCloseable {
    *
    * @throws RepositoryLockedException if another process holds it and it has not lapsed
    */
-  static WriterLease acquire(S3Bucket bucket, String key, String holder, Duration term, Clock clock) throws IOException {
+  static WriterLease acquire(S3Bucket bucket, String key, Supplier<Holder> holder, Duration term, Clock clock)
+      throws IOException {
     Optional<S3Bucket.Versioned> current = bucket.getVersioned(key);
     S3Bucket.Precondition precondition = S3Bucket.Precondition.ABSENT;
     if (current.isPresent()) {
-      JsonNode lease = parse(current.get().content());
-      Instant until = Instant.parse(lease.path("until").asText(Instant.EPOCH.toString()));
-      if (until.isAfter(clock.instant())) {
-        throw new RepositoryLockedException("s3://" + bucket.settings().bucket() + "/" + key + " says "
-            + lease.path("holder").asText("another process") + " writes this repository until " + until
-            + "; a second writer would fork its history. Stop that one, or wait for its lease to lapse.");
+      Held held = parse(current.get().content());
+      if (held.until().isAfter(clock.instant())) {
+        throw new WriterLeaseHeldException("s3://" + bucket.settings().bucket() + "/" + key + " says "
+            + held.holder().name() + " writes this repository until " + held.until()
+            + "; a second writer would fork its history. Stop that one, or wait for its lease to lapse.", held);
       }
       precondition = S3Bucket.Precondition.unchanged(current.get().etag());
     }
     try {
-      String etag = bucket.put(key, bytes(holder, clock.instant().plus(term)), S3Bucket.Exposure.PRIVATE, precondition);
+      String etag = bucket.put(key, bytes(holder.get(), clock.instant().plus(term)), S3Bucket.Exposure.PRIVATE, precondition);
       LOG.info("took the writer lease {} for {}", key, term);
       return new WriterLease(bucket, key, holder, term, clock, etag);
     } catch (S3Bucket.PreconditionFailedException e) {
@@ -91,6 +93,10 @@ final class WriterLease implements AutoCloseable {
     renew();
   }
 
+  String holderName() {
+    return holder.get().name();
+  }
+
   void markLost() {
     lost = true;
   }
@@ -100,7 +106,7 @@ final class WriterLease implements AutoCloseable {
       throw lostException();
     }
     try {
-      etag = bucket.put(key, bytes(holder, clock.instant().plus(term)), S3Bucket.Exposure.PRIVATE,
+      etag = bucket.put(key, bytes(holder.get(), clock.instant().plus(term)), S3Bucket.Exposure.PRIVATE,
           S3Bucket.Precondition.unchanged(etag));
     } catch (S3Bucket.PreconditionFailedException e) {
       lost = true;
@@ -139,16 +145,37 @@ final class WriterLease implements AutoCloseable {
     }
   }
 
-  private static byte[] bytes(String holder, Instant until) {
-    return JSON.createObjectNode().put("holder", holder).put("until", until.toString()).toString()
-        .getBytes(StandardCharsets.UTF_8);
+  /** Reads the lease at {@code key}: who holds it, or held it last, and until when; empty if there is none. */
+  static Optional<Held> read(S3Bucket bucket, String key) throws IOException {
+    Optional<byte[]> content = bucket.get(key);
+    return content.isEmpty() ? Optional.empty() : Optional.of(parse(content.get()));
   }
 
-  private static JsonNode parse(byte[] content) throws IOException {
+  private static byte[] bytes(Holder holder, Instant until) {
+    return JSON.createObjectNode().put("holder", holder.name()).put("url", holder.url()).put("until", until.toString())
+        .toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static Held parse(byte[] content) throws IOException {
+    JsonNode lease;
     try {
-      return JSON.readTree(content);
+      lease = JSON.readTree(content);
     } catch (IOException e) {
       throw new IOException("the writer lease is not JSON: " + e.getMessage(), e);
     }
+    String url = lease.path("url").asText("");
+    return new Held(new Holder(lease.path("holder").asText("another process"), url.isEmpty() ? null : url),
+        Instant.parse(lease.path("until").asText(Instant.EPOCH.toString())));
   }
+
+  /**
+   * A process that writes repositories.
+   *
+   * @param name its host and a random suffix
+   * @param url where its API is reached, for followers to send writes to; {@code null} if unknown
+   */
+  public record Holder(String name, String url) {}
+
+  /** A lease as read: its holder and when it lapses unless renewed. */
+  public record Held(Holder holder, Instant until) {}
 }

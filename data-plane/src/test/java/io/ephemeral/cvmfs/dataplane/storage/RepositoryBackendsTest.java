@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -79,7 +80,7 @@ class RepositoryBackendsTest {
 
   private StorageConfig storage(Backend backend) {
     return backend == Backend.LOCAL ? StorageConfig.LOCAL
-        : new StorageConfig(s3.settings("repositories", prefix), Duration.ofSeconds(30));
+        : new StorageConfig(s3.settings("repositories", prefix), Duration.ofSeconds(30), null);
   }
 
   private DataLayout layout(String workingDirectory) {
@@ -268,6 +269,11 @@ class RepositoryBackendsTest {
           if (armed && saves.incrementAndGet() == failAt) {
             throw new IOException("injected failure at save " + failAt);
           }
+        }
+
+        @Override
+        public Optional<String> writer() {
+          return storage.writer();
         }
 
         @Override
