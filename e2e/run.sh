@@ -36,12 +36,39 @@ FQRN=e2e.example.org
 SYSTEM=cvmfs-ephemeral-system
 JAR=$ROOT/data-plane/target/cvmfs-ephemeral-data-plane.jar
 WORK=$(mktemp -d /var/tmp/cvmfs-ephemeral-e2e-work.XXXXXX)
+LOGS=$WORK/logs
 START=$SECONDS
 PIDS=()
 MNT=""
 
 log() { printf '[e2e %4ds] %s\n' $((SECONDS - START)) "$*"; }
-die() { printf '[e2e %4ds] FAILED: %s\n' $((SECONDS - START)) "$*" >&2; exit 1; }
+die() {
+  printf '[e2e %4ds] FAILED: %s\n' $((SECONDS - START)) "$*" >&2
+  print_logs >&2
+  exit 1
+}
+
+# The pods' logs, followed from their start into $LOGS: a deleted pod's are gone from the cluster,
+# and the relays' tell when they lost and found the data plane. Printed when a check fails.
+follow_logs() { # COMPONENT
+  local pod
+  mkdir -p "$LOGS"
+  for pod in $(kubectl -n $NS get pods -l "$(selector "$1")" --field-selector=status.phase=Running -o name); do
+    [ -e "$LOGS/${pod#pod/}.log" ] && continue
+    kubectl -n $NS logs -f --timestamps "$pod" >"$LOGS/${pod#pod/}.log" 2>&1 &
+    PIDS+=($!)
+  done
+}
+print_logs() {
+  local file
+  [ -d "$LOGS" ] || return 0
+  kubectl -n $NS get pods -o wide 2>&1 || true
+  for file in "$LOGS"/*.log; do
+    [ -e "$file" ] || continue
+    echo "---- $(basename "$file" .log)"
+    cat "$file"
+  done
+}
 
 cleanup() {
   local status=$?
@@ -101,6 +128,10 @@ kubectl -n $NS wait cvmfsrepository/$FQRN --for=condition=Ready --timeout=180s >
 log "repository $FQRN Ready"
 
 selector() { echo "app.kubernetes.io/instance=$FQRN,app.kubernetes.io/component=$1"; }
+kubectl -n $NS rollout status deploy -l "$(selector notification-relay)" --timeout=180s >/dev/null \
+  || { kubectl -n $NS get pods; die "the notification relays did not become ready"; }
+follow_logs notification-relay
+follow_logs data-plane
 DATA_IP=$(kubectl -n $NS get svc -l "$(selector data-plane)" -o jsonpath='{.items[0].spec.clusterIP}')
 RELAY_IP=$(kubectl -n $NS get svc -l "$(selector notification-relay)" -o jsonpath='{.items[0].spec.clusterIP}')
 TOKEN_SECRET=$(kubectl -n $NS get secret -o name | grep -- '-token$')
@@ -187,7 +218,7 @@ R2=$(revision)
 log "CvmfsPublication Published, revision $R2"
 
 # ---------------------------------------------------------------------------------------------
-log "restarting the data-plane pod"
+log "restarting the data-plane pod (at $(date -u +%T) UTC)"
 kubectl -n $NS delete pod -l "$(selector data-plane)" --wait=true >/dev/null
 kubectl -n $NS rollout status deploy -l "$(selector data-plane)" --timeout=180s >/dev/null 2>&1 || true
 for _ in $(seq 300); do
@@ -197,12 +228,14 @@ for _ in $(seq 300); do
 done
 [ -n "${R3:-}" ] || die "the data plane did not come back"
 [ "$R3" -gt "$R2" ] || die "the revision went back: $R3 after $R2"
-log "data plane back at revision $R3 (> $R2: revisions never go back)"
+log "data plane back at revision $R3 (> $R2: revisions never go back) at $(date -u +%T) UTC"
+follow_logs data-plane
 
 R4=$(publish pipelines/after-restart "$WORK/tree.tar")
 PUBLISHED_AT=$SECONDS
 for _ in $(seq 50); do grep -q "revision $R4 " "$WORK/subscriber.out" && break; sleep 0.1; done
-grep -q "revision $R4 " "$WORK/subscriber.out" || die "revision $R4 was not pushed through the relays"
+grep -q "revision $R4 " "$WORK/subscriber.out" \
+  || die "revision $R4 was not pushed through the relays; the subscriber: $(cat "$WORK/subscriber.err")"
 if [ -n "$MNT" ]; then
   # The manifest TTL is 4 minutes: a revision seen within 30 s came by push, through the relays.
   for _ in $(seq 300); do [ -d "$MNT/pipelines/after-restart" ] && break; sleep 0.1; done

@@ -53,6 +53,13 @@ final class RelayCommand implements Callable<Integer> {
       description = "Longest wait between subscriptions to the writer (default ${DEFAULT-VALUE}).")
   long maxBackoffMillis;
 
+  @Option(names = "--upstream-connect-timeout", paramLabel = "MILLIS",
+      defaultValue = "${env:CVMFS_EPHEMERAL_UPSTREAM_CONNECT_TIMEOUT:-1000}",
+      description = "Give up a connection attempt to the writer after this long and try again after the backoff: a "
+          + "writer that is away often answers nothing, and the kernel resends a SYN only seconds later (default "
+          + "${DEFAULT-VALUE}).")
+  long upstreamConnectTimeoutMillis;
+
   @Option(names = "--upstream-idle", defaultValue = "${env:CVMFS_EPHEMERAL_UPSTREAM_IDLE:-5m}",
       description = "Subscribe to the writer afresh after this long without a message, which finds a connection to a "
           + "writer that vanished without closing it; 0 never does (default ${DEFAULT-VALUE}).")
@@ -65,7 +72,8 @@ final class RelayCommand implements Callable<Integer> {
     }
     try {
       return new RelayConfig(URI.create(upstream.strip()), fqrns, bind, port, Duration.ofMillis(initialBackoffMillis),
-          Duration.ofMillis(maxBackoffMillis), upstreamIdle.strip().equals("0") ? null : Ttl.parse(upstreamIdle));
+          Duration.ofMillis(maxBackoffMillis), Duration.ofMillis(upstreamConnectTimeoutMillis),
+          upstreamIdle.strip().equals("0") ? null : Ttl.parse(upstreamIdle));
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }

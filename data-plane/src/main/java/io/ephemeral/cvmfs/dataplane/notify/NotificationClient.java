@@ -29,6 +29,11 @@ import java.util.function.Consumer;
  * <p>A server sends nothing on a quiet stream, so a connection whose peer vanished without
  * closing it (a lost node) would look quiet forever. With an idle limit the client subscribes
  * afresh after that long without a byte; the server then sends its current revision again.
+ *
+ * <p>A server that is away does not always refuse connections: its address may answer nothing at
+ * all, and the kernel resends an unanswered SYN only seconds later, on the same path. The connect
+ * timeout ends such an attempt, so that the next one, after the backoff, sends a fresh SYN (which
+ * a Kubernetes Service maps afresh to the pods behind it).
  */
 public final class NotificationClient {
 
@@ -38,6 +43,9 @@ public final class NotificationClient {
     /** Returns false to end the subscription. */
     boolean onMessage(ActivityMessage message);
   }
+
+  // Where nothing else is asked for: room for a slow path, a lost SYN resent once or twice.
+  private static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
   private final URI subscribeUri;
   private final String repository;
@@ -55,14 +63,15 @@ public final class NotificationClient {
    */
   public NotificationClient(URI base, String repository, Duration initialBackoff, Duration maxBackoff,
       Consumer<String> log) {
-    this(base, repository, initialBackoff, maxBackoff, null, log);
+    this(base, repository, initialBackoff, maxBackoff, null, DEFAULT_CONNECT_TIMEOUT, log);
   }
 
   /**
    * @param idleLimit subscribe afresh after this long without receiving anything; null to wait forever
+   * @param connectTimeout give up a connection attempt after this long, and try again after the backoff
    */
   public NotificationClient(URI base, String repository, Duration initialBackoff, Duration maxBackoff,
-      Duration idleLimit, Consumer<String> log) {
+      Duration idleLimit, Duration connectTimeout, Consumer<String> log) {
     this.idleLimit = idleLimit;
     String text = base.toString();
     this.subscribeUri = URI.create((text.endsWith("/") ? text.substring(0, text.length() - 1) : text)
@@ -73,7 +82,7 @@ public final class NotificationClient {
     this.log = log;
     this.client = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(10))
+        .connectTimeout(connectTimeout)
         .build();
   }
 

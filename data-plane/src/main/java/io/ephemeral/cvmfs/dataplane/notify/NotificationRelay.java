@@ -23,9 +23,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>For each repository it stays subscribed to the writer with a {@link NotificationClient},
  * which subscribes again after every failure, with exponential backoff and jitter, and never
- * gives up; and afresh after {@link RelayConfig#upstreamIdle} without news, in case the writer
- * vanished without closing the connection. It serves the writer's subscribe protocol with the writer's own {@link
- * SubscribeRoute} and {@link NotificationHub}: a new subscriber gets the latest revision relayed
+ * gives up; each connection attempt ends after {@link RelayConfig#upstreamConnectTimeout}, so that
+ * a writer that is back is found within that and the backoff even where its address answered
+ * nothing while it was away; and it subscribes afresh after {@link RelayConfig#upstreamIdle}
+ * without news, in case the writer vanished without closing the connection. It serves the
+ * writer's subscribe protocol with the writer's own {@link SubscribeRoute} and {@link
+ * NotificationHub}: a new subscriber gets the latest revision relayed
  * (if any), then every newer one, and streams stay open while the writer is away. Only a
  * manifest of the subscribed repository with a revision above the last one relayed is passed
  * on; the writer's announcement of its current revision on every resubscription is thus not
@@ -65,7 +68,7 @@ public final class NotificationRelay implements AutoCloseable {
   private NotificationRelay open() throws IOException {
     for (String fqrn : config.repositories()) {
       clients.put(fqrn, new NotificationClient(config.upstream(), fqrn, config.initialBackoff(), config.maxBackoff(),
-          config.upstreamIdle(), line -> LOG.info("upstream: {}", line)));
+          config.upstreamIdle(), config.upstreamConnectTimeout(), line -> LOG.info("upstream: {}", line)));
       received.put(fqrn, new AtomicLong());
       metrics.registerSubscriberGauge(fqrn, () -> hub.subscribers(fqrn));
     }

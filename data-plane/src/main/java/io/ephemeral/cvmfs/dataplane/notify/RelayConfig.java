@@ -17,6 +17,8 @@ import java.util.Objects;
  * @param port the port serving the notification API; 0 picks a free one
  * @param initialBackoff wait before subscribing upstream again after the first failure; doubles with each failure
  * @param maxBackoff longest wait between upstream subscriptions
+ * @param upstreamConnectTimeout give up a connection attempt to the writer after this long, and
+ *     try again after the backoff
  * @param upstreamIdle subscribe upstream afresh after this long without a byte from the writer,
  *     which finds a connection whose peer vanished silently; null never does
  */
@@ -27,6 +29,7 @@ public record RelayConfig(
     int port,
     Duration initialBackoff,
     Duration maxBackoff,
+    Duration upstreamConnectTimeout,
     Duration upstreamIdle) {
 
   /** From a first failure to the next attempt: quick enough that a restarted writer is found at once. */
@@ -34,6 +37,15 @@ public record RelayConfig(
 
   /** Between attempts while the writer is away: a restarted writer is followed within this. */
   public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(5);
+
+  /**
+   * As long as TCP waits before resending an unanswered SYN. While the writer is away its address
+   * often answers nothing (a Service without a pod: the kernel rate-limits kube-proxy's refusals;
+   * a pod just gone: silence), and the resends come 1 to 4 s apart, so an attempt left to them
+   * finds a writer that is back seconds late. Relays run beside the writer: a connection takes
+   * milliseconds.
+   */
+  public static final Duration DEFAULT_UPSTREAM_CONNECT_TIMEOUT = Duration.ofSeconds(1);
 
   /**
    * As long as a client polls between notifications by default (the manifest TTL, 240 s), and a
@@ -60,22 +72,27 @@ public record RelayConfig(
     if (initialBackoff.isNegative() || initialBackoff.isZero() || maxBackoff.compareTo(initialBackoff) < 0) {
       throw new IllegalArgumentException("the backoff must be positive, and its maximum at least its initial value");
     }
+    if (upstreamConnectTimeout.isNegative() || upstreamConnectTimeout.isZero()) {
+      throw new IllegalArgumentException("the upstream connect timeout must be positive");
+    }
     if (upstreamIdle != null && (upstreamIdle.isNegative() || upstreamIdle.isZero())) {
       throw new IllegalArgumentException("the upstream idle limit must be positive");
     }
   }
 
-  /** A configuration for tests and embedding: loopback, a free port, the default backoff and idle limit. */
+  /** A configuration for tests and embedding: loopback, a free port, the default backoff, timeout and idle limit. */
   public static RelayConfig local(URI upstream, List<String> repositories) {
     return new RelayConfig(upstream, repositories, "127.0.0.1", 0, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF,
-        DEFAULT_UPSTREAM_IDLE);
+        DEFAULT_UPSTREAM_CONNECT_TIMEOUT, DEFAULT_UPSTREAM_IDLE);
   }
 
   public RelayConfig withBackoff(Duration initial, Duration max) {
-    return new RelayConfig(upstream, repositories, bindAddress, port, initial, max, upstreamIdle);
+    return new RelayConfig(upstream, repositories, bindAddress, port, initial, max, upstreamConnectTimeout,
+        upstreamIdle);
   }
 
   public RelayConfig withUpstreamIdle(Duration idle) {
-    return new RelayConfig(upstream, repositories, bindAddress, port, initialBackoff, maxBackoff, idle);
+    return new RelayConfig(upstream, repositories, bindAddress, port, initialBackoff, maxBackoff,
+        upstreamConnectTimeout, idle);
   }
 }

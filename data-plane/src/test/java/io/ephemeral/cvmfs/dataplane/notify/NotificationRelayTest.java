@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -203,13 +204,7 @@ class NotificationRelayTest {
             Socket socket = silent.accept();
             accepted.add(socket);
             socket.getInputStream().read(new byte[4096]); // the subscription
-            byte[] manifest = accepted.size() == 1 ? first : second;
-            long revision = revisionOfManifest(manifest);
-            OutputStream out = socket.getOutputStream();
-            out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-            out.write(Announcement.of(ActivityMessage.of(FQRN, manifest, Instant.now()), revision).chunk());
-            out.flush();
+            answer(socket, accepted.size() == 1 ? first : second);
           }
         } catch (IOException closed) {
           // the test is over
@@ -236,6 +231,81 @@ class NotificationRelayTest {
         }
       }
     }
+  }
+
+  @Test
+  void findsTheWriterBackWithinAboutASecondThoughItsAddressAnsweredNothingWhileItWasAway() throws Exception {
+    // While no pod backs the writer's Service, a connection attempt is often not refused but
+    // unanswered: the kernel rate-limits the ICMP errors of kube-proxy's REJECT, and the address
+    // of a pod just gone answers nothing. Here the stand-in writer's accept queue is full, on
+    // which Linux drops SYNs just the same.
+    byte[] first = writer.servedManifest();
+    writer.commit();
+    byte[] second = writer.servedManifest();
+    List<Socket> sockets = new ArrayList<>();
+    try (ServerSocket standIn = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        NotificationRelay relay = NotificationRelay.start(
+            RelayConfig.local(URI.create("http://127.0.0.1:" + standIn.getLocalPort() + "/api/v1"), List.of(FQRN))
+                .withBackoff(Duration.ofMillis(20), Duration.ofMillis(100)));
+        EventStreamConnection stream = subscribe(relay)) {
+      standIn.setSoTimeout(10_000);
+      Socket subscription = standIn.accept();
+      sockets.add(subscription);
+      subscription.getInputStream().read(new byte[4096]);
+      answer(subscription, first);
+      assertEquals(revisionOfManifest(first), revisionOf(stream.readChunk()));
+
+      sockets.addAll(fillAcceptQueue(standIn));
+      subscription.close(); // the writer is gone; the relay's attempts from here on go unanswered
+      await(() -> !relay.upstreamConnected(FQRN), "the relay notices that the writer is gone");
+      // Linux resends an unanswered SYN at 1, 3, 7, 15 s (since 6.5: 1, 2, 3, 4, 5, 7, 11 s): the
+      // attempt begun when the writer went away sends nothing between 7 s and 10 s, where a
+      // connect timeout of 10 s would end it.
+      Thread.sleep(7_300);
+
+      long back = System.nanoTime();
+      for (Socket queued : List.copyOf(sockets)) {
+        queued.close(); // the queue drains: the next SYN is answered
+      }
+      Socket resubscription;
+      do {
+        resubscription = standIn.accept();
+        sockets.add(resubscription);
+      } while (resubscription.getInputStream().read(new byte[4096]) == -1); // one of the closed fillers
+      answer(resubscription, second);
+      assertEquals(revisionOfManifest(second), revisionOf(stream.readChunk()));
+      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - back);
+      assertTrue(millis < 2_500, "relayed " + millis + " ms after the writer was back");
+    } finally {
+      for (Socket socket : sockets) {
+        socket.close();
+      }
+    }
+  }
+
+  /** Connects to {@code server} until its accept queue is full: a further attempt goes unanswered. */
+  private static List<Socket> fillAcceptQueue(ServerSocket server) throws IOException {
+    List<Socket> queued = new ArrayList<>();
+    while (true) {
+      Socket socket = new Socket();
+      try {
+        socket.connect(server.getLocalSocketAddress(), 200);
+      } catch (SocketTimeoutException full) {
+        socket.close();
+        return queued;
+      }
+      queued.add(socket);
+      assertTrue(queued.size() < 64, "the accept queue of a listen backlog of 1 never fills");
+    }
+  }
+
+  /** Answers a subscription as the writer does, with the announcement of {@code manifest}, and leaves the stream open. */
+  private static void answer(Socket socket, byte[] manifest) throws IOException {
+    OutputStream out = socket.getOutputStream();
+    out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+        .getBytes(StandardCharsets.US_ASCII));
+    out.write(Announcement.of(ActivityMessage.of(FQRN, manifest, Instant.now()), revisionOfManifest(manifest)).chunk());
+    out.flush();
   }
 
   private static NotificationRelay relayOf(URI upstream) throws IOException {
