@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * so it never names a whitelist not yet there) and the new revision is announced to this
  * process's subscribers. Objects are read from the bucket as clients ask for them.
  *
- * <p>It also watches the writer lease. When the lease lapses or is let go, the writer is gone
+ * <p>It also watches the whitelist, which is signed again without a new revision, and the writer
+ * lease, once a second. When the lease lapses or is let go, the writer is gone
  * and {@code onWriterGone} runs once: the process restarts to take the repository over.
  */
 final class FollowedRepository implements AutoCloseable {
@@ -47,6 +48,7 @@ final class FollowedRepository implements AutoCloseable {
   private final ScheduledExecutorService poller;
   private final AtomicBoolean writerGone = new AtomicBoolean();
   private volatile String manifestTag;
+  private volatile String whitelistTag;
   private volatile WriterLease.Held lease;
   private int polls;
 
@@ -72,6 +74,7 @@ final class FollowedRepository implements AutoCloseable {
         Clock.systemUTC());
     Files.createDirectories(followed.served());
     followed.manifestTag = storage.manifestTag().orElse(null);
+    followed.whitelistTag = storage.tagOf(Repository.WHITELIST).orElse(null);
     followed.download();
     return followed;
   }
@@ -91,6 +94,12 @@ final class FollowedRepository implements AutoCloseable {
         onRevision.run();
       }
       if (++polls % POLLS_PER_LEASE_CHECK == 0) {
+        // A whitelist is signed again without a new revision: look at it as often as at the lease.
+        String whitelist = storage.tagOf(Repository.WHITELIST).orElse(null);
+        if (whitelist != null && !whitelist.equals(whitelistTag)) {
+          download();
+          whitelistTag = whitelist;
+        }
         Optional<WriterLease.Held> current = storage.lease();
         current.ifPresent(held -> lease = held);
         if ((current.isEmpty() || !current.get().until().isAfter(clock.instant())) && writerGone.compareAndSet(false, true)) {

@@ -29,7 +29,12 @@ public final class FollowedStorage {
 
   /** The entity tag of the manifest, which changes with every revision; empty before the first. */
   public Optional<String> manifestTag() throws IOException {
-    return bucket.etag(served + "/" + S3Storage.MANIFEST);
+    return tagOf(S3Storage.MANIFEST);
+  }
+
+  /** The entity tag of a top-level file of the served tree; empty if there is none. */
+  public Optional<String> tagOf(String name) throws IOException {
+    return bucket.etag(served + "/" + name);
   }
 
   /** A top-level file of the served tree ({@code .cvmfspublished}, {@code .cvmfswhitelist}, ...). */

@@ -17,13 +17,13 @@ import io.ephemeral.cvmfs.dataplane.testsupport.LocalS3;
 import io.ephemeral.cvmfs.dataplane.testsupport.RepositoryApi;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -51,7 +51,6 @@ class ReplicasTest {
   private S3Settings bucket;
   private DataPlane writer;
   private DataPlane follower;
-  private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
 
   @BeforeEach
   void start() throws Exception {
@@ -131,6 +130,21 @@ class ReplicasTest {
   }
 
   @Test
+  void aWhitelistSignedAgainWithoutANewRevisionReachesTheFollower() throws Exception {
+    String path = "/cvmfs/" + FQRN + "/.cvmfswhitelist";
+    byte[] before = api(follower).bytes(path);
+    Thread.sleep(1100); // whitelists are dated to the second
+    writer.publisher(FQRN).repository().resignWhitelist(Duration.ofDays(20));
+    byte[] resigned = api(writer).bytes(path);
+    assertFalse(Arrays.equals(before, resigned));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!Arrays.equals(resigned, api(follower).bytes(path)) && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertArrayEquals(resigned, api(follower).bytes(path));
+  }
+
+  @Test
   void writesToTheFollowerAreRedirectedToTheWriter() throws Exception {
     RepositoryApi viaFollower = api(follower);
     HttpResponse<String> refused = viaFollower.send("GET", "/publications", null);
@@ -147,11 +161,14 @@ class ReplicasTest {
     String location = refused.headers().firstValue("Location").orElseThrow();
     assertTrue(location.startsWith(api(writer).base()), location);
 
+    // A client sends the token only where it sent the request; it sends the write again to the writer.
     byte[] tar = Tars.tar().file("a.txt", "redirected").bytes();
-    String token = Files.readString(temp.resolve("keys").resolve(FQRN + ".token")).strip();
-    HttpResponse<String> published = http.send(HttpRequest.newBuilder(viaFollower.uri("/api/v1/repos/" + FQRN
-        + "/paths/redirected")).header("Authorization", "Bearer " + token).PUT(HttpRequest.BodyPublishers.ofByteArray(tar))
-        .build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> redirected = viaFollower.put("redirected", tar, "");
+    assertEquals(307, redirected.statusCode(), redirected.body());
+    String writerUri = redirected.headers().firstValue("Location").orElseThrow();
+    assertEquals(api(writer).uri("/api/v1/repos/" + FQRN + "/paths/redirected").toString(), writerUri);
+    HttpResponse<String> published = viaFollower.send(HttpRequest.newBuilder(URI.create(writerUri))
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(tar)));
     assertEquals(201, published.statusCode(), published.body());
     JsonNode info = RepositoryApi.json(api(writer).send("GET", "", null));
     assertEquals("writer", info.path("role").asText());
