@@ -20,7 +20,7 @@ final class LsCommand extends ClientCommand {
 
   @Override
   int run() throws Exception {
-    Target target = Target.parse(url);
+    Target target = client.api().writerOf(Target.parse(url));
     JsonNode answer = client.api().call("GET", target.pathsApi(), null);
     String prefix = "/" + target.path();
     List<JsonNode> selected = new ArrayList<>();

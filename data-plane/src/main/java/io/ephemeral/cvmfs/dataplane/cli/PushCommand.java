@@ -76,6 +76,7 @@ final class PushCommand extends ClientCommand {
       throw new IllegalArgumentException("--stage takes --to URL/FQRN, without a path, --ttl, --overwrite or "
           + "--wait-visible: the CvmfsPublication names them");
     }
+    target = client.api().writerOf(target);
     UploadSource upload = UploadSource.of(source, format, warning -> System.err.println("warning: " + warning));
     ProgressDisplay display = ProgressDisplay.create(progressMode(), System.err, System.console() != null);
     JsonNode result = new Push(client.api(), display).run(new Push.Request(target, upload, ttl, overwrite, stage,

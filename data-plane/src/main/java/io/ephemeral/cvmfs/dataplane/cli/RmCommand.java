@@ -16,7 +16,7 @@ final class RmCommand extends ClientCommand {
 
   @Override
   int run() throws Exception {
-    Target target = Target.parse(url).requirePath();
+    Target target = client.api().writerOf(Target.parse(url).requirePath());
     JsonNode answer = client.api().call("DELETE", target.pathApi(""), null);
     System.out.println(json ? answer.toString()
         : "removed " + target.fqrn() + answer.path("path").asText() + " in revision " + answer.path("revision").asLong());

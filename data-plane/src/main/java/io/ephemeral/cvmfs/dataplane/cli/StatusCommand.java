@@ -17,7 +17,7 @@ final class StatusCommand extends ClientCommand {
 
   @Override
   int run() throws Exception {
-    Target target = Target.parse(url);
+    Target target = client.api().writerOf(Target.parse(url));
     JsonNode answer = client.api().call("GET", target.repositoryApi(), null);
     if (json) {
       System.out.println(answer);

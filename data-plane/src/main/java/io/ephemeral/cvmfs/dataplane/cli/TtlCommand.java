@@ -20,7 +20,7 @@ final class TtlCommand extends ClientCommand {
 
   @Override
   int run() throws Exception {
-    Target target = Target.parse(url).requirePath();
+    Target target = client.api().writerOf(Target.parse(url).requirePath());
     String body = JsonResponses.JSON.createObjectNode().put("ttl", ttl).toString();
     JsonNode answer = client.api().call("PATCH", target.pathApi(""), body);
     System.out.println(json ? answer.toString()

@@ -49,7 +49,28 @@ public final class ApiClient {
     }
     HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     Optional<Long> retryAfter = response.headers().firstValue("Retry-After").flatMap(ApiClient::seconds);
-    return new ApiResponse(response.statusCode(), response.body(), retryAfter);
+    return new ApiResponse(response.statusCode(), response.body(), retryAfter, response.headers().firstValue("Location"));
+  }
+
+  /**
+   * The target as its repository's writer takes it. A replica that only follows the repository
+   * answers its API with 307 to the writer; the client then sends the whole command there, token
+   * included, rather than each request (an upload read from stdin could not be sent twice).
+   */
+  public Target writerOf(Target target) throws ClientFailure, InterruptedException {
+    URI repository = target.repositoryApi();
+    ApiResponse response = retrying.run("GET " + repository, true,
+        attempt -> send(HttpRequest.newBuilder(repository).timeout(REQUEST_TIMEOUT).GET()));
+    if (response.status() != 307 || response.location().isEmpty() || !response.body().contains("\"not_the_writer\"")) {
+      return target;
+    }
+    String location = response.location().get();
+    String suffix = repository.getRawPath().substring(target.base().getRawPath().length());
+    if (!location.endsWith(suffix)) {
+      throw ClientFailure.refused("GET " + repository + ": redirected to " + location + ", not to the same repository");
+    }
+    return new Target(URI.create(location.substring(0, location.length() - suffix.length())), target.fqrn(),
+        target.path());
   }
 
   /**

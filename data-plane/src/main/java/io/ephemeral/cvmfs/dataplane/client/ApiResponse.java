@@ -12,7 +12,11 @@ import java.util.Optional;
  * @param body the body as text, JSON when the server answered
  * @param retryAfterSeconds the {@code Retry-After} the server asked for, if any
  */
-public record ApiResponse(int status, String body, Optional<Long> retryAfterSeconds) {
+public record ApiResponse(int status, String body, Optional<Long> retryAfterSeconds, Optional<String> location) {
+
+  public ApiResponse(int status, String body, Optional<Long> retryAfterSeconds) {
+    this(status, body, retryAfterSeconds, Optional.empty());
+  }
 
   public boolean ok() {
     return status / 100 == 2;

@@ -13,6 +13,7 @@ import io.ephemeral.cvmfs.dataplane.notify.ActivityMessage;
 import io.ephemeral.cvmfs.dataplane.notify.NotificationClient;
 import io.ephemeral.cvmfs.dataplane.server.DataPlane;
 import io.ephemeral.cvmfs.dataplane.server.DataPlaneConfig;
+import io.ephemeral.cvmfs.dataplane.testsupport.CliRunner;
 import io.ephemeral.cvmfs.dataplane.testsupport.LocalS3;
 import io.ephemeral.cvmfs.dataplane.testsupport.RepositoryApi;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
@@ -173,6 +174,30 @@ class ReplicasTest {
     JsonNode info = RepositoryApi.json(api(writer).send("GET", "", null));
     assertEquals("writer", info.path("role").asText());
     assertTrue(info.path("storage").asText().startsWith("s3://replicated/cluster-a/"), info.toString());
+  }
+
+  @Test
+  void theClientPushesAndListsThroughAFollowerByTalkingToTheWriter() throws Exception {
+    Path tree = Files.createDirectories(temp.resolve("tree"));
+    Files.writeString(tree.resolve("built.txt"), "built");
+    String tokenFile = temp.resolve("keys").resolve(FQRN + ".token").toString();
+    awaitWriterUrl();
+    String viaFollower = api(follower).base() + "/" + FQRN;
+    CliRunner.Result pushed = CliRunner.run("push", tree.toString(), "--to", viaFollower + "/pipelines/7", "--token-file",
+        tokenFile, "--progress", "never", "--json");
+    assertEquals(0, pushed.exitCode(), pushed.stderr());
+    assertEquals(List.of("/pipelines/7"), writer.service().publications(FQRN).stream().map(p -> p.path()).toList());
+    CliRunner.Result listed = CliRunner.run("ls", viaFollower, "--token-file", tokenFile);
+    assertEquals(0, listed.exitCode(), listed.stderr());
+    assertTrue(listed.stdout().contains("/pipelines/7"), listed.stdout());
+  }
+
+  /** Waits until the writer's lease names its URL, which it can only once its port is bound. */
+  private void awaitWriterUrl() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (api(follower).send("GET", "", null).statusCode() == 503 && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
   }
 
   @Test
