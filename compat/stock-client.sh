@@ -75,7 +75,7 @@ check() {
 
 cleanup() {
   local m pid
-  for m in "$MNT" "$WORK"/variant-*/mnt; do
+  for m in "$MNT" "$WORK"/variant-*/mnt "$WORK"/variant-*/mnt-tag; do
     if mountpoint -q "$m" 2>/dev/null; then umount "$m" 2>/dev/null || umount -l "$m"; fi
   done
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
@@ -561,6 +561,75 @@ tags() {  # tags PORT
   kill "$pid"
 }
 tags $((PORT + 60))
+
+# ---------------------------------------------------------------------------------------
+# Object storage: a repository kept in an S3 bucket (S3Proxy, a real S3 API server, from the
+# data plane's test dependencies), written by one data plane and followed by a second on the
+# same bucket. The stock client mounts straight from the bucket's HTTP endpoint, as from a
+# cvmfs_server S3 repository, and from the follower; swissknife checks both.
+s3() {  # s3 PORT
+  local port=$1 s3port=$(($1 + 5)) fqrn=s3.example.org dir=$WORK/variant-s3
+  local bucket=http://127.0.0.1:$s3port/compat/cvmfs
+  rm -rf "$dir" && mkdir -p "$dir/tmp" "$dir/mnt" "$dir/keys" "$dir/cache" "$dir/s3" "$dir/follower/keys" \
+      "$dir/follower/cache" "$dir/bucket/keys" "$dir/bucket/cache"
+  log "Object storage ($fqrn in an S3 bucket, written by one data plane and followed by another)"
+  (cd "$REPO_DIR" && ./mvnw -q -pl data-plane dependency:build-classpath -Dmdep.includeScope=test \
+      -Dmdep.outputFile="$dir/s3proxy.classpath" > "$LOGS/s3proxy-classpath.log" 2>&1) \
+      || { check "$fqrn-s3proxy-classpath" false; return; }
+  cat > "$dir/s3proxy.properties" <<PROPERTIES
+s3proxy.endpoint=http://127.0.0.1:$s3port
+s3proxy.authorization=aws-v2-or-v4
+s3proxy.identity=compat-access
+s3proxy.credential=compat-secret
+jclouds.provider=filesystem-nio2
+jclouds.identity=compat-access
+jclouds.credential=compat-secret
+jclouds.filesystem.basedir=$dir/s3
+PROPERTIES
+  java -cp "$(cat "$dir/s3proxy.classpath")" org.gaul.s3proxy.Main --properties "$dir/s3proxy.properties" \
+      > "$LOGS/s3proxy.log" 2>&1 &
+  local s3pid=$! i
+  PIDS+=($s3pid)
+  for i in $(seq 1 60); do curl -s -o /dev/null "http://127.0.0.1:$s3port/" && break; sleep 1; done
+  check "$fqrn-create-bucket" curl -sS -f -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user compat-access:compat-secret \
+      -H 'x-amz-acl: public-read' "http://127.0.0.1:$s3port/compat"
+  export AWS_ACCESS_KEY_ID=compat-access AWS_SECRET_ACCESS_KEY=compat-secret
+  local storage=(--storage s3://compat/cvmfs --s3-endpoint "http://127.0.0.1:$s3port" --s3-path-style --s3-public-read)
+  start_plane "$dir" "$fqrn" "$port" "${storage[@]}"
+  local writer=$PLANE_PID key=$dir/data/keys/$fqrn.pub
+  check "$fqrn-publish" curl -sS -f -T "$WORK/trees/p1.tar" -H "Authorization: Bearer $(cat "$dir/data/keys/$fqrn.token")" \
+      "http://localhost:$port/api/v1/repos/$fqrn/paths/p1?ttl=2h"
+  check "$fqrn-no-local-objects" sh -c "! find '$dir/data/$fqrn/data' -type f 2>/dev/null | grep -q ."
+  check "$fqrn-check-bucket" cvmfs_swissknife check -c -r "$bucket/$fqrn" -k "$key" -N "$fqrn" -t "$dir/tmp"
+  cp "$key" "$dir/bucket/keys/"
+  write_config "$dir/bucket/client.conf" "unused" "$dir/bucket"
+  sed -i "s|^CVMFS_SERVER_URL=.*|CVMFS_SERVER_URL=$bucket/@fqrn@|" "$dir/bucket/client.conf"
+  if check "$fqrn-mount-bucket" cvmfs2 -o "config=$dir/bucket/client.conf,fsname=cvmfs2,allow_other" "$fqrn" "$dir/mnt"; then
+    check "$fqrn-bucket-compare" python3 "$WORK/compare.py" "$WORK/trees/p1" "$dir/mnt/p1"
+    check "$fqrn-bucket-fsck" cvmfs_fsck "$dir/bucket/cache/$fqrn"
+    umount "$dir/mnt"
+  fi
+  # A second data plane on the same bucket, with the same keys and an empty data directory, follows.
+  java -jar "$DATAPLANE_JAR" serve --data "$dir/follower/data" --keys "$dir/data/keys" --repository "$fqrn" \
+      --port $((port + 1)) --notification-port -1 "${storage[@]}" > "$LOGS/dataplane-$fqrn-follower.log" 2>&1 &
+  local follower=$!
+  PIDS+=($follower)
+  for i in $(seq 1 60); do curl -sf "http://localhost:$((port + 1))/healthz" > /dev/null && break; sleep 1; done
+  check "$fqrn-follower-redirects-writes" test "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE \
+      "http://localhost:$((port + 1))/api/v1/repos/$fqrn/paths/p1")" = 307
+  check "$fqrn-check-follower" cvmfs_swissknife check -c -r "http://localhost:$((port + 1))/cvmfs/$fqrn" -k "$key" \
+      -N "$fqrn" -t "$dir/tmp"
+  cp "$key" "$dir/follower/keys/"
+  write_config "$dir/follower/client.conf" "http://localhost:$((port + 1))" "$dir/follower"
+  if check "$fqrn-mount-follower" cvmfs2 -o "config=$dir/follower/client.conf,fsname=cvmfs2,allow_other" "$fqrn" "$dir/mnt"; then
+    check "$fqrn-follower-compare" python3 "$WORK/compare.py" "$WORK/trees/p1" "$dir/mnt/p1"
+    check "$fqrn-follower-fsck" cvmfs_fsck "$dir/follower/cache/$fqrn"
+    umount "$dir/mnt"
+  fi
+  unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+  kill "$follower" "$writer" "$s3pid"
+}
+s3 $((PORT + 70))
 
 echo
 [ ${#FAILED_NAMES[@]} -gt 0 ] && echo "failed: ${FAILED_NAMES[*]}"
