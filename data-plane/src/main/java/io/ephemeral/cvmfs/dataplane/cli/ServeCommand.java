@@ -175,6 +175,6 @@ final class ServeCommand implements Callable<Integer> {
         System.out.println("serving " + dataPlane.publicUrl() + "/cvmfs/" + fqrn
             + " (client configuration at /cvmfs-meta/" + fqrn + ".conf, API at /api/v1/repos/" + fqrn + ")");
       }
-    }, DataPlane::shutdown, DataPlane::takeoverRequested);
+    }, DataPlane::shutdown, DataPlane::restartRequested);
   }
 }

@@ -91,7 +91,7 @@ public final class DataPlane implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private StorageBackend storage;
   private final Map<String, FollowedRepository> followed = new LinkedHashMap<>();
-  private final CompletableFuture<Void> takeover = new CompletableFuture<>();
+  private final CompletableFuture<Void> restart = new CompletableFuture<>();
 
   private DataPlane(DataPlaneConfig config) {
     this.config = config;
@@ -105,13 +105,16 @@ public final class DataPlane implements AutoCloseable {
 
   private DataPlane open() throws IOException {
     storage = config.storage().connect(this::advertisedUrl);
+    if (storage instanceof S3Backend s3) {
+      // Fenced: another process writes a repository this one wrote. Start again, as its follower.
+      s3.whenWriterLost(() -> restart.complete(null));
+    }
     for (String fqrn : config.repositories()) {
       try {
         served.put(fqrn, ServedRepository.open(config, fqrn, pipeline, storage));
       } catch (WriterLeaseHeldException held) {
-        S3Backend s3 = (S3Backend) storage;
-        FollowedRepository follower =
-            FollowedRepository.open(fqrn, config.layout(), s3.follow(config.layout(), fqrn), held.held());
+        FollowedRepository follower = FollowedRepository.open(fqrn, config.layout(),
+            ((S3Backend) storage).follow(config.layout(), fqrn), held.held());
         followed.put(fqrn, follower);
         LOG.info("following {}: {} writes it", fqrn, follower.writer().name());
       }
@@ -135,7 +138,7 @@ public final class DataPlane implements AutoCloseable {
     for (FollowedRepository follower : followed.values()) {
       Runnable announce = () -> announceFollowed(announcer, follower);
       announce.run();
-      follower.start(announce, () -> takeover.complete(null));
+      follower.start(announce, () -> restart.complete(null));
     }
     workers = workers();
     ApiRepositoryInfo info = new ApiRepositoryInfo(service, Clock.systemUTC());
@@ -232,11 +235,11 @@ public final class DataPlane implements AutoCloseable {
   }
 
   /**
-   * Completes when a repository this process follows has lost its writer: the process should then
-   * stop and start again, and so take the repository over.
+   * Completes when this process should stop and start again: a repository it follows has lost its
+   * writer (it takes the repository over), or another process took over one it wrote (it follows).
    */
-  public CompletableFuture<Void> takeoverRequested() {
-    return takeover;
+  public CompletableFuture<Void> restartRequested() {
+    return restart;
   }
 
   /** One part of every repository served, by name, in the configured order. */

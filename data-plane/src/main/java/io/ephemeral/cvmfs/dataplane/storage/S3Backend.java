@@ -16,6 +16,7 @@ public final class S3Backend implements StorageBackend {
   private final Duration leaseTerm;
   private final String name;
   private final Supplier<String> advertisedUrl;
+  private volatile Runnable onWriterLost = () -> { };
 
   private S3Backend(S3Bucket bucket, Duration leaseTerm, Supplier<String> advertisedUrl) {
     this.bucket = bucket;
@@ -45,13 +46,19 @@ public final class S3Backend implements StorageBackend {
    */
   @Override
   public RepositoryStorage open(DataLayout layout, String fqrn) throws IOException {
-    WriterLease lease = WriterLease.acquire(bucket, leaseKey(fqrn), this::holder, leaseTerm, Clock.systemUTC());
+    WriterLease lease = WriterLease.acquire(bucket, leaseKey(fqrn), this::holder, leaseTerm, Clock.systemUTC(),
+        () -> onWriterLost.run());
     try {
       return new S3Storage(bucket, bucket.settings().key(fqrn), stateKey(fqrn), layout.scratch(fqrn), lease);
     } catch (RuntimeException e) {
       lease.close();
       throw e;
     }
+  }
+
+  /** Runs {@code action} when this process finds another one has taken over a repository it wrote. */
+  public void whenWriterLost(Runnable action) {
+    this.onWriterLost = action;
   }
 
   /** Reads {@code fqrn} as another process writes it. */

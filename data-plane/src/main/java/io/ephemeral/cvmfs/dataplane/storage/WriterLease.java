@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,10 +36,13 @@ public final class WriterLease implements AutoCloseable {
   private final Clock clock;
   private final ScheduledExecutorService renewals;
   private volatile String etag;
-  private volatile boolean lost;
+  private final Runnable onLost;
+  private final AtomicBoolean lost = new AtomicBoolean();
 
-  private WriterLease(S3Bucket bucket, String key, Supplier<Holder> holder, Duration term, Clock clock, String etag) {
+  private WriterLease(S3Bucket bucket, String key, Supplier<Holder> holder, Duration term, Clock clock, String etag,
+      Runnable onLost) {
     this.bucket = bucket;
+    this.onLost = onLost;
     this.key = key;
     this.holder = holder;
     this.term = term;
@@ -58,8 +62,8 @@ public final class WriterLease implements AutoCloseable {
    *
    * @throws RepositoryLockedException if another process holds it and it has not lapsed
    */
-  static WriterLease acquire(S3Bucket bucket, String key, Supplier<Holder> holder, Duration term, Clock clock)
-      throws IOException {
+  static WriterLease acquire(S3Bucket bucket, String key, Supplier<Holder> holder, Duration term, Clock clock,
+      Runnable onLost) throws IOException {
     Optional<S3Bucket.Versioned> current = bucket.getVersioned(key);
     S3Bucket.Precondition precondition = S3Bucket.Precondition.ABSENT;
     if (current.isPresent()) {
@@ -74,7 +78,7 @@ public final class WriterLease implements AutoCloseable {
     try {
       String etag = bucket.put(key, bytes(holder.get(), clock.instant().plus(term)), S3Bucket.Exposure.PRIVATE, precondition);
       LOG.info("took the writer lease {} for {}", key, term);
-      return new WriterLease(bucket, key, holder, term, clock, etag);
+      return new WriterLease(bucket, key, holder, term, clock, etag, onLost);
     } catch (S3Bucket.PreconditionFailedException e) {
       throw new RepositoryLockedException("another process took the writer lease s3://" + bucket.settings().bucket()
           + "/" + key + " at the same moment; it is the writer");
@@ -87,9 +91,6 @@ public final class WriterLease implements AutoCloseable {
    * @throws WriterLostException if it was lost
    */
   void check() throws IOException {
-    if (lost) {
-      throw lostException();
-    }
     renew();
   }
 
@@ -97,19 +98,22 @@ public final class WriterLease implements AutoCloseable {
     return holder.get().name();
   }
 
+  /** Another process wrote what this lease guards: it is lost, whatever the lease object says. */
   void markLost() {
-    lost = true;
+    if (lost.compareAndSet(false, true)) {
+      onLost.run();
+    }
   }
 
   private synchronized void renew() throws IOException {
-    if (lost) {
+    if (lost.get()) {
       throw lostException();
     }
     try {
       etag = bucket.put(key, bytes(holder.get(), clock.instant().plus(term)), S3Bucket.Exposure.PRIVATE,
           S3Bucket.Precondition.unchanged(etag));
     } catch (S3Bucket.PreconditionFailedException e) {
-      lost = true;
+      markLost();
       throw lostException();
     }
   }
@@ -135,7 +139,7 @@ public final class WriterLease implements AutoCloseable {
   @Override
   public synchronized void close() {
     renewals.shutdownNow();
-    if (lost) {
+    if (lost.get()) {
       return;
     }
     try {

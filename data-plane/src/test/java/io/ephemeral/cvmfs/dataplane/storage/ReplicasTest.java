@@ -204,11 +204,11 @@ class ReplicasTest {
   void whenTheWriterGoesTheFollowerRestartsIntoTheWriterWithNothingLost() throws Exception {
     assertEquals(201, api(writer).put("before", Tars.tar().file("b.txt", "before").bytes(), "").statusCode());
     long before = revision(api(writer).bytes("/cvmfs/" + FQRN + "/.cvmfspublished"));
-    assertFalse(follower.takeoverRequested().isDone());
+    assertFalse(follower.restartRequested().isDone());
 
     writer.close();
     writer = null;
-    follower.takeoverRequested().get(10, TimeUnit.SECONDS);
+    follower.restartRequested().get(10, TimeUnit.SECONDS);
     follower.close();
     follower = start("follower");
 
@@ -230,7 +230,7 @@ class ReplicasTest {
           "{\"holder\":\"stalled\",\"until\":\"2000-01-01T00:00:00Z\"}".getBytes(StandardCharsets.UTF_8),
           S3Bucket.Exposure.PRIVATE);
     }
-    follower.takeoverRequested().get(10, TimeUnit.SECONDS);
+    follower.restartRequested().get(10, TimeUnit.SECONDS);
     follower.close();
     follower = start("follower");
     assertEquals(201, api(follower).put("second", Tars.tar().file("s.txt", "second").bytes(), "").statusCode());
@@ -240,6 +240,8 @@ class ReplicasTest {
     assertTrue(fenced.statusCode() >= 400, fenced.statusCode() + " " + fenced.body());
     byte[] inBucket = Files.readAllBytes(s3.bucketDirectory("replicated").resolve(bucket.key(FQRN + "/.cvmfspublished")));
     assertArrayEquals(manifest, inBucket, "the old writer changed the manifest in the bucket");
+    // Fenced, it asks to be started again, and so comes back as a follower.
+    writer.restartRequested().get(10, TimeUnit.SECONDS);
   }
 
   @Test
