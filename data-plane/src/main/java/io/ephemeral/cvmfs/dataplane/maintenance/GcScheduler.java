@@ -1,8 +1,8 @@
 package io.ephemeral.cvmfs.dataplane.maintenance;
 
+import io.ephemeral.cvmfs.dataplane.DaemonTimer;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -13,11 +13,7 @@ public final class GcScheduler implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(GcScheduler.class);
 
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread thread = new Thread(r, "garbage-collection");
-    thread.setDaemon(true);
-    return thread;
-  });
+  private final ScheduledExecutorService timer = DaemonTimer.named("garbage-collection");
   private final List<GarbageCollector> collectors;
 
   private GcScheduler(List<GarbageCollector> collectors) {

@@ -1,10 +1,10 @@
 package io.ephemeral.cvmfs.dataplane.maintenance;
 
+import io.ephemeral.cvmfs.dataplane.DaemonTimer;
 import io.ephemeral.cvmfs.dataplane.publish.PublishService;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -15,11 +15,7 @@ public final class Housekeeper implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Housekeeper.class);
 
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread thread = new Thread(r, "housekeeping");
-    thread.setDaemon(true);
-    return thread;
-  });
+  private final ScheduledExecutorService timer = DaemonTimer.named("housekeeping");
   private final PublishService service;
 
   private Housekeeper(PublishService service) {

@@ -1,13 +1,13 @@
 package io.ephemeral.cvmfs.dataplane.maintenance;
 
 import io.ephemeral.cvmfs.common.maintenance.InvalidWhitelistException;
+import io.ephemeral.cvmfs.dataplane.DaemonTimer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -24,11 +24,7 @@ public final class WhitelistWatcher implements AutoCloseable {
 
   private final Path source;
   private final WhitelistInstaller installer;
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread thread = new Thread(r, "whitelist-watcher");
-    thread.setDaemon(true);
-    return thread;
-  });
+  private final ScheduledExecutorService timer = DaemonTimer.named("whitelist-watcher");
   private byte[] lastSeen;
 
   private WhitelistWatcher(Path source, WhitelistInstaller installer) {

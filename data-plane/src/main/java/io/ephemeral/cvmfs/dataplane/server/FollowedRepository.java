@@ -1,5 +1,6 @@
 package io.ephemeral.cvmfs.dataplane.server;
 
+import io.ephemeral.cvmfs.dataplane.DaemonTimer;
 import io.ephemeral.cvmfs.dataplane.repository.AtomicFiles;
 import io.ephemeral.cvmfs.dataplane.repository.DataLayout;
 import io.ephemeral.cvmfs.dataplane.repository.Repository;
@@ -13,7 +14,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -60,11 +60,7 @@ final class FollowedRepository implements AutoCloseable {
     this.storage = storage;
     this.lease = lease;
     this.clock = clock;
-    this.poller = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "follow-" + fqrn);
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.poller = DaemonTimer.named("follow-" + fqrn);
   }
 
   /** Follows {@code fqrn}, whose writer holds {@code lease}; its keys (the public halves at least) must be in place. */

@@ -2,6 +2,7 @@ package io.ephemeral.cvmfs.dataplane.storage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ephemeral.cvmfs.dataplane.DaemonTimer;
 import io.ephemeral.cvmfs.dataplane.repository.RepositoryLockedException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -9,7 +10,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -48,11 +48,7 @@ public final class WriterLease implements AutoCloseable {
     this.term = term;
     this.clock = clock;
     this.etag = etag;
-    this.renewals = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "writer-lease");
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.renewals = DaemonTimer.named("writer-lease");
     long period = Math.max(1, term.toMillis() / 3);
     renewals.scheduleWithFixedDelay(this::renewQuietly, period, period, TimeUnit.MILLISECONDS);
   }
