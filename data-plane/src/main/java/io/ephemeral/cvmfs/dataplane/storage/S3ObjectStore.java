@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Predicate;
@@ -41,6 +42,10 @@ public final class S3ObjectStore implements ObjectStore {
   private final Path scratch;
   private final Map<String, Instant> renewed = new ConcurrentHashMap<>();
   private final ReadWriteLock sweeping = new ReentrantReadWriteLock();
+  // Listing a large bucket takes a request per thousand objects: the total is counted once, then
+  // kept up by what is written here and recounted by each sweep.
+  private final AtomicLong bytesWritten = new AtomicLong();
+  private volatile long bytesCounted = -1;
 
   /**
    * @param root the key of the repository's served tree, {@code <prefix>/<fqrn>}
@@ -63,6 +68,7 @@ public final class S3ObjectStore implements ObjectStore {
       return new StoredObject(encoded.hash(), kind, plainSize, encoded.length(), false);
     }
     bucket.put(key, encoded.bytes(), S3Bucket.Exposure.SERVED_OBJECT, S3Bucket.Precondition.NONE);
+    bytesWritten.addAndGet(encoded.length());
     return new StoredObject(encoded.hash(), kind, plainSize, encoded.length(), true);
   }
 
@@ -76,6 +82,7 @@ public final class S3ObjectStore implements ObjectStore {
         return new StoredObject(encoded.hash(), kind, encoded.plainSize(), encoded.storedSize(), false);
       }
       bucket.putFile(key, compressed, encoded.storedSize(), S3Bucket.Exposure.SERVED_OBJECT);
+      bytesWritten.addAndGet(encoded.storedSize());
       return new StoredObject(encoded.hash(), kind, encoded.plainSize(), encoded.storedSize(), true);
     } finally {
       Files.deleteIfExists(compressed);
@@ -131,11 +138,17 @@ public final class S3ObjectStore implements ObjectStore {
     return count[0] * 256;
   }
 
+  /** Counted by listing once; after that, what was written since, and recounted by every sweep. */
   @Override
   public long storedBytes() throws IOException {
-    long[] bytes = {0};
-    bucket.list(root + "/data/", page -> page.forEach(object -> bytes[0] += object.size()));
-    return bytes[0];
+    if (bytesCounted < 0) {
+      long[] bytes = {0};
+      long written = bytesWritten.get();
+      bucket.list(root + "/data/", page -> page.forEach(object -> bytes[0] += object.size()));
+      bytesWritten.addAndGet(-written);
+      bytesCounted = bytes[0];
+    }
+    return bytesCounted + bytesWritten.get();
   }
 
   /**
@@ -172,7 +185,12 @@ public final class S3ObjectStore implements ObjectStore {
     if (failure[0] != null) {
       throw failure[0];
     }
-    return totals[0].plus(deleteBatch(condemned, fence, dryRun));
+    SweepTotals swept = totals[0].plus(deleteBatch(condemned, fence, dryRun));
+    if (!dryRun) {
+      bytesWritten.set(0);
+      bytesCounted = swept.bytesKept();
+    }
+    return swept;
   }
 
   private SweepTotals deleteBatch(List<S3Object> condemned, Instant fence, boolean dryRun) throws IOException {
