@@ -91,7 +91,8 @@ public final class LocalRepositories implements ServedRepositories {
     }
     if (name.equals(fqrn + ".conf")) {
       String base = requestHostFirst && requestBaseUrl != null ? requestBaseUrl : publicUrl.get();
-      String conf = new ClientConfiguration(fqrn, base, "/etc/cvmfs/keys", base + "/api/v1").render();
+      String conf = new ClientConfiguration(fqrn, ClientConfiguration.stratumZeroUrl(base), "/etc/cvmfs/keys",
+          base + "/api/v1").render();
       return Optional.of(new MetaFile(conf.getBytes(StandardCharsets.US_ASCII), "text/plain; charset=us-ascii"));
     }
     return Optional.empty();

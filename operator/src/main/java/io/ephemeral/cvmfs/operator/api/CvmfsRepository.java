@@ -17,6 +17,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")
 @AdditionalPrinterColumn(name = "Reason", jsonPath = ".status.conditions[?(@.type==\"Ready\")].reason", priority = 1)
 @AdditionalPrinterColumn(name = "URL", jsonPath = ".status.repositoryUrl", priority = 1)
+@AdditionalPrinterColumn(name = "Storage", jsonPath = ".status.storage", priority = 1)
+@AdditionalPrinterColumn(name = "Writer", jsonPath = ".status.writer", priority = 1)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class CvmfsRepository extends CustomResource<CvmfsRepositorySpec, CvmfsRepositoryStatus> implements Namespaced {
 

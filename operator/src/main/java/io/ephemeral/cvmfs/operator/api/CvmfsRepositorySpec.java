@@ -2,7 +2,6 @@ package io.ephemeral.cvmfs.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
-import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -22,14 +21,18 @@ import io.fabric8.kubernetes.api.model.ResourceRequirements;
     message = "chunking is fixed once the repository exists")
 @ValidationRule(value = "!has(oldSelf.manifestTtl) || (has(self.manifestTtl) && self.manifestTtl == oldSelf.manifestTtl)",
     message = "manifestTtl is fixed once the repository exists")
+@ValidationRule(value = "!has(self.replicas) || self.replicas <= 1 || (has(self.storage) && has(self.storage.s3))",
+    message = "replicas above 1 need storage.s3: replicas share the repository through the bucket, while a data"
+        + " volume belongs to one data-plane process")
 public record CvmfsRepositorySpec(
     @JsonPropertyDescription("Fully qualified repository name, e.g. builds.example.org; default: metadata.name."
         + " Fixed once the repository exists.")
     @Pattern(Patterns.FQRN)
     String fqrn,
 
-    @JsonPropertyDescription("Data-plane replicas. One process owns a repository's data, so this is 1.")
-    @Min(1) @Max(1) @Default("1")
+    @JsonPropertyDescription("Data-plane replicas. Above 1 only with storage.s3: one replica holds the writer lease"
+        + " in the bucket, the others serve reads and notifications and redirect writes to it (307).")
+    @Min(1) @Default("1")
     Integer replicas,
 
     @JsonPropertyDescription("Content hash of the repository; fixed once the repository exists.")
@@ -95,6 +98,11 @@ public record CvmfsRepositorySpec(
 
   public CvmfsRepositorySpec withFqrn(String newFqrn) {
     return new CvmfsRepositorySpec(newFqrn, replicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
+        whitelist, maintenance, storage, service, notifications, resources, clientConfigMap);
+  }
+
+  public CvmfsRepositorySpec withReplicas(Integer newReplicas) {
+    return new CvmfsRepositorySpec(fqrn, newReplicas, hashAlgorithm, compression, chunking, manifestTtl, publications,
         whitelist, maintenance, storage, service, notifications, resources, clientConfigMap);
   }
 

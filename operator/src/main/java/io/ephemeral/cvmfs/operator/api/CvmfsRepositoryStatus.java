@@ -7,6 +7,8 @@ import java.util.List;
  * What the operator observed of a repository.
  *
  * @param publicKeyFingerprint SHA-1 fingerprint of the repository certificate, as the whitelist lists it
+ * @param storage where the data plane keeps the repository, as it reports it
+ * @param writer the data-plane process that holds the writer lease, as the data plane reports it
  */
 public record CvmfsRepositoryStatus(
     @JsonPropertyDescription("Current state, one condition per type.")
@@ -17,7 +19,12 @@ public record CvmfsRepositoryStatus(
     String repositoryUrl,
     String notificationUrl,
     String publicKeyFingerprint,
-    String whitelistExpiresAt) {
+    String whitelistExpiresAt,
+    @JsonPropertyDescription("Where the data plane keeps the repository: s3://BUCKET/PREFIX/FQRN or a directory.")
+    String storage,
+    @JsonPropertyDescription("The data-plane process that writes: with several replicas, the holder of the writer"
+        + " lease; the others redirect writes to it.")
+    String writer) {
 
   public CvmfsRepositoryStatus {
     conditions = conditions == null ? List.of() : List.copyOf(conditions);
@@ -28,8 +35,8 @@ public record CvmfsRepositoryStatus(
    * whatever a pass does not set keeps its last value.
    */
   public static Builder carriedOver(CvmfsRepositoryStatus previous) {
-    return new Builder(previous == null ? new CvmfsRepositoryStatus(null, null, null, null, null, null, null, null)
-        : previous);
+    return new Builder(previous == null
+        ? new CvmfsRepositoryStatus(null, null, null, null, null, null, null, null, null, null) : previous);
   }
 
   /** Sets fields one by one; {@link #build()} makes the record. */
@@ -42,6 +49,8 @@ public record CvmfsRepositoryStatus(
     private String notificationUrl;
     private String publicKeyFingerprint;
     private String whitelistExpiresAt;
+    private String storage;
+    private String writer;
 
     private Builder(CvmfsRepositoryStatus from) {
       conditions = from.conditions;
@@ -52,6 +61,8 @@ public record CvmfsRepositoryStatus(
       notificationUrl = from.notificationUrl;
       publicKeyFingerprint = from.publicKeyFingerprint;
       whitelistExpiresAt = from.whitelistExpiresAt;
+      storage = from.storage;
+      writer = from.writer;
     }
 
     public Builder conditions(List<Condition> value) {
@@ -94,9 +105,19 @@ public record CvmfsRepositoryStatus(
       return this;
     }
 
+    public Builder storage(String value) {
+      storage = value;
+      return this;
+    }
+
+    public Builder writer(String value) {
+      writer = value;
+      return this;
+    }
+
     public CvmfsRepositoryStatus build() {
       return new CvmfsRepositoryStatus(conditions, observedGeneration, fqrn, revision, repositoryUrl, notificationUrl,
-          publicKeyFingerprint, whitelistExpiresAt);
+          publicKeyFingerprint, whitelistExpiresAt, storage, writer);
     }
   }
 }

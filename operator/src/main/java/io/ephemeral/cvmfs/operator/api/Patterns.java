@@ -42,6 +42,18 @@ public final class Patterns {
 
   public static final String HTTP_URL = "^https?://.+$";
 
+  /** An S3 bucket name, as S3 allows it for new buckets. */
+  public static final String BUCKET = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$";
+
+  /**
+   * A key prefix in a bucket: names of the characters S3 calls safe, joined by single slashes, as
+   * the data plane takes it (a CEL rule refuses "..", which RE2 cannot say without lookahead).
+   */
+  public static final String KEY_PREFIX = "^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/?$";
+
+  /** Room in S3's 1024-byte keys for the repository's own paths below the prefix. */
+  public static final int MAX_KEY_PREFIX = 512;
+
   /**
    * An image reference, roughly: an optional http:// or https://, then names, an optional tag and
    * an optional digest; the data plane checks it exactly.

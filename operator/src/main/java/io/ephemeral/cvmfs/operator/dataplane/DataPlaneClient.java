@@ -18,6 +18,8 @@ import java.util.Optional;
 public final class DataPlaneClient {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** A follower sends a write to the writer, which may have lost the lease meanwhile; a few hops, no loop. */
+  private static final int MAX_REDIRECTS = 3;
 
   private final HttpClient http;
   private final Duration timeout;
@@ -95,6 +97,28 @@ public final class DataPlaneClient {
     return BodyPublishers.ofString(body.toString());
   }
 
+  /**
+   * Behind the Service a request may reach a follower replica of a repository in a bucket, which
+   * answers a write with 307 (or 308) to the writer's own address. The JDK's client would follow it
+   * without the token, as it must for a host it knows nothing of; here both ends are the
+   * repository's own data plane, so the same method, body and token go there.
+   */
+  private static boolean isRedirect(HttpResponse<String> response) {
+    return (response.statusCode() == 307 || response.statusCode() == 308)
+        && response.headers().firstValue("Location").isPresent();
+  }
+
+  private static HttpRequest redirected(HttpRequest request, HttpResponse<String> response)
+      throws DataPlaneException {
+    String location = response.headers().firstValue("Location").orElseThrow();
+    try {
+      return HttpRequest.newBuilder(request, (name, value) -> true).uri(request.uri().resolve(location)).build();
+    } catch (IllegalArgumentException e) {
+      throw new DataPlaneException(response.statusCode(), "bad_redirect", "the data plane at "
+          + request.uri().getAuthority() + " redirected to " + location + ", which is no http or https URL");
+    }
+  }
+
   /** The answer's body, or empty on 404. */
   private Optional<JsonNode> sendUnlessNotFound(HttpRequest.Builder builder) throws DataPlaneException {
     try {
@@ -112,6 +136,10 @@ public final class DataPlaneClient {
     HttpResponse<String> response;
     try {
       response = http.send(request, BodyHandlers.ofString());
+      for (int hop = 0; hop < MAX_REDIRECTS && isRedirect(response); hop++) {
+        request = redirected(request, response);
+        response = http.send(request, BodyHandlers.ofString());
+      }
     } catch (IOException e) {
       throw new DataPlaneException(0, "unreachable", "the data plane at " + request.uri().getAuthority()
           + " did not answer: " + e);

@@ -37,8 +37,10 @@ public final class ClientConfigMap extends OwnedResource<ConfigMap> {
         .orElseThrow(() -> new IllegalStateException("the keys Secret is not there yet"));
     String publicKey = SecretFiles.readString(keys, SecretFiles.masterPublicKey(fqrn))
         .orElseThrow(() -> new IllegalStateException("the keys Secret has no " + SecretFiles.masterPublicKey(fqrn)));
+    // From a bucket's public URL clients read objects straight from the store; notifications still come
+    // from the relays, since a bucket pushes nothing.
     ClientConfiguration configuration = new ClientConfiguration(fqrn,
-        RepositoryResources.publicUrl(repository, clusterDomain), RepositoryResources.CLIENT_KEYS_DIRECTORY,
+        RepositoryResources.serverUrl(repository, clusterDomain), RepositoryResources.CLIENT_KEYS_DIRECTORY,
         RepositoryResources.notificationUrl(repository, clusterDomain));
     return new ConfigMapBuilder()
         .withMetadata(RepositoryResources.metadata(repository, resourceName(repository), "client-config"))

@@ -5,11 +5,13 @@ import io.ephemeral.cvmfs.common.publish.Ttl;
 import io.ephemeral.cvmfs.operator.OperatorConfig;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
+import io.ephemeral.cvmfs.operator.api.ObjectStorage;
 import io.ephemeral.cvmfs.operator.api.Storage;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodSpecBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -17,6 +19,8 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStrategy;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStrategyBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.nio.charset.StandardCharsets;
@@ -28,9 +32,10 @@ import java.util.List;
 
 /**
  * The data plane serving the repository: keys from the keys Secret mounted read-only, the token
- * from its Secret, data on an emptyDir or the claim. Only spec fields the pod uses enter its
- * template, so editing the maintenance schedule or the Service type leaves it running
- * (a roll would empty an emptyDir); a hash of the pod spec tells the reconciler it changed.
+ * from its Secret, data on an emptyDir or the claim, or in a bucket with an emptyDir as scratch
+ * space. Only spec fields the pod uses enter its template, so editing the maintenance schedule or
+ * the Service type leaves it running (a roll would empty an emptyDir); a hash of the pod spec
+ * tells the reconciler it changed.
  */
 public final class DataPlaneDeployment extends OwnedResource<Deployment> {
 
@@ -65,8 +70,7 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
         .withMetadata(RepositoryResources.metadata(repository, resourceName(repository), "data-plane"))
         .withNewSpec()
         .withReplicas(spec.replicas())
-        // One process owns the repository's data: never two at once, not even during a rollout.
-        .withNewStrategy().withType("Recreate").endStrategy()
+        .withStrategy(strategy(spec.storage()))
         .withNewSelector().withMatchLabels(RepositoryResources.selector(repository)).endSelector()
         .withNewTemplate()
         .withNewMetadata()
@@ -79,8 +83,23 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
         .build();
   }
 
+  /**
+   * On a data volume one process owns the repository's data: never two at once, not even during a
+   * rollout. In a bucket the writer lease keeps a second one a follower, so the new pods come up
+   * before the old go and reads never stop.
+   */
+  private static DeploymentStrategy strategy(Storage storage) {
+    if (storage.s3() == null) {
+      return new DeploymentStrategyBuilder().withType("Recreate").build();
+    }
+    return new DeploymentStrategyBuilder().withType("RollingUpdate").withNewRollingUpdate()
+        .withMaxSurge(new IntOrString(1)).withMaxUnavailable(new IntOrString(0)).endRollingUpdate().build();
+  }
+
   private PodSpec podSpec(CvmfsRepository repository) {
+    ObjectStorage bucket = repository.getSpec().storage().s3();
     return new PodSpecBuilder()
+        .withServiceAccountName(bucket == null ? null : bucket.serviceAccountName())
         .withEnableServiceLinks(false)
         .withAutomountServiceAccountToken(false)
         .withTerminationGracePeriodSeconds(TERMINATION_GRACE_SECONDS)
@@ -136,6 +155,7 @@ public final class DataPlaneDeployment extends OwnedResource<Deployment> {
     if (spec.maintenance().gcGrace() != null) {
       env.add(env("CVMFS_EPHEMERAL_GC_GRACE", Long.toString(Ttl.parse(spec.maintenance().gcGrace()).toSeconds())));
     }
+    env.addAll(ObjectStorageEnvironment.of(repository));
     return env;
   }
 

@@ -1,8 +1,10 @@
 package io.ephemeral.cvmfs.operator.dependents;
 
+import io.ephemeral.cvmfs.common.repository.ClientConfiguration;
 import io.ephemeral.cvmfs.operator.api.Chunking;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
+import io.ephemeral.cvmfs.operator.api.ObjectStorage;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -143,6 +145,23 @@ public final class RepositoryResources {
   public static String publicUrl(CvmfsRepository repository, String clusterDomain) {
     String configured = repository.getSpec().service().publicUrl();
     return configured != null ? stripSlash(configured) : clusterUrl(repository, clusterDomain);
+  }
+
+  /**
+   * What clients are told as {@code CVMFS_SERVER_URL}: the bucket's {@code storage.s3.publicUrl}
+   * when it has one, where the repository lies under its name, else the {@link #publicUrl} of
+   * the data plane, which serves it under {@code /cvmfs/}.
+   */
+  public static String serverUrl(CvmfsRepository repository, String clusterDomain) {
+    ObjectStorage bucket = repository.getSpec().storage().s3();
+    return bucket != null && bucket.publicUrl() != null
+        ? stripSlash(bucket.publicUrl()) + "/" + ClientConfiguration.FQRN_PLACEHOLDER
+        : ClientConfiguration.stratumZeroUrl(publicUrl(repository, clusterDomain));
+  }
+
+  /** Where clients read the repository: {@link #serverUrl} with its name put in, as a client does. */
+  public static String repositoryUrl(CvmfsRepository repository, String clusterDomain) {
+    return serverUrl(repository, clusterDomain).replace(ClientConfiguration.FQRN_PLACEHOLDER, repository.fqrn());
   }
 
   /**

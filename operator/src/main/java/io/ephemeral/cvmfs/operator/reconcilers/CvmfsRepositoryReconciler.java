@@ -6,8 +6,10 @@ import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositoryStatus;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneClient;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneLocator;
+import io.ephemeral.cvmfs.operator.dataplane.RepositoryInfo;
 import io.ephemeral.cvmfs.operator.dependents.ClientConfigMap;
 import io.ephemeral.cvmfs.operator.dependents.DataPlaneDeployment;
+import io.ephemeral.cvmfs.operator.dependents.DataPlaneDisruptionBudget;
 import io.ephemeral.cvmfs.operator.dependents.DataPlaneService;
 import io.ephemeral.cvmfs.operator.dependents.DataVolumeClaim;
 import io.ephemeral.cvmfs.operator.dependents.MaintenanceCronJob;
@@ -72,7 +74,7 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
   public CvmfsRepositoryReconciler(OperatorConfig config, DataPlaneClient dataPlane, DataPlaneLocator locator,
       EventRecorder events, Clock clock) {
     this.config = config;
-    this.observer = new RepositoryObserver(r -> dataPlane.repository(locator.baseUrl(r), r.fqrn()).revision());
+    this.observer = new RepositoryObserver(r -> dataPlane.repository(locator.baseUrl(r), r.fqrn()));
     this.events = events;
     this.clock = clock;
     MasterKeySecret masterKey = managed(new MasterKeySecret());
@@ -88,6 +90,7 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
     var token = managed(new PublishTokenSecret());
     var claim = managed(new DataVolumeClaim());
     var service = managed(new DataPlaneService());
+    var budget = managed(new DataPlaneDisruptionBudget());
     var relays = managed(new NotificationRelayDeployment(config));
     var relayService = managed(new NotificationRelayService());
     var relayBudget = managed(new NotificationRelayDisruptionBudget());
@@ -102,6 +105,7 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
         .addDependentResourceAndConfigure(claim).withReconcilePrecondition(new DataVolumeClaim.Requested())
         .addDependentResourceAndConfigure(deployment).dependsOn(keys, token)
         .addDependentResource(service)
+        .addDependentResourceAndConfigure(budget).withReconcilePrecondition(new DataPlaneDisruptionBudget.Replicated())
         .addDependentResource(relays)
         .addDependentResource(relayService)
         .addDependentResource(relayBudget)
@@ -195,9 +199,9 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
       Optional<ClientConfigTarget.Result> copy, Instant now) {
     CvmfsRepositoryStatus previous = repository.getStatus();
     String fqrn = repository.fqrn();
+    RepositoryInfo served = observation.served();
     // The data plane may be down for a while: the last revision it served is still the latest.
-    Long revision = observation.revision() != null ? observation.revision()
-        : previous == null ? null : previous.revision();
+    Long revision = served != null ? Long.valueOf(served.revision()) : previous == null ? null : previous.revision();
     Conditions conditions = new Conditions(previous == null ? null : previous.conditions(),
         repository.getMetadata().getGeneration(), now);
     set(conditions, KEYS_READY, observation.keys());
@@ -205,12 +209,17 @@ public final class CvmfsRepositoryReconciler implements Reconciler<CvmfsReposito
     set(conditions, DATA_PLANE_READY, observation.dataPlane());
     copy.ifPresent(r -> conditions.set(CLIENT_CONFIG_SYNCED, r.synced(), r.reason(), r.message()));
     set(conditions, READY, observation.readiness(fqrn, revision));
-    return CvmfsRepositoryStatus.carriedOver(previous)
+    CvmfsRepositoryStatus.Builder next = CvmfsRepositoryStatus.carriedOver(previous);
+    if (served != null) {
+      // Like the revision, storage and writer stay as last seen while the data plane does not answer.
+      next.storage(served.storage()).writer(served.writer());
+    }
+    return next
         .conditions(conditions.list())
         .observedGeneration(repository.getMetadata().getGeneration())
         .fqrn(fqrn)
         .revision(revision)
-        .repositoryUrl(RepositoryResources.publicUrl(repository, config.clusterDomain()) + "/cvmfs/" + fqrn)
+        .repositoryUrl(RepositoryResources.repositoryUrl(repository, config.clusterDomain()))
         .notificationUrl(RepositoryResources.notificationUrl(repository, config.clusterDomain()))
         .publicKeyFingerprint(observation.publicKeyFingerprint())
         .whitelistExpiresAt(observation.whitelistExpiresAt())

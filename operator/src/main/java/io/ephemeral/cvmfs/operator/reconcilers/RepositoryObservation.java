@@ -1,5 +1,7 @@
 package io.ephemeral.cvmfs.operator.reconcilers;
 
+import io.ephemeral.cvmfs.operator.dataplane.RepositoryInfo;
+
 /**
  * What one look at a repository's keys and data plane found; nothing here is written anywhere
  * until the reconciler turns it into status.
@@ -9,10 +11,11 @@ package io.ephemeral.cvmfs.operator.reconcilers;
  * @param dataPlane whether a data-plane pod is available and answers
  * @param publicKeyFingerprint the certificate's fingerprint; null when the keys cannot be read
  * @param whitelistExpiresAt when clients stop trusting the whitelist; null when it is not valid
- * @param revision the revision the data plane serves; null when it was not asked or did not answer
+ * @param served what the data plane reports (revision, storage, writer); null when it was not asked or
+ *     did not answer
  */
 record RepositoryObservation(Finding keys, Finding whitelist, Finding dataPlane, String publicKeyFingerprint,
-    String whitelistExpiresAt, Long revision) {
+    String whitelistExpiresAt, RepositoryInfo served) {
 
   /** One aspect: whether it is as it should be, in a condition's reason and message. */
   record Finding(boolean ok, String reason, String message) {

@@ -5,6 +5,7 @@ import io.ephemeral.cvmfs.common.format.Whitelist;
 import io.ephemeral.cvmfs.common.maintenance.InvalidWhitelistException;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneException;
+import io.ephemeral.cvmfs.operator.dataplane.RepositoryInfo;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
 import io.ephemeral.cvmfs.operator.keys.RepositoryKeySet;
 import io.ephemeral.cvmfs.operator.reconcilers.RepositoryObservation.Finding;
@@ -16,20 +17,20 @@ import java.util.Optional;
 
 /**
  * Reads a repository's state: its keys Secret, its whitelist, and its data plane's Deployment
- * and served revision. It changes nothing, so that what it sees can be tested apart from what
+ * and what it serves. It changes nothing, so that what it sees can be tested apart from what
  * the reconciler does about it.
  */
 final class RepositoryObserver {
 
-  /** Asks a repository's data plane which revision it serves. */
+  /** Asks a repository's data plane what it serves: revision, storage, writer. */
   @FunctionalInterface
-  interface ServedRevision {
-    long of(CvmfsRepository repository) throws DataPlaneException;
+  interface ServedRepository {
+    RepositoryInfo of(CvmfsRepository repository) throws DataPlaneException;
   }
 
-  private final ServedRevision served;
+  private final ServedRepository served;
 
-  RepositoryObserver(ServedRevision served) {
+  RepositoryObserver(ServedRepository served) {
     this.served = served;
   }
 
@@ -65,19 +66,21 @@ final class RepositoryObserver {
     }
 
     Finding dataPlane;
-    Long revision = null;
+    RepositoryInfo info = null;
     if (availableReplicas(deployment) < 1) {
       dataPlane = new Finding(false, "Unavailable", "no data-plane pod of " + RepositoryResources.dataPlane(repository)
           + " is available yet");
     } else {
       try {
-        revision = served.of(repository);
-        dataPlane = new Finding(true, "Serving", "serving revision " + revision);
+        info = served.of(repository);
+        dataPlane = new Finding(true, "Serving", "serving revision " + info.revision()
+            + (info.storage() == null ? "" : " from " + info.storage())
+            + (info.writer() == null ? "" : ", written by " + info.writer()));
       } catch (DataPlaneException e) {
         dataPlane = new Finding(false, "Unreachable", e.getMessage());
       }
     }
-    return new RepositoryObservation(keys, whitelist, dataPlane, fingerprint, whitelistExpiresAt, revision);
+    return new RepositoryObservation(keys, whitelist, dataPlane, fingerprint, whitelistExpiresAt, info);
   }
 
   private static int availableReplicas(Optional<Deployment> deployment) {

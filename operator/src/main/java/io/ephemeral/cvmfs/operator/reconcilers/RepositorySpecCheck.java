@@ -3,7 +3,9 @@ package io.ephemeral.cvmfs.operator.reconcilers;
 import io.ephemeral.cvmfs.common.publish.Ttl;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
+import io.ephemeral.cvmfs.operator.api.ObjectStorage;
 import io.ephemeral.cvmfs.operator.api.Patterns;
+import io.ephemeral.cvmfs.operator.api.Storage;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.util.Optional;
@@ -19,6 +21,9 @@ final class RepositorySpecCheck {
   private static final Pattern DURATION = Pattern.compile(Patterns.DURATION);
   private static final Pattern BYTES = Pattern.compile(Patterns.BYTES);
   private static final Pattern CRON = Pattern.compile(Patterns.CRON);
+  private static final Pattern BUCKET = Pattern.compile(Patterns.BUCKET);
+  private static final Pattern KEY_PREFIX = Pattern.compile(Patterns.KEY_PREFIX);
+  private static final Pattern HTTP_URL = Pattern.compile(Patterns.HTTP_URL);
 
   private RepositorySpecCheck() {
   }
@@ -45,8 +50,9 @@ final class RepositorySpecCheck {
       return Optional.of("compression, chunking and manifestTtl are fixed once the repository exists, as the data"
           + " plane keeps them with its data: they are " + optionsOfData + ", not " + options);
     }
-    if (spec.replicas() != 1) {
-      return Optional.of("replicas must be 1: one data-plane process owns the repository's data");
+    Optional<String> storage = storageProblem(spec);
+    if (storage.isPresent()) {
+      return storage;
     }
     for (String duration : new String[] {spec.manifestTtl(), spec.publications().defaultTtl(), spec.publications().maxTtl()}) {
       if (!DURATION.matcher(duration).matches()) {
@@ -68,6 +74,39 @@ final class RepositorySpecCheck {
     }
     if (!CRON.matcher(spec.maintenance().schedule()).matches()) {
       return Optional.of("maintenance.schedule '" + spec.maintenance().schedule() + "' is not a cron schedule");
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<String> storageProblem(CvmfsRepositorySpec spec) {
+    ObjectStorage bucket = spec.storage().s3();
+    if (spec.replicas() < 1) {
+      return Optional.of("replicas must be at least 1");
+    }
+    if (spec.replicas() > 1 && bucket == null) {
+      return Optional.of("replicas above 1 need storage.s3: replicas share the repository through the bucket, while a"
+          + " data volume belongs to one data-plane process");
+    }
+    if (bucket == null) {
+      return Optional.empty();
+    }
+    if (spec.storage().type() != Storage.Type.EMPTY_DIR) {
+      return Optional.of("storage.s3 and type PersistentVolumeClaim exclude each other: with s3 the repository lives"
+          + " in the bucket and the data volume is only scratch space, an emptyDir");
+    }
+    if (bucket.bucket() == null || !BUCKET.matcher(bucket.bucket()).matches()) {
+      return Optional.of("storage.s3.bucket '" + bucket.bucket() + "' is not a bucket name: 3 to 63 lowercase letters,"
+          + " digits, dots and hyphens");
+    }
+    if (bucket.prefix() != null && (!KEY_PREFIX.matcher(bucket.prefix()).matches() || bucket.prefix().contains("..")
+        || bucket.prefix().length() > Patterns.MAX_KEY_PREFIX)) {
+      return Optional.of("storage.s3.prefix '" + bucket.prefix() + "' is not a key prefix: names of letters, digits"
+          + " and !_.*'()- joined by single slashes, without ..");
+    }
+    for (String url : new String[] {bucket.endpoint(), bucket.publicUrl()}) {
+      if (url != null && !HTTP_URL.matcher(url).matches()) {
+        return Optional.of("'" + url + "' is not an http or https URL");
+      }
     }
     return Optional.empty();
   }

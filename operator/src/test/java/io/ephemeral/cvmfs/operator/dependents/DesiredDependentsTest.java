@@ -58,6 +58,7 @@ class DesiredDependentsTest {
     NotificationRelayDeployment relays = new NotificationRelayDeployment(CONFIG);
     NotificationRelayService relayService = new NotificationRelayService();
     NotificationRelayDisruptionBudget budget = new NotificationRelayDisruptionBudget();
+    DataPlaneDisruptionBudget dataPlaneBudget = new DataPlaneDisruptionBudget();
     return List.of(
         new Wanted(dataPlane.resourceName(r), dataPlane.desired(r, null)),
         new Wanted(service.resourceName(r), service.desired(r, null)),
@@ -68,7 +69,8 @@ class DesiredDependentsTest {
         new Wanted(account.resourceName(r), account.desired(r, null)),
         new Wanted(relays.resourceName(r), relays.desired(r, null)),
         new Wanted(relayService.resourceName(r), relayService.desired(r, null)),
-        new Wanted(budget.resourceName(r), budget.desired(r, null)));
+        new Wanted(budget.resourceName(r), budget.desired(r, null)),
+        new Wanted(dataPlaneBudget.resourceName(r), dataPlaneBudget.desired(r, null)));
   }
 
   @ParameterizedTest
@@ -97,6 +99,7 @@ class DesiredDependentsTest {
     Service dataPlaneService = new DataPlaneService().desired(repository, null);
     Service relayService = new NotificationRelayService().desired(repository, null);
     PodDisruptionBudget budget = new NotificationRelayDisruptionBudget().desired(repository, null);
+    PodDisruptionBudget dataPlaneBudget = new DataPlaneDisruptionBudget().desired(repository, null);
 
     Map<String, String> dataPlanePods = dataPlane.getSpec().getTemplate().getMetadata().getLabels();
     Map<String, String> relayPods = relays.getSpec().getTemplate().getMetadata().getLabels();
@@ -105,6 +108,8 @@ class DesiredDependentsTest {
     assertSelects(relays.getSpec().getSelector().getMatchLabels(), relayPods);
     assertSelects(relayService.getSpec().getSelector(), relayPods);
     assertSelects(budget.getSpec().getSelector().getMatchLabels(), relayPods);
+    assertSelects(dataPlaneBudget.getSpec().getSelector().getMatchLabels(), dataPlanePods);
+    assertTrue(!selects(dataPlaneBudget.getSpec().getSelector().getMatchLabels(), relayPods));
     // Neither selects the other's pods: a Service must not send clients to the wrong kind of pod.
     assertTrue(!selects(dataPlaneService.getSpec().getSelector(), relayPods));
     assertTrue(!selects(relayService.getSpec().getSelector(), dataPlanePods));

@@ -38,6 +38,8 @@ final class DeployFiles {
 
   /** Owned kinds are never deleted by the operator: their ownerReferences take them with the owner. */
   private static final List<String> OWNED = List.of("get", "list", "watch", "create", "update", "patch");
+  /** Kinds that come and go with the spec, which the operator deletes when it no longer asks for them. */
+  private static final List<String> CONDITIONAL = List.of("get", "list", "watch", "create", "update", "patch", "delete");
 
   /** The operator's permissions, rule by rule; the chart and config/rbac must grant exactly these. */
   static final List<PolicyRule> OPERATOR_RULES = List.of(
@@ -45,10 +47,10 @@ final class DeployFiles {
       rule(GROUP, List.of("cvmfsrepositories/status", "cvmfspublications/status"), List.of("get", "patch", "update")),
       rule(GROUP, List.of("cvmfsrepositories/finalizers", "cvmfspublications/finalizers"), List.of("update")),
       rule("", List.of("secrets", "configmaps", "services", "serviceaccounts"), OWNED),
-      rule("", List.of("persistentvolumeclaims"), List.of("get", "list", "watch", "create", "update", "patch", "delete")),
+      rule("", List.of("persistentvolumeclaims"), CONDITIONAL),
       rule("apps", List.of("deployments"), OWNED),
       rule("batch", List.of("cronjobs"), OWNED),
-      rule("policy", List.of("poddisruptionbudgets"), OWNED),
+      rule("policy", List.of("poddisruptionbudgets"), CONDITIONAL),
       rule("rbac.authorization.k8s.io", List.of("roles", "rolebindings"), OWNED),
       rule("", List.of("events"), List.of("create")));
 

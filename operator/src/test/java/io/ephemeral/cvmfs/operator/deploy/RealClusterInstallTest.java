@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -117,7 +118,19 @@ class RealClusterInstallTest {
             "chunk sizes must satisfy 32 bytes <= minSize < averageSize < maxSize"),
         Arguments.of(repository("tiny-chunks", "chunking: {minSize: '16', averageSize: 1KiB, maxSize: 2KiB}"),
             "chunk sizes must satisfy"),
-        Arguments.of(repository("bad-replicas", "replicas: 2"), "spec.replicas"),
+        Arguments.of(repository("no-replicas", "replicas: 0"), "spec.replicas"),
+        Arguments.of(repository("replicas-without-bucket", "replicas: 2"),
+            "replicas above 1 need storage.s3: replicas share the repository through the bucket"),
+        Arguments.of(repository("bucket-and-claim", "storage: {type: PersistentVolumeClaim, s3: {bucket: cvmfs}}"),
+            "storage.s3 and type PersistentVolumeClaim exclude each other"),
+        Arguments.of(repository("no-bucket", "storage: {s3: {prefix: ci}}"), "spec.storage.s3.bucket: Required value"),
+        Arguments.of(repository("bad-bucket", "storage: {s3: {bucket: Not_A_Bucket}}"), "spec.storage.s3.bucket"),
+        Arguments.of(repository("prefix-up", "storage: {s3: {bucket: cvmfs, prefix: 'ci/../other'}}"),
+            "prefix must not contain .."),
+        Arguments.of(repository("prefix-gap", "storage: {s3: {bucket: cvmfs, prefix: 'ci//x'}}"),
+            "spec.storage.s3.prefix"),
+        Arguments.of(repository("bad-endpoint", "storage: {s3: {bucket: cvmfs, endpoint: 'minio:9000'}}"),
+            "spec.storage.s3.endpoint"),
         Arguments.of(repository("bad-ttl", "manifestTtl: soon"), "spec.manifestTtl"),
         Arguments.of(publication("dot-dot", "a/../b"), "spec.path"),
         Arguments.of(publication("absolute", "/a"), "spec.path"),
@@ -138,6 +151,31 @@ class RealClusterInstallTest {
         () -> client.resource(object).inNamespace(namespace).create());
     assertEquals(422, refused.getCode(), refused.getMessage());
     assertTrue(refused.getMessage().contains(expected), () -> "expected '" + expected + "' in: " + refused.getMessage());
+  }
+
+  @Test
+  void replicasInABucketAreAccepted() {
+    GenericKubernetesResource object = client.getKubernetesSerialization().unmarshal(repository("shared", """
+        replicas: 3
+          storage:
+            s3:
+              bucket: cvmfs.artifacts
+              prefix: ci/repos/
+              endpoint: http://minio.storage:9000
+              region: eu-west-1
+              pathStyle: true
+              publicRead: true
+              credentialsSecret: bucket-credentials
+              serviceAccountName: cvmfs-s3
+              publicUrl: https://objects.example.org/cvmfs.artifacts/ci/repos"""), GenericKubernetesResource.class);
+    GenericKubernetesResource created = client.resource(object).inNamespace(namespace).create();
+    Map<String, Object> storage = created.get("spec", "storage");
+    assertEquals("EmptyDir", storage.get("type"), "the schema's default");
+    assertEquals(3, ((Number) created.get("spec", "replicas")).intValue());
+
+    // Back to one replica, and on to the data volume: both are edits the schema allows.
+    created.setAdditionalProperty("spec", Map.of("replicas", 1));
+    assertNotNull(client.resource(created).inNamespace(namespace).update().getMetadata().getUid());
   }
 
   @Test

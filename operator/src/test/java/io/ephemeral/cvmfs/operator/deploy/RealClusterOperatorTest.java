@@ -11,6 +11,8 @@ import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.CvmfsPublication;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
+import io.ephemeral.cvmfs.operator.api.ObjectStorage;
+import io.ephemeral.cvmfs.operator.api.Storage;
 import io.ephemeral.cvmfs.operator.dependents.RepositoryResources;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -182,6 +184,54 @@ class RealClusterOperatorTest {
               && admin.resources(CvmfsRepository.class).inNamespace(namespace).list().getItems().isEmpty());
       assertTrue(Duration.ofNanos(System.nanoTime() - started).toSeconds() < 20,
           "deletion waited on an unreachable data plane");
+    } finally {
+      rbac.stream().filter(o -> !"Namespace".equals(o.getKind())).forEach(o -> admin.resource(o).delete());
+    }
+  }
+
+  /**
+   * Replicas of a repository in a bucket get a disruption budget, which the operator deletes when
+   * they drop to one: under the installed ClusterRole, which must let it. Back on a data volume the
+   * Deployment turns from rolling to Recreate, which the API server takes only without the
+   * rollingUpdate settings that server-side apply must drop.
+   */
+  @Test
+  void theDataPlaneBudgetComesAndGoesWithTheReplicas() throws Exception {
+    List<HasMetadata> rbac = rbac("chart");
+    KitCluster.apply(admin, rbac);
+    ServiceAccount account = (ServiceAccount) rbac.stream().filter(o -> o instanceof ServiceAccount).findFirst()
+        .orElseThrow();
+    try (KubernetesClient asOperator = KitCluster.as(admin, account.getMetadata().getNamespace(),
+        account.getMetadata().getName());
+        CvmfsOperator operator = CvmfsOperator.start(asOperator, config(), r -> URI.create("http://127.0.0.1:1"),
+            Clock.systemUTC(), o -> o.withCloseClientOnStop(false))) {
+      CvmfsRepository repository = new CvmfsRepository();
+      repository.setMetadata(new ObjectMetaBuilder().withName("replicated.example.org").withNamespace(namespace)
+          .build());
+      repository.setSpec(CvmfsRepositorySpec.defaults().withReplicas(2).withStorage(new Storage(null, null, null,
+          new ObjectStorage("cvmfs", "ci", "http://minio.storage:9000", null, true, false, "bucket-credentials", null,
+              null))));
+      CvmfsRepository created = admin.resource(repository).create();
+      var budget = admin.policy().v1().podDisruptionBudget().inNamespace(namespace)
+          .withName(RepositoryResources.dataPlane(created));
+      var deployment = admin.apps().deployments().inNamespace(namespace).withName(RepositoryResources.dataPlane(created));
+      KitCluster.await("the data plane and its budget", WAIT, () -> deployment.get() != null && budget.get() != null);
+      Deployment dataPlane = deployment.get();
+      assertEquals(2, dataPlane.getSpec().getReplicas());
+      assertEquals("RollingUpdate", dataPlane.getSpec().getStrategy().getType());
+      assertEquals(dataPlane.getSpec().getSelector().getMatchLabels(), budget.get().getSpec().getSelector()
+          .getMatchLabels());
+
+      admin.resources(CvmfsRepository.class).inNamespace(namespace).withName("replicated.example.org")
+          .edit(r -> {
+            r.setSpec(r.getSpec().withReplicas(1).withStorage(Storage.DEFAULT));
+            return r;
+          });
+      KitCluster.await("the budget deleted with the second replica", WAIT, () -> budget.get() == null);
+      KitCluster.await("the data plane recreated rather than rolled", WAIT,
+          () -> "Recreate".equals(deployment.get().getSpec().getStrategy().getType()));
+      assertEquals(1, deployment.get().getSpec().getReplicas());
+      admin.resource(created).delete();
     } finally {
       rbac.stream().filter(o -> !"Namespace".equals(o.getKind())).forEach(o -> admin.resource(o).delete());
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpServer;
 import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.common.format.Whitelist;
 import io.ephemeral.cvmfs.dataplane.maintenance.MaintenanceSettings;
@@ -22,6 +23,8 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,6 +39,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -161,6 +165,36 @@ class RepositoryMaintenanceTest {
     Files.write(keysDir.resolve(SecretFiles.whitelist(FQRN)), whitelist);
     MockCluster.await("the data plane to serve the Secret's whitelist", Duration.ofSeconds(10),
         () -> Arrays.equals(whitelist, servedOrNull()));
+  }
+
+  /**
+   * With several replicas the CronJob's calls through the Service may reach a follower, which
+   * answers 307 to the writer's own address: the token, method and body must go there too.
+   */
+  @Test
+  void aFollowersRedirectToTheWriterIsFollowedWithTheTokenAndTheBody() throws Exception {
+    HttpServer follower = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    List<String> redirected = new CopyOnWriteArrayList<>();
+    follower.createContext("/", exchange -> {
+      redirected.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath());
+      // Another authority than the one called, as a pod's address is beside the Service's name.
+      exchange.getResponseHeaders().add("Location", "http://localhost:" + dataPlane.port() + exchange.getRequestURI());
+      exchange.sendResponseHeaders(307, -1);
+      exchange.close();
+    });
+    follower.start();
+    try {
+      RepositoryMaintenance.Result result = maintenance().run(request(
+          URI.create("http://127.0.0.1:" + follower.getAddress().getPort()), masterKeyFile(master)));
+
+      assertTrue(result.succeeded(), result.errors().toString());
+      assertEquals(List.of("PUT /api/v1/repos/" + FQRN + "/whitelist", "POST /api/v1/repos/" + FQRN + "/gc"),
+          redirected);
+      assertArrayEquals(SecretFiles.read(secret(), SecretFiles.whitelist(FQRN)).orElseThrow(), served());
+      assertTrue(result.gc().has("objectsKept"), result.gc().toString());
+    } finally {
+      follower.stop(0);
+    }
   }
 
   /** The whitelist as a client checks it, against the keys the repository was made with. */

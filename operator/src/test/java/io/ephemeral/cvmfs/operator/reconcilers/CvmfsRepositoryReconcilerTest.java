@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpServer;
 import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.common.format.Pem;
 import io.ephemeral.cvmfs.common.maintenance.WhitelistSigner;
@@ -19,6 +20,7 @@ import io.ephemeral.cvmfs.operator.api.Condition;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
 import io.ephemeral.cvmfs.operator.api.MaintenanceSchedule;
+import io.ephemeral.cvmfs.operator.api.ObjectStorage;
 import io.ephemeral.cvmfs.operator.api.PublicationLimits;
 import io.ephemeral.cvmfs.operator.api.Storage;
 import io.ephemeral.cvmfs.operator.api.WhitelistSettings;
@@ -34,12 +36,15 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -249,13 +254,118 @@ class CvmfsRepositoryReconcilerTest {
   @Test
   void aClaimIsMadeWhenTheSpecAsksForOne() throws Exception {
     create("kept", CvmfsRepositorySpec.defaults().withFqrn("kept.example.org")
-        .withStorage(new Storage(Storage.Type.PERSISTENT_VOLUME_CLAIM, "20Gi", "fast")));
+        .withStorage(new Storage(Storage.Type.PERSISTENT_VOLUME_CLAIM, "20Gi", "fast", null)));
     var claim = await(io.fabric8.kubernetes.api.model.PersistentVolumeClaim.class, "kept-data");
     assertEquals("20Gi", claim.getSpec().getResources().getRequests().get("storage").toString());
     assertEquals("fast", claim.getSpec().getStorageClassName());
     Deployment deployment = await(Deployment.class, "kept-data-plane");
     assertEquals("kept-data", deployment.getSpec().getTemplate().getSpec().getVolumes().stream()
         .filter(v -> v.getName().equals("data")).findFirst().orElseThrow().getPersistentVolumeClaim().getClaimName());
+  }
+
+  private static final ObjectStorage BUCKET = new ObjectStorage("cvmfs-bucket", "ci/repos", "http://minio.storage:9000",
+      "eu-west-1", true, true, "bucket-credentials", "cvmfs-s3", "https://objects.example.org/cvmfs-bucket/ci/repos/");
+
+  @Test
+  void aRepositoryInABucketRunsItsReplicasOnTheBucketWithABudget() throws Exception {
+    String fqrn = "shared.example.org";
+    create("shared", CvmfsRepositorySpec.defaults().withFqrn(fqrn).withReplicas(3)
+        .withStorage(new Storage(null, null, null, BUCKET)));
+
+    Deployment deployment = await(Deployment.class, "shared-data-plane");
+    assertEquals(3, deployment.getSpec().getReplicas());
+    // The lease keeps a second writer out, so pods roll one by one and reads never stop.
+    assertEquals("RollingUpdate", deployment.getSpec().getStrategy().getType());
+    assertEquals(0, deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal());
+    var pod = deployment.getSpec().getTemplate().getSpec();
+    assertEquals("cvmfs-s3", pod.getServiceAccountName());
+    assertNotNull(pod.getVolumes().stream().filter(v -> v.getName().equals("data")).findFirst().orElseThrow()
+        .getEmptyDir(), "the data directory is scratch space");
+    List<EnvVar> env = pod.getContainers().get(0).getEnv();
+    Map<String, EnvVar> byName = env.stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
+    assertEquals("s3://cvmfs-bucket/ci/repos", byName.get("CVMFS_EPHEMERAL_STORAGE").getValue());
+    assertEquals("http://minio.storage:9000", byName.get("CVMFS_EPHEMERAL_S3_ENDPOINT").getValue());
+    assertEquals("eu-west-1", byName.get("CVMFS_EPHEMERAL_S3_REGION").getValue());
+    assertEquals("true", byName.get("CVMFS_EPHEMERAL_S3_PATH_STYLE").getValue());
+    assertEquals("true", byName.get("CVMFS_EPHEMERAL_S3_PUBLIC_READ").getValue());
+    for (String key : List.of("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")) {
+      var ref = byName.get(key).getValueFrom().getSecretKeyRef();
+      assertEquals("bucket-credentials", ref.getName(), key);
+      assertEquals(key, ref.getKey());
+    }
+    assertEquals("status.podIP", byName.get("POD_IP").getValueFrom().getFieldRef().getFieldPath());
+    assertEquals("http://$(POD_IP):8080", byName.get("CVMFS_EPHEMERAL_ADVERTISE_URL").getValue());
+    assertTrue(env.indexOf(byName.get("POD_IP")) < env.indexOf(byName.get("CVMFS_EPHEMERAL_ADVERTISE_URL")),
+        "Kubernetes expands $(POD_IP) only from a variable defined before");
+
+    PodDisruptionBudget budget = await(PodDisruptionBudget.class, "shared-data-plane");
+    assertEquals(1, budget.getSpec().getMinAvailable().getIntVal());
+    assertEquals(deployment.getSpec().getSelector().getMatchLabels(), budget.getSpec().getSelector().getMatchLabels());
+
+    // Clients read the bucket; notifications still come from the relays.
+    String conf = await(ConfigMap.class, "shared-client-config").getData().get(fqrn + ".conf");
+    assertTrue(conf.contains("CVMFS_SERVER_URL=\"https://objects.example.org/cvmfs-bucket/ci/repos/@fqrn@\"\n"), conf);
+    assertTrue(conf.contains("CVMFS_NOTIFICATION_SERVER=http://shared-notify.ci.svc.cluster.local:4929/api/v1\n"), conf);
+    assertEquals("https://objects.example.org/cvmfs-bucket/ci/repos/" + fqrn,
+        awaitStatus("shared", s -> s.repositoryUrl() != null).getStatus().repositoryUrl());
+
+    editSpec("shared", spec -> spec.withReplicas(1));
+    MockCluster.await("one replica", WAIT, () -> client.apps().deployments().inNamespace(NS)
+        .withName("shared-data-plane").get().getSpec().getReplicas() == 1);
+    MockCluster.await("the budget to go with the second replica", WAIT,
+        () -> client.policy().v1().podDisruptionBudget().inNamespace(NS).withName("shared-data-plane").get() == null);
+  }
+
+  @Test
+  void replicasNeedABucketAndABucketNeedsNoClaim() throws Exception {
+    create("crowded", CvmfsRepositorySpec.defaults().withFqrn("crowded.example.org").withReplicas(2));
+    Condition ready = condition(awaitStatus("crowded", s -> !s.conditions().isEmpty()), "Ready");
+    assertEquals("InvalidSpec", ready.reason());
+    assertTrue(ready.message().startsWith("replicas above 1 need storage.s3"), ready.message());
+
+    create("claimed", CvmfsRepositorySpec.defaults().withFqrn("claimed.example.org")
+        .withStorage(new Storage(Storage.Type.PERSISTENT_VOLUME_CLAIM, null, null, BUCKET)));
+    ready = condition(awaitStatus("claimed", s -> !s.conditions().isEmpty()), "Ready");
+    assertEquals("InvalidSpec", ready.reason());
+    assertTrue(ready.message().startsWith("storage.s3 and type PersistentVolumeClaim exclude each other"),
+        ready.message());
+    assertTrue(client.apps().deployments().inNamespace(NS).list().getItems().isEmpty());
+    assertTrue(client.persistentVolumeClaims().inNamespace(NS).list().getItems().isEmpty());
+  }
+
+  @Test
+  void theStatusShowsTheStorageAndTheWriterTheDataPlaneReports() throws Exception {
+    String fqrn = "reported.example.org";
+    HttpServer dataPlane = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    dataPlane.createContext("/api/v1/repos/" + fqrn, exchange -> {
+      byte[] body = ("{\"fqrn\":\"" + fqrn + "\",\"revision\":12,\"publications\":0,\"storage\":\"s3://cvmfs-bucket/ci/"
+          + fqrn + "\",\"role\":\"follower\",\"writer\":\"reported-data-plane-6c9f7-abcde.1\"}")
+          .getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    dataPlane.start();
+    operator.close();
+    operator = MockCluster.startOperator(client, OperatorConfig.local(),
+        r -> URI.create("http://127.0.0.1:" + dataPlane.getAddress().getPort()));
+    try {
+      create("reported", CvmfsRepositorySpec.defaults().withFqrn(fqrn).withReplicas(2)
+          .withStorage(new Storage(null, null, null, BUCKET)));
+      Deployment deployment = await(Deployment.class, "reported-data-plane");
+      // The mock API server runs no pods; report the data plane's Deployment as available.
+      deployment.setStatus(new DeploymentStatusBuilder().withAvailableReplicas(2).withReplicas(2).build());
+      client.resource(deployment).updateStatus();
+
+      CvmfsRepository observed = awaitStatus("reported", s -> s.writer() != null);
+      assertEquals("s3://cvmfs-bucket/ci/" + fqrn, observed.getStatus().storage());
+      assertEquals("reported-data-plane-6c9f7-abcde.1", observed.getStatus().writer());
+      assertEquals(12L, observed.getStatus().revision());
+      assertEquals(Condition.Status.True, condition(observed, "DataPlaneReady").status());
+    } finally {
+      dataPlane.stop(0);
+    }
   }
 
   @Test

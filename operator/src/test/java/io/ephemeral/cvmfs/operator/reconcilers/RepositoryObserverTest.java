@@ -8,6 +8,7 @@ import io.ephemeral.cvmfs.common.format.HashAlgorithm;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepository;
 import io.ephemeral.cvmfs.operator.api.CvmfsRepositorySpec;
 import io.ephemeral.cvmfs.operator.dataplane.DataPlaneException;
+import io.ephemeral.cvmfs.operator.dataplane.RepositoryInfo;
 import io.ephemeral.cvmfs.operator.keys.MasterKey;
 import io.ephemeral.cvmfs.operator.keys.RepositoryKeySet;
 import io.ephemeral.cvmfs.operator.keys.SecretFiles;
@@ -22,6 +23,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -50,11 +52,12 @@ class RepositoryObserverTest {
         .withNewStatus().withAvailableReplicas(replicas).endStatus().build();
   }
 
-  private static final RepositoryObserver.ServedRevision SERVES_7 = r -> 7L;
-  private static final RepositoryObserver.ServedRevision DOWN = r -> {
+  private static final RepositoryObserver.ServedRepository SERVES_7 = r -> new RepositoryInfo(FQRN, 7, 0, null, null,
+      null);
+  private static final RepositoryObserver.ServedRepository DOWN = r -> {
     throw new DataPlaneException(0, "unreachable", "the data plane did not answer");
   };
-  private static final RepositoryObserver.ServedRevision NEVER_ASKED = r -> {
+  private static final RepositoryObserver.ServedRepository NEVER_ASKED = r -> {
     throw new AssertionError("the data plane was asked without an available pod");
   };
 
@@ -83,7 +86,7 @@ class RepositoryObserverTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("observations")
-  void observes(String name, Secret keys, Deployment deployment, RepositoryObserver.ServedRevision served, Instant now,
+  void observes(String name, Secret keys, Deployment deployment, RepositoryObserver.ServedRepository served, Instant now,
       String keysReason, String whitelistReason, String dataPlaneReason, Long revision, String readyReason) {
     CvmfsRepository repository = new CvmfsRepository();
     repository.setMetadata(new ObjectMetaBuilder().withName("observed").withNamespace("ns").build());
@@ -97,7 +100,7 @@ class RepositoryObserverTest {
     assertEquals(whitelistReason, observation.whitelist().reason());
     assertEquals(whitelistReason.equals("Valid"), observation.whitelist().ok());
     assertEquals(dataPlaneReason, observation.dataPlane().reason());
-    assertEquals(revision, observation.revision());
+    assertEquals(revision, observation.served() == null ? null : observation.served().revision());
     if (keysReason.equals("Present")) {
       assertNotNull(observation.publicKeyFingerprint());
     } else {
@@ -108,5 +111,20 @@ class RepositoryObserverTest {
     assertEquals(readyReason, ready.reason());
     assertEquals(readyReason.equals("Serving"), ready.ok());
     assertEquals(ready.ok(), observation.ready());
+  }
+
+  @Test
+  void theConditionSaysWhereTheRepositoryLivesAndWhoWrites() {
+    CvmfsRepository repository = new CvmfsRepository();
+    repository.setMetadata(new ObjectMetaBuilder().withName("observed").withNamespace("ns").build());
+    repository.setSpec(CvmfsRepositorySpec.defaults().withFqrn(FQRN));
+    RepositoryInfo info = new RepositoryInfo(FQRN, 9, 2, null, "s3://bucket/ci/" + FQRN, "observed-data-plane-5d8f-x");
+
+    RepositoryObservation observation = new RepositoryObserver(r -> info)
+        .observe(repository, Optional.of(KEYS), Optional.of(available(2)), SIGNED.plus(Duration.ofDays(1)));
+
+    assertEquals(info, observation.served());
+    assertEquals("serving revision 9 from s3://bucket/ci/" + FQRN + ", written by observed-data-plane-5d8f-x",
+        observation.dataPlane().message());
   }
 }

@@ -28,7 +28,7 @@ class StatusRecorderTest {
   private static final List<Condition> CONDITIONS = List.of(new Condition("Ready", Condition.Status.True, 2L,
       "2026-01-01T00:00:00Z", "Serving", "served"));
   private static final CvmfsRepositoryStatus REPOSITORY = new CvmfsRepositoryStatus(CONDITIONS, 2L, "a.example.org",
-      9L, "http://a/cvmfs/a.example.org", "http://a-notify:4929/api/v1", "AA:BB", "2026-02-01T00:00:00Z");
+      9L, "http://a/cvmfs/a.example.org", "http://a-notify:4929/api/v1", "AA:BB", "2026-02-01T00:00:00Z", "s3://b/p/a.example.org", "a-7d9f-x");
   private static final CvmfsPublicationStatus PUBLICATION = new CvmfsPublicationStatus(Phase.Published, 4L,
       "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", 2L, 11L, "published in revision 4", null, CONDITIONS, 3L);
 
@@ -36,21 +36,21 @@ class StatusRecorderTest {
     return Stream.of(
         // case, previous, change, expected
         Arguments.of("nothing to carry", null, (UnaryOperator<CvmfsRepositoryStatus.Builder>) b -> b,
-            new CvmfsRepositoryStatus(null, null, null, null, null, null, null, null)),
+            new CvmfsRepositoryStatus(null, null, null, null, null, null, null, null, null, null)),
         Arguments.of("everything carried", REPOSITORY, (UnaryOperator<CvmfsRepositoryStatus.Builder>) b -> b,
             REPOSITORY),
         Arguments.of("one field changed", REPOSITORY,
-            (UnaryOperator<CvmfsRepositoryStatus.Builder>) b -> b.revision(10L),
+            (UnaryOperator<CvmfsRepositoryStatus.Builder>) b -> b.revision(10L).writer("a-5c4b-y"),
             new CvmfsRepositoryStatus(CONDITIONS, 2L, "a.example.org", 10L, "http://a/cvmfs/a.example.org",
-                "http://a-notify:4929/api/v1", "AA:BB", "2026-02-01T00:00:00Z")),
+                "http://a-notify:4929/api/v1", "AA:BB", "2026-02-01T00:00:00Z", "s3://b/p/a.example.org", "a-5c4b-y")),
         Arguments.of("fields cleared", REPOSITORY,
             (UnaryOperator<CvmfsRepositoryStatus.Builder>) b -> b.repositoryUrl(null).notificationUrl(null)
                 .conditions(null),
             new CvmfsRepositoryStatus(List.of(), 2L, "a.example.org", 9L, null, null, "AA:BB",
-                "2026-02-01T00:00:00Z")),
+                "2026-02-01T00:00:00Z", "s3://b/p/a.example.org", "a-7d9f-x")),
         Arguments.of("set on nothing", null,
             (UnaryOperator<CvmfsRepositoryStatus.Builder>) b -> b.fqrn("b.example.org").observedGeneration(1L),
-            new CvmfsRepositoryStatus(null, 1L, "b.example.org", null, null, null, null, null)));
+            new CvmfsRepositoryStatus(null, 1L, "b.example.org", null, null, null, null, null, null, null)));
   }
 
   @ParameterizedTest(name = "{0}")
