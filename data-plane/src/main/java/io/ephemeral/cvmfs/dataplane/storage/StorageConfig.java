@@ -27,6 +27,23 @@ public record StorageConfig(S3Settings s3, Duration leaseTerm, String advertiseU
     if (leaseTerm == null || leaseTerm.toMillis() < 300) {
       throw new IllegalArgumentException("the writer lease term must be at least 300 ms");
     }
+    advertiseUrl = advertiseUrl == null || advertiseUrl.isBlank() ? null : bracketed(advertiseUrl.strip());
+  }
+
+  /**
+   * {@code http://fd00::5:8080} as {@code http://[fd00::5]:8080}: a URL made from a pod's IPv6
+   * address ({@code http://$(POD_IP):8080}) has the port after the last colon.
+   */
+  static String bracketed(String url) {
+    int start = url.indexOf("://") + 3;
+    int end = url.indexOf('/', start);
+    String authority = url.substring(start, end < 0 ? url.length() : end);
+    int port = authority.lastIndexOf(':');
+    if (authority.startsWith("[") || port < 0 || authority.indexOf(':') == port) {
+      return url;
+    }
+    return url.substring(0, start) + "[" + authority.substring(0, port) + "]" + authority.substring(port)
+        + (end < 0 ? "" : url.substring(end));
   }
 
   public static StorageConfig s3(S3Settings settings) {
