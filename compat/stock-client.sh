@@ -573,7 +573,7 @@ s3() {  # s3 PORT
   rm -rf "$dir" && mkdir -p "$dir/tmp" "$dir/mnt" "$dir/keys" "$dir/cache" "$dir/s3" "$dir/follower/keys" \
       "$dir/follower/cache" "$dir/bucket/keys" "$dir/bucket/cache"
   log "Object storage ($fqrn in an S3 bucket, written by one data plane and followed by another)"
-  (cd "$REPO_DIR" && ./mvnw -q -pl data-plane dependency:build-classpath -Dmdep.includeScope=test \
+  (cd "$REPO_DIR" && ./mvnw -q -pl data-plane -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
       -Dmdep.outputFile="$dir/s3proxy.classpath" > "$LOGS/s3proxy-classpath.log" 2>&1) \
       || { check "$fqrn-s3proxy-classpath" false; return; }
   cat > "$dir/s3proxy.properties" <<PROPERTIES
