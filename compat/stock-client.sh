@@ -591,7 +591,9 @@ PROPERTIES
   local s3pid=$! i
   PIDS+=($s3pid)
   for i in $(seq 1 60); do curl -s -o /dev/null "http://127.0.0.1:$s3port/" && break; sleep 1; done
+  # curl signs, but leaves the payload digest header to the caller: that of no body.
   check "$fqrn-create-bucket" curl -sS -f -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user compat-access:compat-secret \
+      -H 'x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' \
       -H 'x-amz-acl: public-read' "http://127.0.0.1:$s3port/compat"
   export AWS_ACCESS_KEY_ID=compat-access AWS_SECRET_ACCESS_KEY=compat-secret
   local storage=(--storage s3://compat/cvmfs --s3-endpoint "http://127.0.0.1:$s3port" --s3-path-style --s3-public-read)
