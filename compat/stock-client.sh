@@ -586,8 +586,12 @@ jclouds.identity=compat-access
 jclouds.credential=compat-secret
 jclouds.filesystem.basedir=$dir/s3
 PROPERTIES
-  java -cp "$(cat "$dir/s3proxy.classpath")" org.gaul.s3proxy.Main --properties "$dir/s3proxy.properties" \
-      > "$LOGS/s3proxy.log" 2>&1 &
+  # Logback without a configuration logs everything at DEBUG.
+  printf '%s\n' '<configuration><appender name="out" class="ch.qos.logback.core.ConsoleAppender">' \
+      '<encoder><pattern>%d %level %logger - %msg%n</pattern></encoder></appender>' \
+      '<root level="INFO"><appender-ref ref="out"/></root></configuration>' > "$dir/s3proxy-logback.xml"
+  java -Dlogback.configurationFile="$dir/s3proxy-logback.xml" -cp "$(cat "$dir/s3proxy.classpath")" \
+      org.gaul.s3proxy.Main --properties "$dir/s3proxy.properties" > "$LOGS/s3proxy.log" 2>&1 &
   local s3pid=$! i
   PIDS+=($s3pid)
   for i in $(seq 1 60); do curl -s -o /dev/null "http://127.0.0.1:$s3port/" && break; sleep 1; done

@@ -7,9 +7,9 @@ import static io.netty.handler.codec.http.HttpResponseStatus.REQUESTED_RANGE_NOT
 import static io.netty.handler.codec.http.HttpVersion.HTTP_1_1;
 
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -226,9 +226,11 @@ public final class RepositoryContentHandler extends RouteHandler {
         throw new IOException("object shorter than its size");
       }
       left -= block.length;
-      ChannelFuture written = ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(block)));
-      // Routes run off the event loop, so waiting here holds back only this response.
-      if (!ctx.channel().isWritable() && !written.awaitUninterruptibly().isSuccess()) {
+      // One block in flight at a time, so memory stays bounded whatever the client's pace. The
+      // promise is the event loop's: one of this handler's executor would complete on this thread.
+      ChannelPromise written = ctx.channel().newPromise();
+      ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(block)), written);
+      if (!written.awaitUninterruptibly().isSuccess()) {
         throw new IOException("the client went away");
       }
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.ephemeral.cvmfs.common.format.Pem;
 import io.ephemeral.cvmfs.common.format.SignedDocument;
 import io.ephemeral.cvmfs.dataplane.format.Manifest;
 import io.ephemeral.cvmfs.dataplane.notify.ActivityMessage;
@@ -17,6 +18,9 @@ import io.ephemeral.cvmfs.dataplane.testsupport.CliRunner;
 import io.ephemeral.cvmfs.dataplane.testsupport.LocalS3;
 import io.ephemeral.cvmfs.dataplane.testsupport.RepositoryApi;
 import io.ephemeral.cvmfs.dataplane.testsupport.Tars;
+import io.ephemeral.cvmfs.dataplane.verify.RemoteRepository;
+import io.ephemeral.cvmfs.dataplane.verify.RepositoryVerifier;
+import io.ephemeral.cvmfs.dataplane.verify.VerificationResult;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -26,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -127,6 +132,26 @@ class ReplicasTest {
       subscriber.close();
       listening.interrupt();
       listening.join(5000);
+    }
+  }
+
+  @Test
+  void theFollowerStreamsObjectsTooLargeToCacheWhole() throws Exception {
+    byte[] large = new byte[5 * 1024 * 1024 + 17];
+    new Random(5).nextBytes(large);
+    assertEquals(201, api(writer).put("large", Tars.tar().file("large.bin", large, 0644).bytes(), "").statusCode());
+    awaitRevision(follower, revision(api(writer).bytes("/cvmfs/" + FQRN + "/.cvmfspublished")));
+    VerificationResult verified = new RepositoryVerifier(new RemoteRepository(api(follower).served()),
+        List.of(Pem.readPublicKey(Files.readString(temp.resolve("keys").resolve(FQRN + ".pub"))))).verify();
+    assertTrue(verified.entries().stream().anyMatch(entry -> entry.path().equals("/large/large.bin")
+        && entry.size() == large.length), verified.summary());
+  }
+
+  private void awaitRevision(DataPlane dataPlane, long revision) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (revision(api(dataPlane).bytes("/cvmfs/" + FQRN + "/.cvmfspublished")) < revision
+        && System.nanoTime() < deadline) {
+      Thread.sleep(50);
     }
   }
 
