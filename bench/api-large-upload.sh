@@ -64,28 +64,13 @@ sync
 
 # --- Server ---------------------------------------------------------------------------------
 TOKEN=$(random_token)
-# The token goes to curl through a header file, not the command line.
-printf 'Authorization: Bearer %s\n' "$TOKEN" > "$WORK/auth.header"
-chmod 600 "$WORK/auth.header"
+write_auth_header "$TOKEN"
 API=http://$HOST:$PORT/api/v1/repos/$FQRN/paths
-
-# put FILE PATH FORMAT -> prints "seconds json"; fails unless the answer is 201.
-# `-H Expect:` stops curl from sending "Expect: 100-continue" and then waiting a second for
-# an interim answer before it sends the body.
-put() {
-  local out code secs
-  out=$(timeout "$STEP_TIMEOUT" curl -sS -T "$1" -H @"$WORK/auth.header" -H 'Expect:' \
-    -o "$WORK/response.json" -w '%{http_code} %{time_total}' --max-time "$STEP_TIMEOUT" \
-    "$API/$2?format=$3&ttl=2h") || die "curl failed uploading $1 to /$2"
-  read -r code secs <<< "$out"
-  [[ $code == 201 ]] || die "PUT /$2 answered $code: $(head -c 500 "$WORK/response.json")"
-  echo "$secs $(tr -d '\n' < "$WORK/response.json")"
-}
 
 warm_up() { # warm_up FORMAT: key generation, the first revision and JIT compilation are not timed
   local file=$WORK/warmup.tar
   [[ $1 == tar.zst ]] && file=$WORK/warmup.tar.zst
-  put "$file" warmup "$1" > /dev/null
+  api_put "$file" warmup "$1" > /dev/null
 }
 
 declare -A SECS JSON_MS WRITTEN REUSED
@@ -99,7 +84,7 @@ api_run() { # api_run KEY FILE PATH FORMAT: fresh data directory, warm-up, timed
   cat "$2" > /dev/null   # page cache
   sync
   note "timing PUT /$3 ($4, $(( $(stat -c %s "$2") / 1048576 )) MiB) ..."
-  r=$(put "$2" "$3" "$4")
+  r=$(api_put "$2" "$3" "$4")
   read -r secs json <<< "$r"
   SECS[$key]=$secs
   JSON_MS[$key]=$(json_field "$json" totalMs)

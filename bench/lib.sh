@@ -3,7 +3,8 @@
 #
 # Sets BENCH_NAME (the script's name), JAR (default: the jar the build writes), FQRN and HOST.
 # The functions use WORK (see make_work) and the calling script's STEP_TIMEOUT (seconds per
-# step); generate_usr_files also the sizes that usr_input_size sets.
+# step); generate_usr_files also the sizes that usr_input_size sets; the wrk functions the
+# calling script's THREADS and DURATION.
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_NAME=$(basename "${BASH_SOURCE[1]}" .sh)
@@ -134,6 +135,153 @@ start_serve() {
 # random_token: a fresh publish token per run for the API's bearer authentication.
 random_token() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
+# write_auth_header TOKEN: WORK/auth.header, through which the token goes to curl rather than on
+# its command line.
+write_auth_header() {
+  printf 'Authorization: Bearer %s\n' "$1" > "$WORK/auth.header"
+  chmod 600 "$WORK/auth.header"
+}
+
+# api_put FILE PATH FORMAT -> prints "seconds json": a publish of FILE at PATH through the API
+# under the calling script's API (http://.../api/v1/repos/FQRN/paths), with the token of
+# write_auth_header; fails unless the answer is 201. The seconds are curl's time_total, from the
+# request's start to the 201, which the API sends once the new manifest is served.
+# `-H Expect:` stops curl from sending "Expect: 100-continue" and then waiting a second for
+# an interim answer before it sends the body.
+api_put() {
+  local out code secs
+  out=$(timeout "$STEP_TIMEOUT" curl -sS -T "$1" -H @"$WORK/auth.header" -H 'Expect:' \
+    -o "$WORK/response.json" -w '%{http_code} %{time_total}' --max-time "$STEP_TIMEOUT" \
+    "$API/$2?format=$3&ttl=2h") || die "curl failed uploading $1 to /$2"
+  read -r code secs <<< "$out"
+  [[ $code == 201 ]] || die "PUT /$2 answered $code: $(head -c 500 "$WORK/response.json")"
+  echo "$secs $(tr -d '\n' < "$WORK/response.json")"
+}
+
+# --- Apache httpd ---------------------------------------------------------------------------
+
+APACHE=/usr/sbin/apache2
+APACHE_MODULES=/usr/lib/apache2/modules
+
+# need_apache: Debian's apache2 with mpm_event, installed if missing.
+need_apache() {
+  [[ -x $APACHE ]] || need apache2 apache2
+  [[ -x $APACHE && -f $APACHE_MODULES/mod_mpm_event.so ]] || die "no $APACHE with mod_mpm_event after installing apache2"
+}
+
+# start_apache ROOT PORT: Apache in the foreground on HOST:PORT (its pid in APACHE_PID, stopped
+# on exit) with ROOT as document root, of which only ROOT/FQRN may be read, so that it serves a
+# repository's files at APACHE_BASE (http://HOST:PORT/FQRN); returns once it serves the manifest.
+# Its configuration, pid file, lock and error log live in WORK/apache; nothing under
+# /etc/apache2 is read or changed. The workers run as www-data, so WORK is made world-readable.
+start_apache() {
+  local root=$1 port=$2
+  chmod 755 "$WORK"
+  mkdir -p "$WORK/apache"
+  cat > "$WORK/apache/httpd.conf" <<CONF
+LoadModule mpm_event_module $APACHE_MODULES/mod_mpm_event.so
+LoadModule authz_core_module $APACHE_MODULES/mod_authz_core.so
+ServerRoot "$WORK/apache"
+ServerName $HOST
+Listen $HOST:$port
+User www-data
+Group www-data
+PidFile "$WORK/apache/httpd.pid"
+DefaultRuntimeDir "$WORK/apache"
+Mutex file:$WORK/apache default
+ErrorLog "$WORK/apache/error.log"
+LogLevel warn
+# Debian's mpm_event limits, with every worker process started up front and never reaped
+# (with Debian's StartServers 2 / MaxSpareThreads 75, process churn under 64 connections
+# resets kept-alive connections and costs Apache a third of its request rate)
+StartServers 6
+MinSpareThreads 25
+MaxSpareThreads 150
+ThreadLimit 64
+ThreadsPerChild 25
+MaxRequestWorkers 150
+MaxConnectionsPerChild 0
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 5
+EnableSendfile On
+EnableMMAP On
+DocumentRoot "$root"
+<Directory />
+  Options None
+  AllowOverride None
+  Require all denied
+</Directory>
+<Directory "$root/$FQRN">
+  Require all granted
+</Directory>
+CONF
+  "$APACHE" -t -f "$WORK/apache/httpd.conf" > "$WORK/apache/configtest.log" 2>&1 \
+    || { cat "$WORK/apache/configtest.log" >&2; die "apache configuration rejected"; }
+  "$APACHE" -f "$WORK/apache/httpd.conf" -DFOREGROUND > "$WORK/apache/stdout.log" 2>&1 &
+  APACHE_PID=$!
+  track "$APACHE_PID"
+  APACHE_BASE=http://$HOST:$port/$FQRN
+  wait_ready "$APACHE_PID" "$APACHE_BASE/.cvmfspublished" "$WORK/apache/error.log"
+}
+
+# --- Load with wrk --------------------------------------------------------------------------
+
+# run_wrk SECONDS CONNECTIONS URL -> prints "requests/s MiB/s socket-errors"; fails on
+# non-2xx responses
+run_wrk() {
+  local out
+  out=$(timeout $(( $1 + 60 )) wrk -t"$THREADS" -c"$2" -d"$1"s --timeout 30s "$3") \
+    || die "wrk failed against $3"
+  if grep -q 'Non-2xx or 3xx' <<< "$out"; then
+    echo "$out" >&2
+    die "error responses from $3"
+  fi
+  awk '
+    /Socket errors:/ { gsub(/,/, ""); errors = $4 + $6 + $8 + $10 }
+    /^Requests\/sec:/ { rps = $2 }
+    /^Transfer\/sec:/ {
+      v = $2; unit = v; sub(/^[0-9.]+/, "", unit); sub(/[A-Za-z]+$/, "", v)
+      f = 1
+      if (unit == "B") f = 1 / 1048576
+      else if (unit == "KB") f = 1 / 1024
+      else if (unit == "MB") f = 1
+      else if (unit == "GB") f = 1024
+      else if (unit == "TB") f = 1048576
+      mib = v * f
+    }
+    END {
+      if (rps == "" || mib == "") exit 1
+      printf "%s %.1f %d\n", rps, mib, errors
+    }' <<< "$out" || die "cannot read wrk output: $out"
+}
+
+# measure SERVER OBJECT CONNECTIONS URL FIELD: one timed wrk run of the calling script's
+# DURATION seconds, its FIELD (1 requests/s, 2 MiB/s) added to the runs of
+# SERVER.OBJECT in VALUES (for median and spread) and RUNS (for the table), its socket errors to
+# ERRORS: associative arrays the calling script declares.
+measure() {
+  local r v
+  r=$(run_wrk "$DURATION" "$3" "$4")
+  v=$(cut -d' ' -f"$5" <<< "$r")
+  VALUES[$1.$2]="${VALUES[$1.$2]:-} $v"
+  RUNS[$1.$2]="${RUNS[$1.$2]:-}$(printf ' %10.1f' "$v")"
+  ERRORS[$1.$2]=$(( ${ERRORS[$1.$2]:-0} + $(cut -d' ' -f3 <<< "$r") ))
+  note "  $1 $2: $r"
+}
+
+# median KEY: the median of the runs of KEY in VALUES.
+median() {
+  tr ' ' '\n' <<< "${VALUES[$1]}" | grep . | sort -g \
+    | awk '{ v[NR] = $1 } END { printf "%.1f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# spread KEY: (max - min) / median of the runs of KEY, in percent.
+spread() {
+  tr ' ' '\n' <<< "${VALUES[$1]}" | grep . | sort -g \
+    | awk -v m="$(median "$1")" '{ v[NR] = $1 } END { printf "%.0f%%", (m > 0) ? 100 * (v[NR] - v[1]) / m : 0 }'
+}
+
 # --- Publishing -----------------------------------------------------------------------------
 
 # publish DATA PATH DIR [OPTIONS...]: one `publish` of DIR at PATH; prints its JSON line.
@@ -240,6 +388,22 @@ usr_input_size() {
     || die "BENCH_TOTAL_MIB and BENCH_FILES must be integers, BENCH_TOTAL_MIB >= BENCH_FILES >= 1"
   FILE_BYTES=$((TOTAL_MIB * 1024 * 1024 / FILES))
   TOTAL_BYTES=$((FILE_BYTES * FILES))
+}
+
+# --- Many small files -----------------------------------------------------------------------
+
+# generate_small_files DIR DIRS PER_DIR: DIRS directories d000... of PER_DIR files of 1 KiB of
+# distinct random content each, in DIR.
+generate_small_files() {
+  local d dir count
+  note "generating $(($2 * $3)) files of 1 KiB in $2 directories ..."
+  for ((d = 0; d < $2; d++)); do
+    dir=$(printf '%s/d%03d' "$1" "$d")
+    mkdir -p "$dir"
+    head -c $(($3 * 1024)) /dev/urandom | (cd "$dir" && split -b 1024 -d -a 5 - f)
+  done
+  count=$(find "$1" -type f -size 1024c | wc -l)
+  (( count == $2 * $3 )) || die "generated $count files, expected $(($2 * $3))"
 }
 
 # --- Timing and results ---------------------------------------------------------------------

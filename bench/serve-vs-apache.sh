@@ -29,8 +29,6 @@ CONN_LARGE=${BENCH_CONNECTIONS_LARGE:-4}
 STEP_TIMEOUT=300   # seconds for the publish and for verify
 SMALL_BYTES=4096
 LARGE_BYTES=$((64 * 1024 * 1024))
-APACHE=/usr/sbin/apache2
-APACHE_MODULES=/usr/lib/apache2/modules
 
 require_integers DURATION ROUNDS WARMUP_SMALL WARMUP_LARGE THREADS CONN_SMALL CONN_LARGE
 (( DURATION >= 1 && ROUNDS >= 1 && THREADS >= 1 && CONN_SMALL >= THREADS && CONN_LARGE >= THREADS )) \
@@ -40,8 +38,7 @@ need java openjdk-17-jre-headless
 need timeout coreutils
 need curl curl
 need wrk wrk
-[[ -x $APACHE ]] || need apache2 apache2
-[[ -x $APACHE && -f $APACHE_MODULES/mod_mpm_event.so ]] || die "no $APACHE with mod_mpm_event after installing apache2"
+need_apache
 
 require_jar
 
@@ -96,53 +93,7 @@ cmp -s "$DATA/$FQRN/$OBJ_SMALL" "$SRC/small.bin" || die "$OBJ_SMALL is not the 4
 cmp -s "$DATA/$FQRN/$OBJ_LARGE" "$SRC/large.bin" || die "$OBJ_LARGE is not the 64 MiB file"
 
 # --- Apache ---------------------------------------------------------------------------------
-chmod 755 "$WORK"   # the workers run as www-data
-mkdir -p "$WORK/apache"
-cat > "$WORK/apache/httpd.conf" <<CONF
-LoadModule mpm_event_module $APACHE_MODULES/mod_mpm_event.so
-LoadModule authz_core_module $APACHE_MODULES/mod_authz_core.so
-ServerRoot "$WORK/apache"
-ServerName $HOST
-Listen $HOST:$PORT_APACHE
-User www-data
-Group www-data
-PidFile "$WORK/apache/httpd.pid"
-DefaultRuntimeDir "$WORK/apache"
-Mutex file:$WORK/apache default
-ErrorLog "$WORK/apache/error.log"
-LogLevel warn
-# Debian's mpm_event limits, with every worker process started up front and never reaped
-# (with Debian's StartServers 2 / MaxSpareThreads 75, process churn under 64 connections
-# resets kept-alive connections and costs Apache a third of its request rate)
-StartServers 6
-MinSpareThreads 25
-MaxSpareThreads 150
-ThreadLimit 64
-ThreadsPerChild 25
-MaxRequestWorkers 150
-MaxConnectionsPerChild 0
-KeepAlive On
-MaxKeepAliveRequests 0
-KeepAliveTimeout 5
-EnableSendfile On
-EnableMMAP On
-DocumentRoot "$DATA"
-<Directory />
-  Options None
-  AllowOverride None
-  Require all denied
-</Directory>
-<Directory "$DATA/$FQRN">
-  Require all granted
-</Directory>
-CONF
-"$APACHE" -t -f "$WORK/apache/httpd.conf" > "$WORK/apache/configtest.log" 2>&1 \
-  || { cat "$WORK/apache/configtest.log" >&2; die "apache configuration rejected"; }
-"$APACHE" -f "$WORK/apache/httpd.conf" -DFOREGROUND > "$WORK/apache/stdout.log" 2>&1 &
-APACHE_PID=$!
-track "$APACHE_PID"
-APACHE_BASE=http://$HOST:$PORT_APACHE/$FQRN
-wait_ready "$APACHE_PID" "$APACHE_BASE/.cvmfspublished" "$WORK/apache/error.log"
+start_apache "$DATA" "$PORT_APACHE"
 
 # Both serve the same bytes.
 for base in "$OURS_BASE" "$APACHE_BASE"; do
@@ -151,45 +102,7 @@ for base in "$OURS_BASE" "$APACHE_BASE"; do
 done
 
 # --- wrk ------------------------------------------------------------------------------------
-# run_wrk SECONDS CONNECTIONS URL -> prints "requests/s MiB/s socket-errors"; fails on
-# non-2xx responses
-run_wrk() {
-  local out
-  out=$(timeout $(( $1 + 60 )) wrk -t"$THREADS" -c"$2" -d"$1"s --timeout 30s "$3") \
-    || die "wrk failed against $3"
-  if grep -q 'Non-2xx or 3xx' <<< "$out"; then
-    echo "$out" >&2
-    die "error responses from $3"
-  fi
-  awk '
-    /Socket errors:/ { gsub(/,/, ""); errors = $4 + $6 + $8 + $10 }
-    /^Requests\/sec:/ { rps = $2 }
-    /^Transfer\/sec:/ {
-      v = $2; unit = v; sub(/^[0-9.]+/, "", unit); sub(/[A-Za-z]+$/, "", v)
-      f = 1
-      if (unit == "B") f = 1 / 1048576
-      else if (unit == "KB") f = 1 / 1024
-      else if (unit == "MB") f = 1
-      else if (unit == "GB") f = 1024
-      else if (unit == "TB") f = 1048576
-      mib = v * f
-    }
-    END {
-      if (rps == "" || mib == "") exit 1
-      printf "%s %.1f %d\n", rps, mib, errors
-    }' <<< "$out" || die "cannot read wrk output: $out"
-}
-
 declare -A VALUES RUNS ERRORS
-measure() { # measure SERVER OBJECT CONNECTIONS URL FIELD(1 req/s, 2 MiB/s)
-  local r v
-  r=$(run_wrk "$DURATION" "$3" "$4")
-  v=$(cut -d' ' -f"$5" <<< "$r")
-  VALUES[$1.$2]="${VALUES[$1.$2]:-} $v"
-  RUNS[$1.$2]="${RUNS[$1.$2]:-}$(printf ' %10.1f' "$v")"
-  ERRORS[$1.$2]=$(( ${ERRORS[$1.$2]:-0} + $(cut -d' ' -f3 <<< "$r") ))
-  note "  $1 $2: $r"
-}
 
 url() { # url SERVER OBJECT
   local base=$OURS_BASE obj=$OBJ_SMALL
@@ -219,14 +132,6 @@ for object in small large; do
 done
 
 # --- Results --------------------------------------------------------------------------------
-median() { # median KEY
-  tr ' ' '\n' <<< "${VALUES[$1]}" | grep . | sort -g \
-    | awk '{ v[NR] = $1 } END { printf "%.1f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-spread() { # spread KEY: (max - min) / median, in percent
-  tr ' ' '\n' <<< "${VALUES[$1]}" | grep . | sort -g \
-    | awk -v m="$(median "$1")" '{ v[NR] = $1 } END { printf "%.0f%%", (m > 0) ? 100 * (v[NR] - v[1]) / m : 0 }'
-}
 echo
 echo "serve-vs-apache: wrk -t$THREADS -d${DURATION}s, $ROUNDS run(s) each, alternating order," \
   "after ${WARMUP_SMALL} s / ${WARMUP_LARGE} s warm-up per server"

@@ -37,15 +37,8 @@ gcc -O2 -o "$REFERENCE" "$BENCH_DIR/reference-writer.c" -lz -lpthread || die "ca
 # source (4 KiB blocks per file) plus objects, catalogs and slack
 require_free_kib $(( FILES * 16 + 1024 * 1024 ))
 
-note "generating $FILES files of 1 KiB in $DIRS directories ..."
 SRC=$WORK/src
-for ((d = 0; d < DIRS; d++)); do
-  dir=$(printf '%s/d%03d' "$SRC" "$d")
-  mkdir -p "$dir"
-  head -c $((PER_DIR * 1024)) /dev/urandom | (cd "$dir" && split -b 1024 -d -a 5 - f)
-done
-count=$(find "$SRC" -type f -size 1024c | wc -l)
-(( count == FILES )) || die "generated $count files, expected $FILES"
+generate_small_files "$SRC" "$DIRS" "$PER_DIR"
 
 DATA=$WORK/data
 create_repository "$DATA"
