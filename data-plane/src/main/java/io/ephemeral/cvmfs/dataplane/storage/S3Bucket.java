@@ -28,12 +28,16 @@ import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
+import software.amazon.awssdk.http.auth.aws.signer.AwsV4FamilyHttpSigner;
+import software.amazon.awssdk.http.auth.spi.scheme.AuthSchemeOption;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.auth.scheme.S3AuthSchemeParams;
+import software.amazon.awssdk.services.s3.auth.scheme.S3AuthSchemeProvider;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.ObjectCannedACL;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
@@ -55,6 +59,7 @@ public final class S3Bucket implements AutoCloseable {
   /** The most keys one DeleteObjects request takes. */
   static final int DELETE_BATCH = 1000;
   private static final int ATTEMPTS = 6;
+  private static final S3AuthSchemeProvider DEFAULT_AUTH = S3AuthSchemeProvider.defaultProvider();
 
   private final S3Client client;
   private final S3Settings settings;
@@ -73,6 +78,7 @@ public final class S3Bucket implements AutoCloseable {
         // trailing-checksum uploads; the content is named by its digest and checked by clients anyway.
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .authSchemeProvider(S3Bucket::unsignedPayload)
         .httpClientBuilder(Apache5HttpClient.builder().maxConnections(64).connectionTimeout(Duration.ofSeconds(10)))
         .overrideConfiguration(c -> c.retryStrategy(retry -> retry.maxAttempts(ATTEMPTS)));
     if (settings.endpoint() != null) {
@@ -97,6 +103,17 @@ public final class S3Bucket implements AutoCloseable {
       throw e;
     }
     return bucket;
+  }
+
+  /**
+   * Signs requests without hashing their bodies, as the SDK does over https anyway: over plain
+   * http it would hash every upload (half the CPU of a large publish), and the objects are named
+   * by their digest, which clients check.
+   */
+  private static List<AuthSchemeOption> unsignedPayload(S3AuthSchemeParams params) {
+    return DEFAULT_AUTH.resolveAuthScheme(params).stream()
+        .map(option -> option.toBuilder().putSignerProperty(AwsV4FamilyHttpSigner.PAYLOAD_SIGNING_ENABLED, false).build())
+        .toList();
   }
 
   public S3Settings settings() {
@@ -208,12 +225,23 @@ public final class S3Bucket implements AutoCloseable {
 
   /** Calls {@code visitor} with every object whose key starts with {@code prefix}, a page at a time. */
   public void list(String prefix, Consumer<List<S3Object>> visitor) throws IOException {
-    call("list", prefix, () -> {
-      client.listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(settings.bucket()).prefix(prefix).build())
-          .forEach(page -> visitor.accept(page.contents()));
-      return null;
-    });
+    Page page = listPage(prefix, null);
+    visitor.accept(page.objects());
+    while (page.next() != null) {
+      page = listPage(prefix, page.next());
+      visitor.accept(page.objects());
+    }
   }
+
+  /** One page (up to 1,000 keys) of the objects whose key starts with {@code prefix}; {@code token} from the last. */
+  public Page listPage(String prefix, String token) throws IOException {
+    ListObjectsV2Response response = call("list", prefix, () -> client.listObjectsV2(b -> b.bucket(settings.bucket())
+        .prefix(prefix).continuationToken(token)));
+    return new Page(response.contents(), Boolean.TRUE.equals(response.isTruncated()) ? response.nextContinuationToken() : null);
+  }
+
+  /** Objects listed, and the token of the next page, {@code null} after the last. */
+  public record Page(List<S3Object> objects, String next) {}
 
   /** Deletes {@code keys} in batches of {@value #DELETE_BATCH}; a key that is gone already counts as deleted. */
   public void delete(List<String> keys) throws IOException {

@@ -36,6 +36,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 public final class S3ObjectStore implements ObjectStore {
 
   private static final HexFormat HEX = HexFormat.of();
+  private static final long PUT_WITHOUT_ASKING = 1 << 20;
 
   private final S3Bucket bucket;
   private final String root;
@@ -61,15 +62,32 @@ public final class S3ObjectStore implements ObjectStore {
     return root + "/" + hash.objectPath(kind);
   }
 
+  /**
+   * A small object goes up at once, on condition that none of its name exists (one request); a
+   * larger one only after a HEAD found none, as sending it again would cost more than asking.
+   */
   @Override
   public StoredObject put(ObjectEncoder.Encoded encoded, ObjectKind kind, long plainSize) throws IOException {
     String key = keyOf(encoded.hash(), kind);
-    if (renew(key)) {
-      return new StoredObject(encoded.hash(), kind, plainSize, encoded.length(), false);
+    boolean written = encoded.length() <= PUT_WITHOUT_ASKING ? putIfAbsent(key, encoded) : !renew(key) && putIfAbsent(key, encoded);
+    if (written) {
+      bytesWritten.addAndGet(encoded.length());
     }
-    bucket.put(key, encoded.bytes(), S3Bucket.Exposure.SERVED_OBJECT, S3Bucket.Precondition.NONE);
-    bytesWritten.addAndGet(encoded.length());
-    return new StoredObject(encoded.hash(), kind, plainSize, encoded.length(), true);
+    return new StoredObject(encoded.hash(), kind, plainSize, encoded.length(), written);
+  }
+
+  /** Stores the object unless one of its name exists, which then counts as renewed; whether it was stored. */
+  private boolean putIfAbsent(String key, ObjectEncoder.Encoded encoded) throws IOException {
+    sweeping.readLock().lock();
+    try {
+      bucket.put(key, encoded.bytes(), S3Bucket.Exposure.SERVED_OBJECT, S3Bucket.Precondition.ABSENT);
+      return true;
+    } catch (S3Bucket.PreconditionFailedException exists) {
+      renewed.put(key, Instant.now());
+      return false;
+    } finally {
+      sweeping.readLock().unlock();
+    }
   }
 
   @Override
@@ -152,40 +170,38 @@ public final class S3ObjectStore implements ObjectStore {
   }
 
   /**
-   * Lists {@code data/} a page at a time and deletes the condemned objects in batches, so memory
-   * holds one page and one batch whatever the size of the store.
+   * Lists {@code data/00/} .. {@code data/ff/} a page at a time (256 short listings rather than
+   * one long one, which some stores answer ever more slowly) and deletes the condemned objects in
+   * batches of exactly one DeleteObjects request, so memory holds one page and one batch whatever
+   * the size of the store.
    */
   @Override
   public SweepTotals sweep(Predicate<byte[]> keep, Instant fence, boolean dryRun) throws IOException {
     // Renewals before the fence cannot save anything from this sweep or a later one.
     renewed.values().removeIf(at -> at.isBefore(fence));
-    String data = root + "/data/";
-    SweepTotals[] totals = {SweepTotals.ZERO};
+    SweepTotals totals = SweepTotals.ZERO;
     List<S3Object> condemned = new ArrayList<>();
-    IOException[] failure = {null};
-    bucket.list(data, page -> {
-      for (S3Object object : page) {
-        byte[] digest = digestOf(object.key().substring(data.length()));
-        boolean stays = digest == null || keep.test(digest) || !object.lastModified().isBefore(fence);
-        if (stays) {
-          totals[0] = totals[0].plus(false, object.size());
-        } else {
-          condemned.add(object);
+    for (int shard = 0; shard < 256; shard++) {
+      String prefix = root + "/data/" + HEX.toHexDigits((byte) shard) + "/";
+      String token = null;
+      do {
+        S3Bucket.Page page = bucket.listPage(prefix, token);
+        for (S3Object object : page.objects()) {
+          byte[] digest = digestOf(object.key().substring(prefix.length() - 3));
+          if (digest == null || keep.test(digest) || !object.lastModified().isBefore(fence)) {
+            totals = totals.plus(false, object.size());
+          } else {
+            condemned.add(object);
+          }
+          if (condemned.size() == S3Bucket.DELETE_BATCH) {
+            totals = totals.plus(deleteBatch(condemned, fence, dryRun));
+            condemned.clear();
+          }
         }
-      }
-      if (condemned.size() >= S3Bucket.DELETE_BATCH && failure[0] == null) {
-        try {
-          totals[0] = totals[0].plus(deleteBatch(condemned, fence, dryRun));
-        } catch (IOException e) {
-          failure[0] = e;
-        }
-        condemned.clear();
-      }
-    });
-    if (failure[0] != null) {
-      throw failure[0];
+        token = page.next();
+      } while (token != null);
     }
-    SweepTotals swept = totals[0].plus(deleteBatch(condemned, fence, dryRun));
+    SweepTotals swept = totals.plus(deleteBatch(condemned, fence, dryRun));
     if (!dryRun) {
       bytesWritten.set(0);
       bytesCounted = swept.bytesKept();
@@ -195,6 +211,9 @@ public final class S3ObjectStore implements ObjectStore {
 
   private SweepTotals deleteBatch(List<S3Object> condemned, Instant fence, boolean dryRun) throws IOException {
     SweepTotals totals = SweepTotals.ZERO;
+    if (condemned.isEmpty()) {
+      return totals;
+    }
     sweeping.writeLock().lock();
     try {
       List<String> keys = new ArrayList<>();
