@@ -263,7 +263,7 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 log "uninstalling in the documented order"
-kubectl delete cvmfspublications,cvmfsrepositories --all --all-namespaces --wait --timeout=120s >/dev/null \
+kubectl delete cvmfspublications,cvmfsrepositories --all --all-namespaces --cascade=foreground --wait --timeout=120s >/dev/null \
   || die "the custom resources were not deleted"
 kubectl delete -k "$ROOT/config/default" --wait --timeout=120s >/dev/null 2>&1 \
   || die "kubectl delete -k config/default did not finish"
@@ -298,7 +298,7 @@ TOKEN=$(kubectl -n $NS get secret charted-token -o jsonpath='{.data.token}' | ba
 FQRN=charted.example.org
 R5=$(publish pipelines/charted "$WORK/tree.tar")
 log "operator from the chart: charted.example.org Ready, published at revision $R5"
-kubectl delete cvmfspublications,cvmfsrepositories --all --all-namespaces --wait --timeout=120s >/dev/null \
+kubectl delete cvmfspublications,cvmfsrepositories --all --all-namespaces --cascade=foreground --wait --timeout=120s >/dev/null \
   || die "the custom resources were not deleted"
 kubectl delete -f "$CHART" --wait --timeout=120s >/dev/null 2>&1 || die "deleting the chart's objects did not finish"
 kubectl delete -f "$ROOT/charts/cvmfs-ephemeral/crds/" --wait --timeout=60s >/dev/null 2>&1 || die "the CRDs stuck"
