@@ -237,11 +237,14 @@ public final class GcBenchmark {
     long started = System.nanoTime();
     long[] objects = {0};
     long[] pages = {0};
+    // Prefix by prefix, as the collector lists them.
     try (S3Bucket bucket = S3Bucket.connect(s3)) {
-      bucket.list(s3.key(FQRN) + "/data/", page -> {
-        objects[0] += page.size();
-        pages[0]++;
-      });
+      for (int shard = 0; shard < 256; shard++) {
+        bucket.list(s3.key(FQRN) + "/data/" + HexFormat.of().toHexDigits((byte) shard) + "/", page -> {
+          objects[0] += page.size();
+          pages[0]++;
+        });
+      }
     }
     System.out.printf("list: %d objects in %d pages, %.1f s%n", objects[0], pages[0],
         (System.nanoTime() - started) / 1e9);
