@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  */
 public final class WriterRedirectRoute extends RouteHandler {
 
-  private static final Pattern REPOSITORY_API = Pattern.compile("/api/v1/repos/([A-Za-z0-9][A-Za-z0-9._-]*)(?:/.*)?");
+  // Any segment: only names of followed repositories are answered here, the rest passes on.
+  private static final Pattern REPOSITORY_API = Pattern.compile("/api/v1/repos/([^/]+)(?:/.*)?");
 
   /** The writers of the repositories this process follows. */
   @FunctionalInterface

@@ -61,7 +61,7 @@ public final class ApiClient {
     URI repository = target.repositoryApi();
     ApiResponse response = retrying.run("GET " + repository, true,
         attempt -> send(HttpRequest.newBuilder(repository).timeout(REQUEST_TIMEOUT).GET()));
-    if (response.status() != 307 || response.location().isEmpty() || !response.body().contains("\"not_the_writer\"")) {
+    if (response.status() != 307 || response.location().isEmpty() || !isNotTheWriter(response)) {
       return target;
     }
     String location = response.location().get();
@@ -91,6 +91,14 @@ public final class ApiClient {
       return send(request);
     });
     return parse(what, response);
+  }
+
+  private static boolean isNotTheWriter(ApiResponse response) {
+    try {
+      return "not_the_writer".equals(response.json().path("error").asText());
+    } catch (IOException notJson) {
+      return false;
+    }
   }
 
   /** The JSON of a good answer; a refusal with the server's detail otherwise. */

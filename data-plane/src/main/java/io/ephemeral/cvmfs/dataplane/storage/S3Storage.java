@@ -27,7 +27,7 @@ final class S3Storage implements RepositoryStorage {
   static final String REFLOG = ".cvmfsreflog";
   /** The local name of the reflog database, which the served tree carries as {@link #REFLOG}. */
   static final String REFLOG_DATABASE = "reflog.db";
-  private static final List<String> RESTORED_FILES = List.of(MANIFEST, ".cvmfswhitelist", ".cvmfs_master_replica");
+  private static final List<String> RESTORED_FILES = List.of(".cvmfswhitelist", ".cvmfs_master_replica");
 
   private final S3Bucket bucket;
   private final String served;
@@ -80,6 +80,12 @@ final class S3Storage implements RepositoryStorage {
     restoreFile(served + "/" + REFLOG, stateDirectory.resolve(REFLOG_DATABASE));
     for (String name : RESTORED_FILES) {
       restoreFile(served + "/" + name, servedDirectory.resolve(name));
+    }
+    // Read above already; written last, as a manifest never names a whitelist not yet there.
+    if (manifest.isPresent()) {
+      Files.write(servedDirectory.resolve(MANIFEST), manifest.get().content());
+    } else {
+      Files.deleteIfExists(servedDirectory.resolve(MANIFEST));
     }
   }
 
